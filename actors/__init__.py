@@ -1,0 +1,1 @@
+"""Ray actors: thin orchestration shells over the domain, media and storage code."""

@@ -1,0 +1,82 @@
+"""A camera host: one Ray actor process running K camera supervisors.
+
+K = 1 isolates each camera in its own process; dense placement (K = 25–100)
+is how a node carries hundreds of cameras (FACTS.md). The Fleet decides K.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from actors.camera import CameraSupervisor
+from domain.camera import CameraSpec
+from domain.settings import Settings
+from storage.db import create_pool
+from storage.objects import ObjectStore, open_object_store
+
+log = logging.getLogger(__name__)
+
+
+class CameraHost:
+    """Runs the supervisors the Fleet places here; shares one DB pool and store client."""
+
+    def __init__(self, settings: Settings, slot: int) -> None:
+        self._settings = settings
+        self.slot = slot
+        self._supervisors: dict[UUID, CameraSupervisor] = {}
+        self._pool: asyncpg.Pool | None = None
+        self._store: ObjectStore | None = None
+        self._lock = asyncio.Lock()
+
+    async def _resources(self) -> tuple[asyncpg.Pool, ObjectStore]:
+        if self._pool is None or self._store is None:
+            s = self._settings
+            self._store = await asyncio.to_thread(
+                open_object_store, s.object_store_url,
+                public_base_url=f"{s.public_url}/api/v1/objects", signing_secret=s.key("objects"),
+            )
+            self._pool = await create_pool(s.database_url, min_size=1, max_size=4)
+        return self._pool, self._store
+
+    async def add(self, spec: CameraSpec) -> None:
+        async with self._lock:
+            if spec.camera_id in self._supervisors:
+                await self._supervisors.pop(spec.camera_id).stop()
+            pool, store = await self._resources()
+            s = self._settings
+            supervisor = CameraSupervisor(
+                spec, store, pool, chunk_max_s=s.chunk_max_s,
+                source_timeout_s=s.source_timeout_s, queue_limit=s.upload_queue_limit,
+            )
+            await supervisor.start()
+            self._supervisors[spec.camera_id] = supervisor
+            log.info("host %d: camera %s started", self.slot, spec.camera_id)
+
+    async def remove(self, camera_id: UUID) -> None:
+        async with self._lock:
+            supervisor = self._supervisors.pop(camera_id, None)
+        if supervisor is not None:
+            await supervisor.stop()
+            log.info("host %d: camera %s stopped", self.slot, camera_id)
+
+    async def running(self) -> dict[UUID, str]:
+        """Camera id → configuration revision of every supervisor here."""
+        return {cid: sup.spec.revision for cid, sup in self._supervisors.items()}
+
+    async def status(self, camera_id: UUID) -> dict[str, Any] | None:
+        supervisor = self._supervisors.get(camera_id)
+        return supervisor.status().to_json() if supervisor else None
+
+    async def shutdown(self) -> None:
+        """Stop every supervisor (each stores what it recorded) and release connections."""
+        async with self._lock:
+            supervisors, self._supervisors = list(self._supervisors.values()), {}
+        await asyncio.gather(*(s.stop() for s in supervisors), return_exceptions=True)
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

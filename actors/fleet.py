@@ -1,0 +1,147 @@
+"""The Fleet: reconciles PostgreSQL's enabled cameras with running supervisors.
+
+Like a Kubernetes controller, it compares desired state (the ``cameras`` table)
+with what the camera hosts report, and starts or stops supervisors to close the
+gap — at start and every ``reconcile_interval_s``. Actors are disposable: a
+host that died comes back (max_restarts=-1) empty and is refilled on the next
+pass; a restarted Fleet re-attaches to the named hosts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import ray
+
+from actors.camera_host import CameraHost
+from domain.placement import choose_host, reconcile
+from domain.settings import Settings
+from storage import cameras
+from storage.db import create_pool
+
+log = logging.getLogger(__name__)
+
+FLEET_NAME = "fleet"
+_CALL_TIMEOUT_S = 30.0
+
+
+def host_name(slot: int) -> str:
+    return f"camera-host-{slot}"
+
+
+class Fleet:
+    """Owns placement of cameras onto camera hosts (Ray actors named camera-host-N)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._hosts: dict[int, Any] = {}  # slot → actor handle
+        self._placement: dict[UUID, int] = {}  # camera → slot
+        self._pool: asyncpg.Pool | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._passes = 0
+
+    async def start(self) -> None:
+        """Reconcile once, then keep reconciling in the background until stop()."""
+        self._pool = await create_pool(self._settings.database_url, min_size=1, max_size=2)
+        await self.reconcile_once()
+        self._loop_task = asyncio.create_task(self._reconcile_forever())
+
+    async def stop(self) -> None:
+        """Stop reconciling and every camera (each stores what it recorded)."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        await asyncio.gather(
+            *(self._call(h.shutdown.remote()) for h in self._hosts.values()), return_exceptions=True
+        )
+        for handle in self._hosts.values():
+            ray.kill(handle, no_restart=True)
+        self._hosts.clear()
+        self._placement.clear()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def _reconcile_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.reconcile_interval_s)
+            try:
+                await self.reconcile_once()
+            except Exception:
+                log.exception("reconcile pass failed; retrying next interval")
+
+    async def reconcile_once(self) -> dict[str, int]:
+        """One pass: returns how many cameras were started and stopped."""
+        assert self._pool is not None
+        desired = {c.id: c for c in await cameras.list_enabled(self._pool)}
+        running: dict[UUID, str] = {}
+        for slot, handle in list(self._hosts.items()):
+            try:
+                reported = await self._call(handle.running.remote())
+            except Exception as exc:  # host dead or restarting: its cameras count as stopped
+                log.warning("host %d did not answer: %s", slot, exc)
+                reported = {}
+            for cid in [c for c, s in self._placement.items() if s == slot and c not in reported]:
+                del self._placement[cid]
+            running.update(reported)
+        plan = reconcile({cid: c.revision for cid, c in desired.items()}, running)
+        for cid in plan.stop:
+            placed = self._placement.pop(cid, None)
+            if placed is None:
+                continue
+            try:
+                await self._call(self._hosts[placed].remove.remote(cid))
+            except Exception as exc:  # the host is gone: so is the camera
+                log.warning("could not stop camera %s on host %d: %s", cid, placed, exc)
+        started = 0
+        for cid in plan.start:
+            slot = choose_host(self._load(), self._settings.cameras_per_host)
+            try:
+                await self._call(self._host(slot).add.remote(desired[cid].spec()))
+            except Exception as exc:
+                log.error("could not start camera %s on host %d: %s", cid, slot, exc)
+                continue
+            self._placement[cid] = slot
+            started += 1
+        self._passes += 1
+        return {"started": started, "stopped": len(plan.stop)}
+
+    def _load(self) -> dict[int, int]:
+        load = Counter(self._placement.values())
+        return {slot: load.get(slot, 0) for slot in self._hosts}
+
+    def _host(self, slot: int) -> Any:
+        if slot not in self._hosts:
+            self._hosts[slot] = (
+                ray.remote(CameraHost)
+                .options(
+                    name=host_name(slot), namespace=self._settings.namespace, get_if_exists=True,
+                    max_restarts=-1, max_concurrency=1000, num_cpus=0,
+                )
+                .remote(self._settings, slot)
+            )
+        return self._hosts[slot]
+
+    async def _call(self, ref: Any) -> Any:
+        return await asyncio.wait_for(ref, _CALL_TIMEOUT_S)
+
+    async def camera_status(self, camera_id: UUID) -> dict[str, Any] | None:
+        """The supervisor's status, or None if the camera is not running."""
+        slot = self._placement.get(camera_id)
+        if slot is None:
+            return None
+        try:
+            status = await self._call(self._hosts[slot].status.remote(camera_id))
+        except Exception as exc:  # host crashed or restarting: the next pass places the camera again
+            log.warning("status of camera %s: host %d unavailable: %s", camera_id, slot, exc)
+            return None
+        if status is not None:
+            status["host"] = host_name(slot)
+        return status
+
+    async def placement(self) -> dict[str, str]:
+        return {str(cid): host_name(slot) for cid, slot in self._placement.items()}

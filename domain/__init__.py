@@ -1,0 +1,1 @@
+"""Pure model and rules of GT-Vision: no Ray, no I/O, unit-tested fast."""

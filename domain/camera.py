@@ -1,0 +1,44 @@
+"""The camera entity and the spec a camera host needs to run it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain.stream_url import StreamUrl
+
+
+@dataclass(frozen=True)
+class Camera:
+    id: UUID
+    tenant_id: UUID
+    name: str
+    vendor: str
+    stream: StreamUrl
+    enabled: bool
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def revision(self) -> str:
+        """Changes whenever the camera's configuration does; a new revision restarts its ingest."""
+        return self.updated_at.isoformat()
+
+    def spec(self) -> CameraSpec:
+        return CameraSpec(self.id, self.tenant_id, self.stream.with_credentials(), self.revision)
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """What a camera host needs to record one camera."""
+
+    camera_id: UUID
+    tenant_id: UUID
+    url: str  # with credentials: never shown, never logged
+    revision: str
+
+    def __repr__(self) -> str:
+        return f"CameraSpec(camera_id={self.camera_id}, revision={self.revision})"

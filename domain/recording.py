@@ -1,0 +1,84 @@
+"""Recording model: fragments, chunks, their object keys and when a chunk closes.
+
+A *fragment* is one moof+mdat (one GOP). A *chunk* is an init segment plus the
+fragments of up to ``max_chunk_ms``; it is one object in the store and one
+index row. See ARCHITECTURE.md "Recording format" for why chunks, not files per GOP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+DEFAULT_MAX_CHUNK_MS = 60_000
+
+
+@dataclass(frozen=True)
+class FragmentEntry:
+    """Where one fragment lies in its chunk object and when it plays.
+
+    ``offset`` is the byte offset of its ``moof`` in the chunk object;
+    ``start_ms`` is relative to the chunk's start.
+    """
+
+    offset: int
+    length: int
+    start_ms: int
+    duration_ms: int
+
+    def as_row(self) -> list[int]:
+        return [self.offset, self.length, self.start_ms, self.duration_ms]
+
+    @classmethod
+    def from_row(cls, row: list[int]) -> FragmentEntry:
+        return cls(*row)
+
+
+@dataclass(frozen=True)
+class ChunkMeta:
+    """Everything the index stores about a chunk, except where it was put."""
+
+    tenant_id: UUID
+    camera_id: UUID
+    start: datetime
+    end: datetime
+    size: int
+    init_length: int
+    codec: str
+    width: int
+    height: int
+    fragments: tuple[FragmentEntry, ...]
+
+    @property
+    def object_key(self) -> str:
+        return chunk_object_key(self.tenant_id, self.camera_id, self.start)
+
+
+def chunk_object_key(tenant_id: UUID, camera_id: UUID, start: datetime) -> str:
+    """``t/{tenant}/c/{camera}/{YYYY}/{MM}/{DD}/{HH}/{start_ms}.mp4`` in UTC.
+
+    Hour prefixes let retention and listings work on a bounded prefix.
+    """
+    start = start.astimezone(UTC)
+    start_ms = to_epoch_ms(start)
+    return f"t/{tenant_id}/c/{camera_id}/{start:%Y/%m/%d/%H}/{start_ms}.mp4"
+
+
+def to_epoch_ms(instant: datetime) -> int:
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: every stored instant is UTC")
+    return round(instant.timestamp() * 1000)
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+
+
+def chunk_should_close(chunk_ms: int, next_fragment_ms: int, max_chunk_ms: int) -> bool:
+    """Close the open chunk before a fragment that would make it exceed the maximum.
+
+    A chunk always holds at least one fragment, even a fragment longer than the
+    maximum (a camera with a very long GOP still records).
+    """
+    return chunk_ms > 0 and chunk_ms + next_fragment_ms > max_chunk_ms

@@ -1,0 +1,29 @@
+"""Runtime settings shared by the API, the Fleet and camera hosts (plain data, picklable)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    object_store_url: str  # s3://... or file:///... (see storage/objects.py)
+    public_url: str  # how clients reach the API, e.g. http://127.0.0.1:8000
+    secret: str  # master secret; purpose-specific keys are derived from it
+    namespace: str = "gtvision"  # Ray namespace of the named actors
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    chunk_max_s: float = 60.0
+    cameras_per_host: int = 1
+    reconcile_interval_s: float = 5.0
+    source_timeout_s: float = 5.0
+    upload_queue_limit: int = 16
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 7 * 24 * 3600
+
+    def key(self, purpose: str) -> bytes:
+        """A key for one purpose (JWT signing, object URL signing), derived from the master secret."""
+        return hmac.new(self.secret.encode(), purpose.encode(), hashlib.sha256).digest()

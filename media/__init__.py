@@ -1,0 +1,1 @@
+"""PyAV media handling: sources, fMP4 fragmenting, chunk assembly (no transcoding)."""

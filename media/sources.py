@@ -1,0 +1,206 @@
+"""Packet sources: an RTSP camera, or the built-in test pattern.
+
+Both hand the recorder demuxed packets and the input streams they belong to,
+so the very same recording path serves real cameras and demo cameras.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import threading
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Protocol
+from urllib.parse import parse_qs, urlsplit
+
+import av
+import numpy as np
+
+from domain.camera_state import ErrorReason
+
+RECORDABLE_VIDEO = {"h264", "hevc"}
+RECORDABLE_AUDIO = {"aac", "mp3", "opus", "alac"}
+
+
+class SourceError(Exception):
+    """A source could not be opened or read; ``reason`` classifies why."""
+
+    def __init__(self, reason: ErrorReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class PacketSource(Protocol):
+    video: av.video.stream.VideoStream
+    audio: av.audio.stream.AudioStream | None
+
+    def packets(self, stop: threading.Event) -> Iterator[av.Packet]: ...
+
+    def close(self) -> None: ...
+
+
+def open_source(url: str, *, timeout_s: float = 5.0) -> PacketSource:
+    """Open ``url`` (``rtsp://`` or ``test://pattern?...``); raises SourceError."""
+    if url.startswith("test://"):
+        return PatternSource.from_url(url)
+    return RtspSource(url, timeout_s)
+
+
+def classify_error(exc: BaseException) -> ErrorReason:
+    """Map an FFmpeg/PyAV failure to the reason an operator can act on."""
+    if isinstance(exc, SourceError):
+        return exc.reason
+    text = str(exc).lower()
+    if isinstance(exc, av.error.HTTPUnauthorizedError) or "401" in text or "unauthorized" in text:
+        return ErrorReason.UNAUTHORIZED
+    if isinstance(exc, av.error.HTTPNotFoundError) or "404" in text or "not found" in text:
+        return ErrorReason.NOT_FOUND
+    if isinstance(exc, (av.error.ConnectionRefusedError, ConnectionError)) or "refused" in text:
+        return ErrorReason.UNREACHABLE
+    if isinstance(exc, (TimeoutError, av.error.ExitError)) or "timed out" in text:
+        return ErrorReason.TIMEOUT
+    if isinstance(exc, av.error.InvalidDataError):
+        return ErrorReason.BAD_STREAM
+    if isinstance(exc, OSError):
+        return ErrorReason.UNREACHABLE
+    return ErrorReason.BAD_STREAM
+
+
+def _pick_streams(
+    container: av.container.InputContainer,
+) -> tuple[av.video.stream.VideoStream, av.audio.stream.AudioStream | None]:
+    if not container.streams.video:
+        raise SourceError(ErrorReason.BAD_STREAM, "the stream has no video track")
+    video = container.streams.video[0]
+    if video.codec_context.name not in RECORDABLE_VIDEO:
+        raise SourceError(
+            ErrorReason.UNSUPPORTED_CODEC,
+            f"video codec {video.codec_context.name} cannot be recorded without transcoding",
+        )
+    audio = next((a for a in container.streams.audio if a.codec_context.name in RECORDABLE_AUDIO), None)
+    return video, audio
+
+
+class RtspSource:
+    """An RTSP camera over TCP, demuxed by FFmpeg with open and read timeouts."""
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        options = {
+            "rtsp_transport": "tcp",
+            "timeout": str(int(timeout_s * 1_000_000)),
+            "analyzeduration": "1000000",
+        }
+        try:
+            self._container = av.open(url, options=options, timeout=(timeout_s, timeout_s))
+        except Exception as exc:  # PyAV raises many av.error subclasses
+            raise SourceError(classify_error(exc), _redact(str(exc), url)) from None
+        try:
+            self.video, self.audio = _pick_streams(self._container)
+        except SourceError:
+            self._container.close()
+            raise
+
+    def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+        streams = [s for s in (self.video, self.audio) if s is not None]
+        for packet in self._container.demux(streams):
+            if stop.is_set():
+                return
+            yield packet
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def _redact(text: str, url: str) -> str:
+    """Error text without the URL (which may hold credentials)."""
+    return text.replace(url, "<camera url>")
+
+
+class PatternSource:
+    """A looping synthetic camera: a pattern encoded once, replayed at real-time pace.
+
+    Timestamps keep increasing across loops, exactly like a live camera's.
+    """
+
+    def __init__(self, width: int, height: int, fps: int, seconds: int = 4) -> None:
+        self._clip = _encode_pattern(width, height, fps, seconds)
+        self._container = av.open(io.BytesIO(self._clip), mode="r")
+        self.video = self._container.streams.video[0]
+        self.audio: av.audio.stream.AudioStream | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> PatternSource:
+        query = parse_qs(urlsplit(url).query)
+
+        def arg(name: str, default: int, low: int, high: int) -> int:
+            try:
+                value = int(query.get(name, [default])[0])
+            except ValueError:
+                raise SourceError(ErrorReason.BAD_STREAM, f"test source: {name} must be an integer") from None
+            if not low <= value <= high:
+                raise SourceError(ErrorReason.BAD_STREAM, f"test source: {name} must be in {low}..{high}")
+            return value
+
+        w, h = arg("w", 640, 16, 3840), arg("h", 360, 16, 2160)
+        return cls(w - w % 2, h - h % 2, arg("fps", 10, 1, 60))
+
+    def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+        tb = self.video.time_base
+        assert tb is not None
+        first: int | None = None
+        loop_span = 0
+        started = time.monotonic()
+        loop = 0
+        while not stop.is_set():
+            container = self._container if loop == 0 else av.open(io.BytesIO(self._clip), mode="r")
+            try:
+                for packet in container.demux(container.streams.video[0]):
+                    if packet.dts is None:
+                        continue
+                    if first is None:
+                        first = packet.dts
+                    if loop == 0:
+                        loop_span = max(loop_span, packet.dts + (packet.duration or 0) - first)
+                    offset = loop * loop_span
+                    packet.dts += offset
+                    if packet.pts is not None:
+                        packet.pts += offset
+                    due = started + float((packet.dts - first) * tb)
+                    if stop.wait(max(0.0, due - time.monotonic())):
+                        return
+                    yield packet
+            finally:
+                if loop > 0:
+                    container.close()
+            loop += 1
+
+    def close(self) -> None:
+        self._container.close()
+
+
+@functools.lru_cache(maxsize=8)
+def _encode_pattern(width: int, height: int, fps: int, seconds: int) -> bytes:
+    """H.264 (no B-frames, a keyframe every 2 s) of a moving bar and a frame counter strip."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, fps)
+        stream.options = {"g": str(2 * fps), "bf": "0", "preset": "ultrafast", "crf": "28"}
+        ys, xs = np.mgrid[0:height, 0:width]
+        base = np.stack([(xs * 255 // max(1, width - 1)), (ys * 255 // max(1, height - 1)),
+                         np.full_like(xs, 96)], axis=-1).astype(np.uint8)
+        total = fps * seconds
+        for i in range(total):
+            img = base.copy()
+            x = (i * width) // total
+            img[:, x : x + max(2, width // 40)] = 255
+            img[: max(2, height // 30), : (i + 1) * width // total] = (255, 64, 64)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return buffer.getvalue()

@@ -1,0 +1,86 @@
+"""The FastAPI application and its Ray Serve deployment.
+
+``create_app`` builds the app from Settings (plain uvicorn can serve it, e.g.
+for benchmarks against Serve); ``Api`` is the Serve deployment that builds it
+on each replica and asks the Fleet actor for live camera status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+import ray
+from fastapi import APIRouter, FastAPI
+from ray import serve
+
+from actors.fleet import FLEET_NAME
+from domain.settings import Settings
+from serve import errors
+from serve.deps import CameraStatusLookup, Res, Resources
+from serve.routes import auth, cameras, objects, tenants, users
+from storage.db import create_pool
+from storage.objects import open_object_store
+
+API_PREFIX = "/api/v1"
+
+
+def fleet_status_lookup(settings: Settings) -> CameraStatusLookup:
+    """Camera status from the Fleet actor (found by name, on first use)."""
+
+    async def lookup(camera_id: UUID) -> dict[str, Any] | None:
+        fleet = ray.get_actor(FLEET_NAME, namespace=settings.namespace)
+        result: dict[str, Any] | None = await asyncio.wait_for(fleet.camera_status.remote(camera_id), 10)
+        return result
+
+    return lookup
+
+
+def create_app(settings: Settings, camera_status: CameraStatusLookup | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await asyncio.to_thread(
+            open_object_store, settings.object_store_url,
+            public_base_url=f"{settings.public_url}{API_PREFIX}/objects", signing_secret=settings.key("objects"),
+        )
+        pool = await create_pool(settings.database_url, min_size=1, max_size=10)
+        app.state.resources = Resources(settings, pool, store, camera_status or fleet_status_lookup(settings))
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="GT-Vision", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs", openapi_url="/openapi.json")
+    errors.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, tenants, users, cameras, objects):
+        api.include_router(module.router)
+
+    @api.get("/health", tags=["health"])
+    async def health(res: Res) -> dict[str, Any]:
+        await res.pool.fetchval("SELECT 1")
+        return {"status": "ok"}
+
+    app.include_router(api)
+    return app
+
+
+@serve.deployment(
+    name="api",
+    max_ongoing_requests=200,
+    ray_actor_options={"num_cpus": 0},
+    logging_config={"enable_access_log": False},
+)
+@serve.ingress()
+class Api:
+    """Serve deployment: each replica builds the FastAPI app for its Settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        return create_app(self._settings)

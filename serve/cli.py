@@ -1,0 +1,129 @@
+"""``gtvision``: the command line. ``gtvision up`` runs everything on embedded defaults.
+
+Embedded defaults (nothing to set up): a local Ray, PostgreSQL from pip
+(pgserver) under the var dir, a directory object store, the demo city with N
+test-pattern cameras. Every default can be replaced by a flag or an
+environment variable to point at a real PostgreSQL, MinIO or Ray cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from domain.settings import Settings
+
+ENV_PREFIX = "GTVISION_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gtvision", description="GT-Vision video management system")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole system (embedded defaults unless told otherwise)")
+    up.add_argument("--var-dir", default=_env("VAR_DIR", "var"), help="state directory (default ./var)")
+    up.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="API bind address")
+    up.add_argument("--port", type=int, default=int(_env("PORT", "8000") or 8000), help="API port")
+    up.add_argument("--database-url", default=_env("DATABASE_URL"), help="PostgreSQL DSN (default: embedded)")
+    up.add_argument("--object-store", default=_env("OBJECT_STORE"),
+                    help="s3://KEY:SECRET@host:port/bucket or file:///dir (default: VAR_DIR/objects)")
+    up.add_argument("--demo-cameras", type=int, default=4, help="test-pattern cameras in the demo city")
+    up.add_argument("--chunk-seconds", type=float, default=60.0, help="maximum chunk length")
+    up.add_argument("--cameras-per-host", type=int, default=1, help="camera supervisors per Ray actor process")
+    up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
+    up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
+    return parser
+
+
+def _secret(var_dir: Path) -> str:
+    """The deployment's master secret: from the environment, else generated once into the var dir."""
+    if value := _env("SECRET"):
+        return value
+    path = var_dir / "secret"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    import ray
+
+    from serve.bootstrap import ensure_admin, ensure_demo_city
+    from serve.launcher import migrate_database, start_runtime
+    from storage.db import create_pool
+    from storage.embedded_postgres import EmbeddedPostgres
+
+    if args.demo_cameras < 0 or args.cameras_per_host < 1 or args.chunk_seconds <= 0:
+        print("gtvision: --demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0", file=sys.stderr)
+        return 2
+    var_dir = Path(args.var_dir).resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None if args.database_url else EmbeddedPostgres(var_dir / "postgres")
+    database_url = args.database_url or (embedded.dsn if embedded else "")
+    settings = Settings(
+        database_url=database_url,
+        object_store_url=args.object_store or (var_dir / "objects").as_uri(),
+        public_url=f"http://{args.host}:{args.port}",
+        secret=_secret(var_dir),
+        api_host=args.host, api_port=args.port,
+        chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
+    )
+
+    async def prepare() -> tuple[str | None, str]:
+        await migrate_database(settings)
+        pool = await create_pool(settings.database_url, max_size=1)
+        try:
+            password = await ensure_admin(pool, "admin", _env("ADMIN_PASSWORD"))
+            tenant = await ensure_demo_city(pool, args.demo_cameras)
+        finally:
+            await pool.close()
+        return password, tenant
+
+    admin_password, demo_tenant = asyncio.run(prepare())
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    context = ray.init(address="local", namespace=settings.namespace, include_dashboard=not args.no_dashboard,
+                       dashboard_host="127.0.0.1", _node_ip_address=args.host, logging_level=logging.WARNING)
+    runtime = start_runtime(settings)
+    dashboard = getattr(context, "dashboard_url", None)
+    print(f"GT-Vision is up.\n  API:        {settings.public_url}/api/v1   (OpenAPI: {settings.public_url}/docs)")
+    print(f"  Dashboard:  {'http://' + dashboard if dashboard else 'disabled'}")
+    print(f"  Demo city:  {demo_tenant} with {args.demo_cameras} test-pattern cameras")
+    if admin_password:
+        print(f"  Admin:      username 'admin', password '{admin_password}' (shown once)")
+    else:
+        print("  Admin:      'admin' already exists (password as set before)")
+    print("Ctrl-C stops.", flush=True)
+
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait(args.exit_after)
+    print("stopping: storing what the cameras recorded…", flush=True)
+    runtime.stop()
+    ray.shutdown()
+    if embedded is not None:
+        embedded.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    if args.command == "up":
+        return cmd_up(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

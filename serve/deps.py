@@ -1,0 +1,61 @@
+"""What route handlers depend on: the app's resources and the caller's identity."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import Depends, HTTPException, Request
+
+from domain.rbac import Action, Principal, may, visible_tenant
+from domain.settings import Settings
+from serve import tokens
+from storage.objects import ObjectStore
+
+CameraStatusLookup = Callable[[UUID], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    pool: asyncpg.Pool
+    store: ObjectStore
+    camera_status: CameraStatusLookup
+
+
+def resources(request: Request) -> Resources:
+    res: Resources = request.app.state.resources
+    return res
+
+
+def principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return tokens.verify(token, resources(request).settings.key("jwt"), kind="access")
+    except tokens.InvalidToken as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+Res = Annotated[Resources, Depends(resources)]
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def require(caller: Principal, action: Action, tenant_id: UUID | None = None) -> None:
+    if not may(caller, action, tenant_id):
+        raise HTTPException(403, f"role {caller.role.value} may not {action.value} here")
+
+
+def scoped_tenant(caller: Principal, requested: UUID | None) -> UUID:
+    """The tenant a request works in. Another tenant's data is simply not found (404)."""
+    tenant = visible_tenant(caller, requested)
+    if tenant is None:
+        if requested is None:
+            raise HTTPException(422, "tenant_id is required for platform admins")
+        raise HTTPException(404, "tenant not found")
+    return tenant

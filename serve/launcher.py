@@ -1,0 +1,66 @@
+"""Bring the runtime up on Ray and take it down: used by ``gtvision up`` and the tests.
+
+Order: migrate the database → start the Fleet (which starts camera hosts) →
+deploy the API on Serve. Stopping reverses it, and every camera stores what it
+recorded before its host goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, cast
+
+import ray
+from ray import serve
+
+from actors.fleet import FLEET_NAME, Fleet
+from domain.settings import Settings
+from serve.app import Api
+from storage.db import create_pool, migrate
+
+log = logging.getLogger(__name__)
+
+SERVE_APP = "gtvision"
+
+
+async def migrate_database(settings: Settings) -> list[str]:
+    pool = await create_pool(settings.database_url, max_size=1)
+    try:
+        return await migrate(pool)
+    finally:
+        await pool.close()
+
+
+@dataclass
+class Runtime:
+    """The running Fleet and API of one deployment."""
+
+    settings: Settings
+    fleet: Any
+
+    def stop(self) -> None:
+        try:
+            serve.delete(SERVE_APP)
+            serve.shutdown()
+        except Exception as exc:  # stopping must go on to the cameras whatever Serve says
+            log.warning("serve shutdown: %s", exc)
+        try:
+            ray.get(self.fleet.stop.remote(), timeout=90)
+        finally:
+            ray.kill(self.fleet, no_restart=True)
+
+
+def start_runtime(settings: Settings) -> Runtime:
+    """Start the Fleet and the API on the already initialised Ray."""
+    asyncio.run(migrate_database(settings))
+    fleet = (
+        cast(Any, ray.remote(Fleet))
+        .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100)
+        .remote(settings)
+    )
+    ray.get(fleet.start.remote(), timeout=120)
+    serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
+    serve.run(cast(Any, Api).bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
+    return Runtime(settings, fleet)

@@ -1,0 +1,60 @@
+"""Login and token refresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from domain.rbac import Principal, Role
+from serve import tokens
+from serve.deps import Caller, Res
+from serve.passwords import verify_password
+from storage import users
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Refresh(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+def _token_pair(res: Res, who: Principal) -> dict[str, Any]:
+    s = res.settings
+    return {
+        "access_token": tokens.issue(who, s.key("jwt"), kind="access", ttl_s=s.access_token_ttl_s),
+        "refresh_token": tokens.issue(who, s.key("jwt"), kind="refresh", ttl_s=s.refresh_token_ttl_s),
+        "token_type": "bearer",
+        "expires_in": s.access_token_ttl_s,
+    }
+
+
+@router.post("/login")
+async def login(body: Login, res: Res) -> dict[str, Any]:
+    row = await users.credentials(res.pool, body.username)
+    if not verify_password(row["password_hash"] if row else None, body.password) or row is None:
+        raise HTTPException(401, "invalid username or password")
+    return _token_pair(res, Principal(row["id"], Role(row["role"]), row["tenant_id"]))
+
+
+@router.post("/refresh")
+async def refresh(body: Refresh, res: Res) -> dict[str, Any]:
+    try:
+        who = tokens.verify(body.refresh_token, res.settings.key("jwt"), kind="refresh")
+    except tokens.InvalidToken as exc:
+        raise HTTPException(401, str(exc)) from None
+    row = await users.get(res.pool, who.user_id)
+    if row is None:
+        raise HTTPException(401, "user no longer exists")
+    return _token_pair(res, Principal(row["id"], Role(row["role"]), row["tenant_id"]))
+
+
+@router.get("/me")
+async def me(caller: Caller) -> dict[str, Any]:
+    return {"user_id": caller.user_id, "role": caller.role, "tenant_id": caller.tenant_id}

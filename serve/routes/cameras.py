@@ -1,0 +1,172 @@
+"""Cameras of the caller's tenant: CRUD, live status and the recording index."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field, model_validator
+
+from domain.camera import Camera
+from domain.rbac import Action, Principal, Role
+from domain.stream_url import parse_stream_url
+from domain.vendors import StreamKind, Vendor, build_stream_url
+from serve.deps import Caller, Res, Resources, require, scoped_tenant
+from storage import cameras, recordings
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/cameras", tags=["cameras"])
+
+MAX_RECORDINGS_SPAN = timedelta(days=31)
+CHUNK_URL_TTL = timedelta(minutes=15)
+
+
+class CameraIn(BaseModel):
+    """A camera: give ``rtsp_url``, or ``host`` (+ channel/stream) for a known vendor."""
+
+    name: str = Field(min_length=1, max_length=200)
+    vendor: Vendor = Vendor.GENERIC
+    rtsp_url: str | None = Field(None, max_length=2048)
+    host: str | None = Field(None, min_length=1, max_length=255)
+    port: int = Field(554, ge=1, le=65535)
+    channel: int = Field(1, ge=1, le=256)
+    stream: StreamKind = StreamKind.MAIN
+    username: str | None = Field(None, max_length=200)
+    password: str | None = Field(None, max_length=200)
+    enabled: bool = True
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    tenant_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _url_or_host(self) -> CameraIn:
+        if (self.rtsp_url is None) == (self.host is None):
+            raise ValueError("give exactly one of rtsp_url or host")
+        return self
+
+
+class CameraPatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    rtsp_url: str | None = Field(None, max_length=2048)
+    username: str | None = Field(None, max_length=200)
+    password: str | None = Field(None, max_length=200)
+    enabled: bool | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+def camera_json(camera: Camera) -> dict[str, Any]:
+    return {
+        "id": camera.id, "tenant_id": camera.tenant_id, "name": camera.name, "vendor": camera.vendor,
+        "rtsp_url": camera.stream.public_url, "username": camera.stream.username,
+        "has_password": camera.stream.password is not None, "enabled": camera.enabled,
+        "latitude": camera.latitude, "longitude": camera.longitude,
+        "created_at": camera.created_at, "updated_at": camera.updated_at,
+    }
+
+
+async def camera_in_scope(caller: Principal, res: Resources, camera_id: UUID) -> Camera:
+    """The caller's camera, or 404 — for another tenant's camera too."""
+    tenant = caller.tenant_id if caller.role != Role.ADMIN else await cameras.tenant_of(res.pool, camera_id)
+    camera = await cameras.get(res.pool, tenant, camera_id) if tenant else None
+    if camera is None:
+        raise HTTPException(404, "camera not found")
+    return camera
+
+
+@router.post("", status_code=201)
+async def create_camera(body: CameraIn, caller: Caller, res: Res) -> dict[str, Any]:
+    tenant = scoped_tenant(caller, body.tenant_id)
+    require(caller, Action.WRITE, tenant)
+    if body.rtsp_url is not None:
+        stream = parse_stream_url(body.rtsp_url, body.username, body.password)
+    else:
+        assert body.host is not None
+        stream = build_stream_url(body.vendor, body.host, channel=body.channel, stream=body.stream,
+                                  port=body.port, username=body.username, password=body.password)
+    camera = await cameras.create(
+        res.pool, tenant_id=tenant, name=body.name.strip(), vendor=body.vendor.value, stream=stream,
+        enabled=body.enabled, latitude=body.latitude, longitude=body.longitude,
+    )
+    return camera_json(camera)
+
+
+@router.get("")
+async def list_cameras(
+    caller: Caller, res: Res, tenant_id: UUID | None = Query(None),
+    limit: int = Query(1000, ge=1, le=1000), offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    tenant = scoped_tenant(caller, tenant_id)
+    return [camera_json(c) for c in await cameras.list_for_tenant(res.pool, tenant, limit=limit, offset=offset)]
+
+
+@router.get("/{camera_id}")
+async def get_camera(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    return camera_json(await camera_in_scope(caller, res, camera_id))
+
+
+@router.patch("/{camera_id}")
+async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res: Res) -> dict[str, Any]:
+    camera = await camera_in_scope(caller, res, camera_id)
+    require(caller, Action.WRITE, camera.tenant_id)
+    changes = body.model_dump(exclude_unset=True)
+    if {"rtsp_url", "username", "password"} & changes.keys():
+        url = changes.pop("rtsp_url", camera.stream.public_url)
+        user = changes.pop("username", camera.stream.username)
+        password = changes.pop("password", camera.stream.password)
+        stream = parse_stream_url(url, user, password)
+        changes.update(rtsp_url=stream.public_url, rtsp_username=stream.username, rtsp_password=stream.password)
+    updated = await cameras.update(res.pool, camera.tenant_id, camera_id, changes)
+    if updated is None:
+        raise HTTPException(404, "camera not found")
+    return camera_json(updated)
+
+
+@router.delete("/{camera_id}", status_code=204)
+async def delete_camera(camera_id: UUID, caller: Caller, res: Res) -> Response:
+    camera = await camera_in_scope(caller, res, camera_id)
+    require(caller, Action.WRITE, camera.tenant_id)
+    await cameras.soft_delete(res.pool, camera.tenant_id, camera_id)
+    return Response(status_code=204)
+
+
+@router.get("/{camera_id}/status")
+async def camera_status(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    camera = await camera_in_scope(caller, res, camera_id)
+    if not camera.enabled:
+        return {"camera_id": camera_id, "state": "disabled"}
+    try:
+        status = await res.camera_status(camera_id)
+    except Exception:
+        log.exception("camera status lookup failed")
+        raise HTTPException(503, "camera status is unavailable right now: the fleet is not reachable") from None
+    if status is None:  # enabled but not placed yet: the Fleet's next pass starts it
+        return {"camera_id": camera_id, "state": "starting"}
+    return status
+
+
+@router.get("/{camera_id}/recordings")
+async def list_recordings(
+    camera_id: UUID, caller: Caller, res: Res,
+    start: datetime = Query(..., description="ISO 8601 with time zone"),
+    end: datetime = Query(..., description="ISO 8601 with time zone"),
+    limit: int = Query(1000, ge=1, le=5000),
+    urls: Literal["none", "presigned"] = Query("presigned"),
+) -> dict[str, Any]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HTTPException(422, "start and end need a time zone (e.g. 2026-01-01T00:00:00Z)")
+    if end <= start:
+        raise HTTPException(422, "end must be after start")
+    if end - start > MAX_RECORDINGS_SPAN:
+        raise HTTPException(422, f"range longer than {MAX_RECORDINGS_SPAN.days} days")
+    camera = await camera_in_scope(caller, res, camera_id)
+    rows = await recordings.in_range(res.pool, camera.tenant_id, camera_id, start, end, limit=limit)
+    if urls == "presigned":
+        signed = await asyncio.to_thread(lambda: [res.store.presigned_get(r["object_key"], CHUNK_URL_TTL) for r in rows])
+        for row, url in zip(rows, signed, strict=True):
+            row["url"] = url
+    return {"camera_id": camera_id, "start": start, "end": end, "chunks": rows}

@@ -1,0 +1,1 @@
+"""Adapters to the outside: PostgreSQL, object stores, the event bus."""

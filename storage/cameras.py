@@ -1,0 +1,101 @@
+"""Camera rows. Every read takes the tenant id (tenant isolation at the data layer)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from domain.camera import Camera
+from domain.stream_url import StreamUrl
+
+_COLUMNS = (
+    "id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password, enabled,"
+    " latitude, longitude, created_at, updated_at"
+)
+
+
+def _camera(row: asyncpg.Record) -> Camera:
+    return Camera(
+        id=row["id"], tenant_id=row["tenant_id"], name=row["name"], vendor=row["vendor"],
+        stream=StreamUrl(row["rtsp_url"], row["rtsp_username"], row["rtsp_password"]),
+        enabled=row["enabled"], latitude=row["latitude"], longitude=row["longitude"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+async def create(
+    pool: asyncpg.Pool, *, tenant_id: UUID, name: str, vendor: str, stream: StreamUrl,
+    enabled: bool = True, latitude: float | None = None, longitude: float | None = None,
+) -> Camera:
+    row = await pool.fetchrow(
+        "INSERT INTO cameras (id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password,"
+        f" enabled, latitude, longitude) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING {_COLUMNS}",
+        uuid4(), tenant_id, name, vendor, stream.public_url, stream.username, stream.password,
+        enabled, latitude, longitude,
+    )
+    return _camera(row)
+
+
+async def get(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID) -> Camera | None:
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM cameras WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
+        camera_id, tenant_id,
+    )
+    return _camera(row) if row else None
+
+
+async def list_for_tenant(
+    pool: asyncpg.Pool, tenant_id: UUID, *, limit: int = 1000, offset: int = 0
+) -> list[Camera]:
+    rows = await pool.fetch(
+        f"SELECT {_COLUMNS} FROM cameras WHERE tenant_id = $1 AND deleted_at IS NULL"
+        " ORDER BY name LIMIT $2 OFFSET $3",
+        tenant_id, limit, offset,
+    )
+    return [_camera(r) for r in rows]
+
+
+async def list_enabled(pool: asyncpg.Pool) -> list[Camera]:
+    """Every camera that should be recording, across tenants (the Fleet's desired state)."""
+    rows = await pool.fetch(
+        f"SELECT {_COLUMNS} FROM cameras WHERE enabled AND deleted_at IS NULL"
+    )
+    return [_camera(r) for r in rows]
+
+
+async def update(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, changes: dict[str, Any]) -> Camera | None:
+    """Apply ``changes`` (column → value, columns from a fixed set) and bump the revision."""
+    allowed = {"name", "vendor", "rtsp_url", "rtsp_username", "rtsp_password", "enabled", "latitude", "longitude"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot update {sorted(unknown)}")
+    if not changes:
+        return await get(pool, tenant_id, camera_id)
+    columns = list(changes)
+    assignments = ", ".join(f"{col} = ${i + 3}" for i, col in enumerate(columns))
+    row = await pool.fetchrow(
+        f"UPDATE cameras SET {assignments}, updated_at = clock_timestamp()"
+        f" WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL RETURNING {_COLUMNS}",
+        camera_id, tenant_id, *[changes[c] for c in columns],
+    )
+    return _camera(row) if row else None
+
+
+async def soft_delete(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID) -> bool:
+    """Hide the camera and stop its recording; its recordings stay until retention removes them."""
+    result = await pool.execute(
+        "UPDATE cameras SET deleted_at = now(), enabled = false, updated_at = clock_timestamp()"
+        " WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
+        camera_id, tenant_id,
+    )
+    return result == "UPDATE 1"
+
+
+async def tenant_of(pool: asyncpg.Pool, camera_id: UUID) -> UUID | None:
+    """The tenant owning a camera: for platform admins, who address cameras by id alone."""
+    result: UUID | None = await pool.fetchval(
+        "SELECT tenant_id FROM cameras WHERE id = $1 AND deleted_at IS NULL", camera_id
+    )
+    return result

@@ -1,0 +1,20 @@
+"""Storing a recorded chunk: object first, index row second.
+
+The order is the guarantee: an index row never points at an object that is
+not (completely) stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from domain.recording import ChunkMeta
+from storage import recordings
+from storage.objects import ObjectStore
+
+
+async def store_chunk(store: ObjectStore, pool: asyncpg.Pool, meta: ChunkMeta, data: bytes) -> int:
+    await asyncio.to_thread(store.put, meta.object_key, data, "video/mp4")
+    return await recordings.insert(pool, meta)

@@ -1,0 +1,39 @@
+"""The recording index: one row per chunk object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from asyncpg import Range
+
+from domain.recording import ChunkMeta
+
+
+async def insert(pool: asyncpg.Pool, meta: ChunkMeta) -> int:
+    """Index a chunk whose object is already stored. Idempotent on the object key."""
+    return await pool.fetchval(
+        "INSERT INTO recordings (tenant_id, camera_id, time_range, object_key, bytes, init_length,"
+        " codec, width, height, fragments) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+        " ON CONFLICT (object_key) DO UPDATE SET object_key = EXCLUDED.object_key RETURNING id",
+        meta.tenant_id, meta.camera_id, Range(meta.start, meta.end, lower_inc=True, upper_inc=False),
+        meta.object_key, meta.size, meta.init_length, meta.codec, meta.width, meta.height,
+        [f.as_row() for f in meta.fragments],
+    )
+
+
+async def in_range(
+    pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime, *, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Chunks of a camera overlapping [start, end), oldest first."""
+    rows = await pool.fetch(
+        "SELECT id, lower(time_range) AS start, upper(time_range) AS end, object_key, bytes,"
+        " init_length, codec, width, height, fragments FROM recordings"
+        " WHERE tenant_id = $1 AND camera_id = $2 AND time_range && tstzrange($3, $4)"
+        " AND lower(time_range) >= $3::timestamptz - interval '1 hour' AND lower(time_range) < $4"
+        " ORDER BY lower(time_range) LIMIT $5",
+        tenant_id, camera_id, start, end, limit,
+    )
+    return [dict(r) for r in rows]

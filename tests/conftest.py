@@ -1,0 +1,72 @@
+"""Shared fixtures: real PostgreSQL, the S3-protocol server, the RTSP test camera, Ray.
+
+Everything listens on 127.0.0.1, is started by the suite and stopped by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from storage.db import create_pool, migrate
+from tests.support.databases import create_database, drop_database
+from tests.support.ports import free_port
+from tests.support.rtsp_camera import RtspTestCamera
+from tests.support.s3_server import S3TestServer
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh, migrated database for this run; dropped at the end."""
+    dsn = asyncio.run(create_database())
+
+    async def _migrate() -> None:
+        pool = await create_pool(dsn, max_size=1)
+        try:
+            await migrate(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(_migrate())
+    yield dsn
+    asyncio.run(drop_database(dsn))
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3TestServer]:
+    server = S3TestServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def rtsp_camera() -> Iterator[RtspTestCamera]:
+    """Live H.264 at /cam (1 s GOP) and H.264+AAC at /cam-audio on 127.0.0.1."""
+    camera = RtspTestCamera(free_port(), ["cam", "cam-audio:audio", "cam-restart"])
+    camera.start()
+    yield camera
+    camera.stop()
+
+
+@pytest.fixture(params=["dir", "s3"])
+def object_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Both object store backends, so every test using this runs on each."""
+    if request.param == "dir":
+        return (tmp_path / "objects").as_uri()
+    server: S3TestServer = request.getfixturevalue("s3_server")
+    return server.url(f"test-{uuid.uuid4().hex[:10]}")

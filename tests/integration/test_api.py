@@ -1,0 +1,259 @@
+"""End to end on Ray: the Serve API, the Fleet and camera hosts, on real parts.
+
+Runs once per object store backend (S3 protocol and local directory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import ray
+
+from actors.fleet import FLEET_NAME
+from domain.recording import FragmentEntry
+from domain.settings import Settings
+from serve.bootstrap import ensure_admin
+from serve.launcher import start_runtime
+from storage.db import create_pool
+from tests.support.databases import create_database, drop_database
+from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
+from tests.support.ports import free_port
+from tests.support.rtsp_camera import RtspTestCamera
+from tests.support.s3_server import S3TestServer
+
+ADMIN_PASSWORD = "admin-password-for-tests"
+NAMESPACE = f"gtv-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def ray_local() -> Iterator[None]:
+    ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, _node_ip_address="127.0.0.1",
+             log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@dataclass
+class System:
+    settings: Settings
+    client: httpx.Client
+
+    def login(self, username: str, password: str) -> dict[str, str]:
+        response = self.client.post("/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return {"authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _wait(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.25) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval_s)
+    raise TimeoutError(f"condition not met within {timeout_s} s")
+
+
+@pytest.fixture(scope="module", params=["s3", "dir"])
+def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    if request.param == "s3":
+        server: S3TestServer = request.getfixturevalue("s3_server")
+        store_url = server.url(f"e2e-{uuid.uuid4().hex[:8]}")
+    else:
+        store_url = (tmp_path_factory.mktemp("objects")).as_uri()
+    database_url = asyncio.run(create_database())
+    port = free_port()
+    settings = Settings(
+        database_url=database_url, object_store_url=store_url, public_url=f"http://127.0.0.1:{port}",
+        secret=uuid.uuid4().hex, namespace=NAMESPACE, api_port=port, chunk_max_s=3,
+        reconcile_interval_s=1, source_timeout_s=2,
+    )
+    runtime = start_runtime(settings)
+
+    async def bootstrap() -> None:
+        pool = await create_pool(database_url, max_size=1)
+        await ensure_admin(pool, "admin", ADMIN_PASSWORD)
+        await pool.close()
+
+    asyncio.run(bootstrap())
+    client = httpx.Client(base_url=f"{settings.public_url}/api/v1", timeout=30)
+    _wait(lambda: _healthy(client), 60)
+    try:
+        yield System(settings, client)
+    finally:
+        client.close()
+        runtime.stop()
+        asyncio.run(drop_database(database_url))
+
+
+def _healthy(client: httpx.Client) -> bool:
+    try:
+        return client.get("/health").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _city(system: System, admin: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
+    """A new tenant with a manager and a viewer; returns (tenant id, manager headers, viewer headers)."""
+    tenant = system.client.post("/tenants", json={"name": f"City {uuid.uuid4().hex[:6]}"}, headers=admin).json()
+    creds = {}
+    for role in ("manager", "viewer"):
+        name = f"{role}-{uuid.uuid4().hex[:6]}"
+        created = system.client.post("/users", json={"username": name, "password": "a long password",
+                                                      "role": role, "tenant_id": tenant["id"]}, headers=admin)
+        assert created.status_code == 201, created.text
+        creds[role] = system.login(name, "a long password")
+    return tenant["id"], creds["manager"], creds["viewer"]
+
+
+def _chunks(system: System, headers: dict[str, str], camera_id: str, since: datetime) -> list[dict[str, Any]]:
+    response = system.client.get(
+        f"/cameras/{camera_id}/recordings", headers=headers,
+        params={"start": since.isoformat(), "end": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()},
+    )
+    assert response.status_code == 200, response.text
+    chunks: list[dict[str, Any]] = response.json()["chunks"]
+    return chunks
+
+
+def test_camera_created_through_the_api_is_recorded_indexed_and_listed(
+    system: System, rtsp_camera: RtspTestCamera
+) -> None:
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, manager, viewer = _city(system, admin)
+    created_at = datetime.now(UTC)
+    camera = system.client.post("/cameras", headers=manager, json={
+        "name": "Praça central", "rtsp_url": rtsp_camera.url("cam"), "latitude": -23.55, "longitude": -46.63,
+    })
+    assert camera.status_code == 201, camera.text
+    camera_id = camera.json()["id"]
+
+    def first_chunk() -> tuple[dict[str, Any], datetime] | None:
+        chunks = _chunks(system, viewer, camera_id, created_at - timedelta(seconds=5))
+        return (chunks[0], datetime.now(UTC)) if chunks else None
+
+    chunk, seen_at = _wait(first_chunk, 70)
+    start, end = datetime.fromisoformat(chunk["start"]), datetime.fromisoformat(chunk["end"])
+    assert created_at - timedelta(seconds=1) <= start < end
+    assert abs((seen_at - end).total_seconds()) <= 1.0, "index time within ±1 s of the wall clock it covers"
+
+    data = httpx.get(chunk["url"], timeout=30).content  # presigned: S3 itself, or the API for a directory
+    assert len(data) == chunk["bytes"]
+    assert_fragment_table_addresses_moofs(data, chunk["init_length"], [FragmentEntry.from_row(f) for f in chunk["fragments"]])
+    decoded = decode_chunk(data)
+    assert (decoded.codec, decoded.width, decoded.height) == ("h264", 640, 360)
+    assert decoded.end_s - decoded.first_s == pytest.approx((end - start).total_seconds(), abs=0.1)
+
+    status = system.client.get(f"/cameras/{camera_id}/status", headers=viewer).json()
+    assert status["state"] == "streaming"
+    assert status["last_packet_age_s"] < 2 and status["fps"] > 20 and status["bitrate_bps"] > 0
+    assert system.client.delete(f"/cameras/{camera_id}", headers=manager).status_code == 204
+
+
+def test_broken_cameras_show_a_reason_and_touch_no_other_camera(system: System, rtsp_camera: RtspTestCamera) -> None:
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, manager, _ = _city(system, admin)
+    malformed = system.client.post("/cameras", headers=manager, json={"name": "bad", "rtsp_url": "rtsp://host:99999/x"})
+    assert malformed.status_code == 422
+    assert "port" in malformed.json()["error"]["message"]
+    neither = system.client.post("/cameras", headers=manager, json={"name": "bad"})
+    assert neither.status_code == 422 and "rtsp_url or host" in neither.json()["error"]["message"]
+
+    good = system.client.post("/cameras", headers=manager, json={"name": "good", "rtsp_url": rtsp_camera.url("cam-audio")}).json()
+    dead = system.client.post("/cameras", headers=manager, json={
+        "name": "dead", "rtsp_url": f"rtsp://127.0.0.1:{free_port()}/stream", "username": "u", "password": "s3cr3t!",
+    }).json()
+    assert "s3cr3t" not in str(dead) and dead["has_password"] is True
+    missing = system.client.post(
+        "/cameras", headers=manager, json={"name": "missing", "rtsp_url": rtsp_camera.url("nope")}
+    ).json()
+
+    def state(camera: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
+        return result
+
+    assert _wait(lambda: state(dead)["state"] == "error", 30)
+    assert state(dead)["reason"] == "unreachable"
+    assert _wait(lambda: state(missing)["state"] == "error", 30)
+    assert state(missing)["reason"] == "not_found"
+    assert _wait(lambda: state(good)["chunks_recorded"] >= 2, 40)
+    assert system.client.get("/health").status_code == 200
+    for camera in (good, dead, missing):
+        system.client.delete(f"/cameras/{camera['id']}", headers=manager)
+
+
+def test_login_failures_leak_nothing(system: System) -> None:
+    wrong_password = system.client.post("/auth/login", json={"username": "admin", "password": "nope"})
+    unknown_user = system.client.post("/auth/login", json={"username": "nobody", "password": "nope"})
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    assert wrong_password.json() == unknown_user.json() == {
+        "error": {"status": 401, "message": "invalid username or password"}
+    }
+    assert system.client.get("/cameras").status_code == 401
+    bad_token = system.client.get("/cameras", headers={"authorization": "Bearer x.y.z"})
+    assert bad_token.status_code == 401
+
+
+def test_roles_and_tenant_isolation(system: System) -> None:
+    admin = system.login("admin", ADMIN_PASSWORD)
+    tenant_a, manager_a, viewer_a = _city(system, admin)
+    _, manager_b, viewer_b = _city(system, admin)
+    camera = system.client.post("/cameras", headers=manager_a, json={
+        "name": "hik", "vendor": "hikvision", "host": "127.0.0.1", "port": 1, "channel": 2, "stream": "sub",
+        "enabled": False,
+    })
+    assert camera.status_code == 201, camera.text
+    assert camera.json()["rtsp_url"] == "rtsp://127.0.0.1:1/Streaming/Channels/202"
+    camera_id = camera.json()["id"]
+
+    assert system.client.post("/cameras", headers=viewer_a, json={"name": "x", "rtsp_url": "rtsp://h/x"}).status_code == 403
+    assert system.client.patch(f"/cameras/{camera_id}", headers=viewer_a, json={"name": "y"}).status_code == 403
+    assert system.client.post("/tenants", headers=manager_a, json={"name": "mine"}).status_code == 403
+    assert system.client.get(f"/cameras/{camera_id}/status", headers=viewer_a).json()["state"] == "disabled"
+
+    window = {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"}
+    for headers in (manager_b, viewer_b):
+        assert system.client.get(f"/cameras/{camera_id}", headers=headers).status_code == 404
+        assert system.client.get(f"/cameras/{camera_id}/status", headers=headers).status_code == 404
+        assert system.client.get(f"/cameras/{camera_id}/recordings", headers=headers, params=window).status_code == 404
+        assert system.client.patch(f"/cameras/{camera_id}", headers=headers, json={"name": "z"}).status_code == 404
+        assert system.client.delete(f"/cameras/{camera_id}", headers=headers).status_code == 404
+        assert system.client.get("/cameras", headers=headers).json() == []
+        assert system.client.get(f"/tenants/{tenant_a}", headers=headers).status_code == 404
+        assert system.client.get("/cameras", headers=headers, params={"tenant_id": tenant_a}).status_code == 404
+
+    bad_range = system.client.get(f"/cameras/{camera_id}/recordings", headers=viewer_a,
+                                  params={"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"})
+    assert bad_range.status_code == 422 and "after start" in bad_range.json()["error"]["message"]
+    assert [c["id"] for c in system.client.get("/cameras", headers=viewer_a).json()] == [camera_id]
+
+
+def test_killed_camera_host_is_refilled_by_the_fleet(system: System) -> None:
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, manager, _ = _city(system, admin)
+    camera = system.client.post("/cameras", headers=manager, json={
+        "name": "pattern", "rtsp_url": "test://pattern?w=320&h=180&fps=10"}).json()
+
+    def status() -> dict[str, Any]:
+        result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
+        return result
+
+    _wait(lambda: status().get("chunks_recorded", 0) >= 1, 30)
+    host = ray.get_actor(status()["host"], namespace=NAMESPACE)
+    ray.kill(host, no_restart=False)  # a crash: Ray restarts the process empty
+    _wait(lambda: status().get("state") == "streaming" and status().get("chunks_recorded", 0) == 0, 40)
+    _wait(lambda: status().get("chunks_recorded", 0) >= 1, 30)
+
+    # Disabling stops recording; the Fleet reconciles within its interval.
+    system.client.patch(f"/cameras/{camera['id']}", headers=manager, json={"enabled": False})
+    fleet = ray.get_actor(FLEET_NAME, namespace=NAMESPACE)
+    _wait(lambda: camera["id"] not in {str(k) for k in ray.get(fleet.placement.remote())}, 20)
+    assert status()["state"] == "disabled"

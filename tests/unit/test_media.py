@@ -1,0 +1,115 @@
+"""Fragmenting and chunking on a real H.264 clip (encoded with PyAV), no services."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from collections.abc import Iterator
+from uuid import uuid4
+
+import av
+import pytest
+
+from media.boxes import read_tracks
+from media.fragmenter import Fragmenter
+from media.recorder import IngestStats, RecordedChunk, RunClock, record_run
+from media.sources import PatternSource, _encode_pattern
+from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
+
+FPS = 10
+
+
+class LoopedClip:
+    """The test pattern looped ``loops`` times, unpaced: the recorder at full speed."""
+
+    def __init__(self, loops: int) -> None:
+        self._clip = _encode_pattern(320, 180, FPS, 4)
+        self._container = av.open(io.BytesIO(self._clip))
+        self.video = self._container.streams.video[0]
+        self.audio = None
+        self._loops = loops
+
+    def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+        span = 4 * FPS * (1 / self.video.time_base / FPS)
+        for loop in range(self._loops):
+            with av.open(io.BytesIO(self._clip)) as c:
+                for p in c.demux(c.streams.video[0]):
+                    if p.dts is None:
+                        continue
+                    p.dts += int(loop * span)
+                    p.pts += int(loop * span)
+                    yield p
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def test_fragmenter_emits_one_fragment_per_gop_with_container_timing() -> None:
+    clip = LoopedClip(1)
+    fragmenter = Fragmenter(clip.video)
+    fragments = []
+    for packet in clip.packets(threading.Event()):
+        fragments += fragmenter.mux(packet, packet.stream.index)
+    fragments += fragmenter.close()
+    assert fragmenter.init is not None
+    tracks = read_tracks(fragmenter.init)
+    assert [t.handler for t in tracks.values()] == [b"vide"]
+    assert [f.duration_ms for f in fragments] == [2000, 2000]  # 4 s clip, 2 s GOPs
+    assert fragments[1].decode_time == fragments[0].decode_time + fragments[0].duration
+
+
+def _record(loops: int, max_chunk_ms: int) -> list[RecordedChunk]:
+    chunks: list[RecordedChunk] = []
+    ticks = iter(range(10**6))
+    record_run(
+        LoopedClip(loops), tenant_id=uuid4(), camera_id=uuid4(), max_chunk_ms=max_chunk_ms,
+        on_chunk=chunks.append, stop=threading.Event(), stats=IngestStats(),
+        now=lambda: 1_800_000_000 + next(ticks) * 0.0,
+    )
+    return chunks
+
+
+def test_chunks_tile_the_run_without_gaps_or_overlap_and_each_plays_alone() -> None:
+    chunks = _record(loops=3, max_chunk_ms=5000)  # 12 s of 2 s GOPs → 4 s chunks
+    assert [round((c.meta.end - c.meta.start).total_seconds(), 3) for c in chunks] == [4.0, 4.0, 4.0]
+    for before, after in itertools.pairwise(chunks):
+        assert before.meta.end == after.meta.start
+    for chunk in chunks:
+        assert_fragment_table_addresses_moofs(chunk.data, chunk.meta.init_length, list(chunk.meta.fragments))
+        decoded = decode_chunk(chunk.data)
+        assert (decoded.codec, decoded.width, decoded.height, decoded.frames) == ("h264", 320, 180, 40)
+        assert decoded.end_s - decoded.first_s == pytest.approx(4.0, abs=0.01)
+        assert [f.start_ms for f in chunk.meta.fragments] == [0, 2000]
+
+
+def test_run_clock_ignores_packets_that_were_buffered_while_probing() -> None:
+    # Three packets held back by FFmpeg's probe arrive together at t=100; then on time.
+    now = iter([100.0, 100.0, 100.0, 100.2, 100.6, 150.0])
+    clock = RunClock(lambda: next(now))
+    for media_s in (0.0, 0.4, 0.8, 1.2, 1.6):
+        clock.observe(media_s)
+    assert clock.wall_ms(0.0) == 99_000  # on-time packets say the run began at 99.0
+    assert clock.wall_ms(2.0) == 101_000
+    clock.observe(2.0)  # frozen: a late packet no longer moves written chunks
+    assert clock.wall_ms(0.0) == 99_000
+
+
+def test_test_pattern_source_is_paced_and_keeps_timestamps_increasing() -> None:
+    source = PatternSource.from_url("test://pattern?w=160&h=90&fps=25")
+    stop = threading.Event()
+    dts = []
+    for packet in source.packets(stop):
+        dts.append(packet.dts)
+        if len(dts) == 4 * 25 + 5:  # into the second loop
+            break
+    source.close()
+    assert dts == sorted(set(dts))
+
+
+@pytest.mark.parametrize("query", ["w=abc", "fps=0", "h=99999"])
+def test_bad_test_source_parameters_are_errors(query: str) -> None:
+    from media.sources import SourceError
+
+    with pytest.raises(SourceError):
+        PatternSource.from_url(f"test://pattern?{query}")
