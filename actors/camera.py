@@ -19,8 +19,10 @@ import asyncpg
 from domain.backoff import reconnect_delay
 from domain.camera import CameraSpec
 from domain.camera_state import CameraState, CameraStatus, ErrorReason
+from domain.events import camera_status_event, tenant_stream
 from media.recorder import IngestStats, RecordedChunk, record_run
 from media.sources import SourceError, classify_error, open_source
+from storage.bus import EventBus
 from storage.chunks import store_chunk
 from storage.objects import ObjectStore
 
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 _UPLOAD_RETRY_CAP_S = 10.0
 _STOP_JOIN_S = 15.0
 _DRAIN_S = 30.0
+_EVENT_QUEUE_LIMIT = 256
 
 
 class CameraSupervisor:
@@ -36,7 +39,8 @@ class CameraSupervisor:
 
     def __init__(
         self, spec: CameraSpec, store: ObjectStore, pool: asyncpg.Pool, *,
-        chunk_max_s: float = 60.0, source_timeout_s: float = 5.0, queue_limit: int = 16,
+        bus: EventBus | None = None, chunk_max_s: float = 60.0, source_timeout_s: float = 5.0,
+        queue_limit: int = 16,
     ) -> None:
         self.spec = spec
         self._store = store
@@ -44,6 +48,9 @@ class CameraSupervisor:
         self._chunk_max_ms = int(chunk_max_s * 1000)
         self._timeout_s = source_timeout_s
         self._queue: asyncio.Queue[RecordedChunk] = asyncio.Queue(maxsize=queue_limit)
+        self._bus = bus
+        self._events: asyncio.Queue[CameraStatus] = asyncio.Queue(maxsize=_EVENT_QUEUE_LIMIT)
+        self._lost_events = 0
         self._stop = threading.Event()
         self._stats = IngestStats()
         self._status = CameraStatus(str(spec.camera_id), CameraState.STARTING, datetime.now(UTC))
@@ -54,10 +61,13 @@ class CameraSupervisor:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._uploader: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._uploader = asyncio.create_task(self._upload_loop(), name=f"upload-{self.spec.camera_id}")
+        if self._bus is not None:
+            self._publisher = asyncio.create_task(self._publish_loop(), name=f"events-{self.spec.camera_id}")
         self._thread = threading.Thread(target=self._ingest_loop, name=f"ingest-{self.spec.camera_id}", daemon=True)
         self._thread.start()
 
@@ -70,10 +80,16 @@ class CameraSupervisor:
             await asyncio.wait_for(self._queue.join(), _DRAIN_S)
         except TimeoutError:
             log.error("camera %s: %d chunks not stored at stop", self.spec.camera_id, self._queue.qsize())
-        if self._uploader is not None:
-            self._uploader.cancel()
-            await asyncio.gather(self._uploader, return_exceptions=True)
         self._set_state(CameraState.STOPPED)
+        if self._publisher is not None:
+            try:
+                await asyncio.wait_for(self._events.join(), 5)
+            except TimeoutError:
+                log.warning("camera %s: status events not published at stop", self.spec.camera_id)
+        for task in (self._uploader, self._publisher):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     def status(self) -> CameraStatus:
         status = self._status
@@ -87,12 +103,35 @@ class CameraSupervisor:
             codec=codec[0], width=codec[1], height=codec[2],
             chunks_recorded=self._chunks, reconnects=self._reconnects,
             extra={"dropped_packets": self._stats.dropped, "lost_chunks": self._lost_chunks,
-                   "upload_queue": self._queue.qsize()},
+                   "upload_queue": self._queue.qsize(), "lost_events": self._lost_events},
         )
 
     def _set_state(self, state: CameraState, reason: ErrorReason | None = None, detail: str | None = None) -> None:
-        if (state, reason) != (self._status.state, self._status.reason):
-            self._status = CameraStatus(self._status.camera_id, state, datetime.now(UTC), reason, detail)
+        """Record a transition (from any thread) and publish it on the tenant's event stream."""
+        if (state, reason) == (self._status.state, self._status.reason):
+            return
+        self._status = CameraStatus(self._status.camera_id, state, datetime.now(UTC), reason, detail)
+        if self._publisher is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._enqueue_event, self._status)
+
+    def _enqueue_event(self, status: CameraStatus) -> None:
+        try:
+            self._events.put_nowait(status)
+        except asyncio.QueueFull:
+            self._lost_events += 1
+
+    async def _publish_loop(self) -> None:
+        assert self._bus is not None
+        stream = tenant_stream(self.spec.tenant_id)
+        while True:
+            status = await self._events.get()
+            try:
+                await self._bus.publish(stream, camera_status_event(self.spec.tenant_id, status))
+            except Exception as exc:  # the bus being down must never touch recording
+                self._lost_events += 1
+                log.warning("camera %s: status event not published: %s", self.spec.camera_id, exc)
+            finally:
+                self._events.task_done()
 
     # --- ingest thread -------------------------------------------------
 

@@ -16,6 +16,7 @@ import asyncpg
 from actors.camera import CameraSupervisor
 from domain.camera import CameraSpec
 from domain.settings import Settings
+from storage.bus import EventBus, open_bus
 from storage.db import create_pool
 from storage.objects import ObjectStore, open_object_store
 
@@ -31,6 +32,7 @@ class CameraHost:
         self._supervisors: dict[UUID, CameraSupervisor] = {}
         self._pool: asyncpg.Pool | None = None
         self._store: ObjectStore | None = None
+        self._bus: EventBus | None = None
         self._lock = asyncio.Lock()
 
     async def _resources(self) -> tuple[asyncpg.Pool, ObjectStore]:
@@ -41,6 +43,7 @@ class CameraHost:
                 public_base_url=f"{s.public_url}/api/v1/objects", signing_secret=s.key("objects"),
             )
             self._pool = await create_pool(s.database_url, min_size=1, max_size=4)
+            self._bus = open_bus(s.bus_url, namespace=s.namespace)
         return self._pool, self._store
 
     async def add(self, spec: CameraSpec) -> None:
@@ -50,7 +53,7 @@ class CameraHost:
             pool, store = await self._resources()
             s = self._settings
             supervisor = CameraSupervisor(
-                spec, store, pool, chunk_max_s=s.chunk_max_s,
+                spec, store, pool, bus=self._bus, chunk_max_s=s.chunk_max_s,
                 source_timeout_s=s.source_timeout_s, queue_limit=s.upload_queue_limit,
             )
             await supervisor.start()
@@ -80,3 +83,6 @@ class CameraHost:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        if self._bus is not None:
+            await self._bus.close()
+            self._bus = None

@@ -14,6 +14,7 @@ class Settings:
     public_url: str  # how clients reach the API, e.g. http://127.0.0.1:8000
     secret: str  # master secret; purpose-specific keys are derived from it
     namespace: str = "gtvision"  # Ray namespace of the named actors
+    bus_url: str = "ray://"  # redis://host:port/db, or ray:// for the in-Ray bus (storage/bus.py)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     chunk_max_s: float = 60.0

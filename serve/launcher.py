@@ -18,6 +18,7 @@ from ray import serve
 from actors.fleet import FLEET_NAME, Fleet
 from domain.settings import Settings
 from serve.app import Api
+from storage.bus import BUS_ACTOR_NAME, MemoryStreams
 from storage.db import create_pool, migrate
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Runtime:
 
     settings: Settings
     fleet: Any
+    bus: Any | None
 
     def stop(self) -> None:
         try:
@@ -50,11 +52,20 @@ class Runtime:
             ray.get(self.fleet.stop.remote(), timeout=90)
         finally:
             ray.kill(self.fleet, no_restart=True)
+            if self.bus is not None:
+                ray.kill(self.bus, no_restart=True)
 
 
 def start_runtime(settings: Settings) -> Runtime:
     """Start the Fleet and the API on the already initialised Ray."""
     asyncio.run(migrate_database(settings))
+    bus = None
+    if settings.bus_url.startswith("ray://"):
+        bus = (
+            cast(Any, ray.remote(MemoryStreams))
+            .options(name=BUS_ACTOR_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
+            .remote()
+        )
     fleet = (
         cast(Any, ray.remote(Fleet))
         .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100)
@@ -63,4 +74,4 @@ def start_runtime(settings: Settings) -> Runtime:
     ray.get(fleet.start.remote(), timeout=120)
     serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
     serve.run(cast(Any, Api).bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
-    return Runtime(settings, fleet)
+    return Runtime(settings, fleet, bus)

@@ -16,12 +16,15 @@ from typing import Any
 import httpx
 import pytest
 import ray
+import redis.asyncio
 
 from actors.fleet import FLEET_NAME
+from domain.events import tenant_stream
 from domain.recording import FragmentEntry
 from domain.settings import Settings
 from serve.bootstrap import ensure_admin
 from serve.launcher import start_runtime
+from storage.bus import open_bus
 from storage.db import create_pool
 from tests.support.databases import create_database, drop_database
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
@@ -30,6 +33,7 @@ from tests.support.rtsp_camera import RtspTestCamera
 from tests.support.s3_server import S3TestServer
 
 ADMIN_PASSWORD = "admin-password-for-tests"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 NAMESPACE = f"gtv-test-{uuid.uuid4().hex[:8]}"
 
 
@@ -64,16 +68,19 @@ def _wait(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.
 
 @pytest.fixture(scope="module", params=["s3", "dir"])
 def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    if request.param == "s3":
+    redis_prefix = f"gtv-test-{uuid.uuid4().hex[:8]}:"
+    if request.param == "s3":  # S3 objects with Redis streams
         server: S3TestServer = request.getfixturevalue("s3_server")
         store_url = server.url(f"e2e-{uuid.uuid4().hex[:8]}")
-    else:
+        bus_url = f"{REDIS_URL}?prefix={redis_prefix}"
+    else:  # the embedded defaults: a directory and the in-Ray bus
         store_url = (tmp_path_factory.mktemp("objects")).as_uri()
+        bus_url = "ray://"
     database_url = asyncio.run(create_database())
     port = free_port()
     settings = Settings(
         database_url=database_url, object_store_url=store_url, public_url=f"http://127.0.0.1:{port}",
-        secret=uuid.uuid4().hex, namespace=NAMESPACE, api_port=port, chunk_max_s=3,
+        secret=uuid.uuid4().hex, namespace=NAMESPACE, bus_url=bus_url, api_port=port, chunk_max_s=3,
         reconcile_interval_s=1, source_timeout_s=2,
     )
     runtime = start_runtime(settings)
@@ -92,6 +99,15 @@ def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: py
         client.close()
         runtime.stop()
         asyncio.run(drop_database(database_url))
+        asyncio.run(_drop_redis_keys(redis_prefix))
+
+
+async def _drop_redis_keys(prefix: str) -> None:
+    client = redis.asyncio.from_url(REDIS_URL)
+    keys = [k async for k in client.scan_iter(match=prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
 
 
 def _healthy(client: httpx.Client) -> bool:
@@ -154,6 +170,17 @@ def test_camera_created_through_the_api_is_recorded_indexed_and_listed(
 
     status = system.client.get(f"/cameras/{camera_id}/status", headers=viewer).json()
     assert status["state"] == "streaming"
+
+    async def status_events() -> list[dict[str, Any]]:
+        bus = open_bus(system.settings.bus_url, namespace=NAMESPACE)
+        try:
+            events = await bus.read(tenant_stream(uuid.UUID(camera.json()["tenant_id"])), count=1000)
+        finally:
+            await bus.close()
+        return [e for _, e in events if e["camera_id"] == camera_id]
+
+    states = [e["state"] for e in asyncio.run(status_events())]
+    assert states[:2] == ["connecting", "streaming"]
     assert status["last_packet_age_s"] < 2 and status["fps"] > 20 and status["bitrate_bps"] > 0
     assert system.client.delete(f"/cameras/{camera_id}", headers=manager).status_code == 204
 
@@ -180,11 +207,11 @@ def test_broken_cameras_show_a_reason_and_touch_no_other_camera(system: System, 
         result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
         return result
 
-    assert _wait(lambda: state(dead)["state"] == "error", 30)
+    assert _wait(lambda: state(dead).get("state") == "error", 30)
     assert state(dead)["reason"] == "unreachable"
-    assert _wait(lambda: state(missing)["state"] == "error", 30)
+    assert _wait(lambda: state(missing).get("state") == "error", 30)
     assert state(missing)["reason"] == "not_found"
-    assert _wait(lambda: state(good)["chunks_recorded"] >= 2, 40)
+    assert _wait(lambda: state(good).get("chunks_recorded", 0) >= 2, 40)
     assert system.client.get("/health").status_code == 200
     for camera in (good, dead, missing):
         system.client.delete(f"/cameras/{camera['id']}", headers=manager)
