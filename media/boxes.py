@@ -71,12 +71,18 @@ def find(data: bytes | bytearray | memoryview, path: list[bytes], start: int = 0
     return found
 
 
+_SAMPLE_ENTRY_CODECS = {b"avc1": "h264", b"avc3": "h264", b"hvc1": "hevc", b"hev1": "hevc", b"mp4a": "aac"}
+
+
 @dataclass(frozen=True)
 class TrackInfo:
     track_id: int
     handler: bytes  # b"vide", b"soun", ...
     timescale: int
     default_sample_duration: int
+    codec: str  # from the sample entry: h264, hevc, aac, or the raw fourcc
+    width: int = 0
+    height: int = 0
 
 
 def read_tracks(init: bytes) -> dict[int, TrackInfo]:
@@ -96,7 +102,15 @@ def read_tracks(init: bytes) -> dict[int, TrackInfo]:
         timescale = struct.unpack_from(">I", init, mdhd.body.start + (20 if version == 1 else 12))[0]
         hdlr = find(init, [b"mdia", b"hdlr"], body.start, body.stop)[0]
         handler = bytes(init[hdlr.body.start + 8 : hdlr.body.start + 12])
-        tracks[track_id] = TrackInfo(track_id, handler, timescale, defaults.get(track_id, 0))
+        stsd = find(init, [b"mdia", b"minf", b"stbl", b"stsd"], body.start, body.stop)[0]
+        entry = read_box_header(init, stsd.body.start + 8)  # after version/flags and entry count
+        fourcc = entry.type if entry else b"????"
+        codec = _SAMPLE_ENTRY_CODECS.get(fourcc, fourcc.decode("latin-1"))
+        width = height = 0
+        if handler == b"vide" and entry is not None:
+            # VisualSampleEntry: 8 header + 6 reserved + 2 index + 16 pre-defined, then width, height.
+            width, height = struct.unpack_from(">HH", init, entry.offset + 32)
+        tracks[track_id] = TrackInfo(track_id, handler, timescale, defaults.get(track_id, 0), codec, width, height)
     return tracks
 
 

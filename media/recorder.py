@@ -172,19 +172,19 @@ def record_run(
     fragmenter = Fragmenter(video, source.audio)
     clock = RunClock(now)
     assembler = ChunkAssembler(tenant_id, camera_id, ctx.name, ctx.width, ctx.height, max_chunk_ms)
-    media0: float | None = None  # media seconds of the first fragment
-    tfdt0 = 0
+    tfdt0: int | None = None  # container decode time of the first fragment
     last_dts: dict[int, int] = {}
     held: av.Packet | None = None
     started = False
     first_media_s = 0.0  # media seconds of the first video packet muxed
 
     def emit(fragments: list[Fragment]) -> None:
-        nonlocal media0, tfdt0
+        nonlocal tfdt0
         for fragment in fragments:
-            if media0 is None:
-                media0, tfdt0 = first_media_s, fragment.decode_time
-            media_s = media0 + (fragment.decode_time - tfdt0) / fragment.timescale
+            if tfdt0 is None:
+                tfdt0 = fragment.decode_time
+            # The first fragment starts with the first video packet muxed.
+            media_s = first_media_s + (fragment.decode_time - tfdt0) / fragment.timescale
             assert fragmenter.init is not None
             for chunk in assembler.add(fragmenter.init, clock.wall_ms(media_s), fragment.duration_ms, fragment.data):
                 on_chunk(chunk)

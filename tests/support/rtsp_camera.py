@@ -6,6 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.support.processes import stop_process
+
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_camera_server.py")
 
@@ -43,12 +45,7 @@ class RtspTestCamera:
     def stop(self) -> None:
         if self._proc is None:
             return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=5)
+        stop_process(self._proc, 5)
         for stream in (self._proc.stdout, self._proc.stderr):
             if stream:
                 stream.close()

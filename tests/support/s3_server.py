@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import stop_process
 
 
 class S3TestServer:
@@ -25,9 +26,4 @@ class S3TestServer:
         return f"s3://test-key:test-secret@127.0.0.1:{self.port}/{bucket}?region=us-east-1"
 
     def stop(self) -> None:
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
+        stop_process(self._proc)
