@@ -1,9 +1,16 @@
-"""The camera supervisor: one camera's ingest thread, chunk uploads and health.
+"""The camera supervisor: one camera's ingest, spool, uploads and health.
 
 A plain asyncio class, so the same code runs one camera per Ray actor process
-(K = 1) or hundreds per process (see CameraHost and FACTS.md). The ingest runs
-in its own thread because PyAV's demuxing blocks; chunks cross to the event
-loop through a bounded queue and are stored object-first, index-second.
+(K = 1) or hundreds per process (see CameraHost and FACTS.md). Four parts:
+
+- the *ingest thread* (PyAV blocks) records runs into the camera's spool;
+- the *uploader* stores each closed spool chunk: object first, index row
+  second, spool file deleted last — retrying with backoff while the store or
+  PostgreSQL is down, so an outage only grows the spool;
+- the *monitor* ticks the health machine (stall and offline detection) and
+  refreshes metrics;
+- the *publisher* stores every health transition (status history) and
+  publishes it on the tenant's event stream.
 """
 
 from __future__ import annotations
@@ -12,26 +19,37 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 
 import asyncpg
 
 from domain.backoff import reconnect_delay
 from domain.camera import CameraSpec
-from domain.camera_state import CameraState, CameraStatus, ErrorReason
+from domain.camera_health import HealthMachine, HealthPolicy, Transition
+from domain.camera_state import CameraStatus, ErrorReason
 from domain.events import camera_status_event, tenant_stream
-from media.recorder import IngestStats, RecordedChunk, record_run
+from media.chunk_file import describe_chunk
+from media.recorder import IngestStats, record_run
 from media.sources import SourceError, classify_error, open_source
+from storage import status_history
 from storage.bus import EventBus
 from storage.chunks import store_chunk
 from storage.objects import ObjectStore
+from storage.spool import FsyncPolicy, SpoolFull, SpoolWriter, pending, recover, start_ms_of
 
 log = logging.getLogger(__name__)
 
 _UPLOAD_RETRY_CAP_S = 10.0
 _STOP_JOIN_S = 15.0
 _DRAIN_S = 30.0
-_EVENT_QUEUE_LIMIT = 256
+_EVENT_QUEUE_LIMIT = 1000
+_MONITOR_EVERY_S = 0.5
+_RESCAN_SPOOL_S = 5.0
+
+MetricsSink = Callable[[CameraStatus], None]
 
 
 class CameraSupervisor:
@@ -39,173 +57,253 @@ class CameraSupervisor:
 
     def __init__(
         self, spec: CameraSpec, store: ObjectStore, pool: asyncpg.Pool, *,
-        bus: EventBus | None = None, chunk_max_s: float = 60.0, source_timeout_s: float = 5.0,
-        queue_limit: int = 16,
+        spool_root: Path, bus: EventBus | None = None, has_room: Callable[[], bool] = lambda: True,
+        fsync: FsyncPolicy = FsyncPolicy.FRAGMENT, policy: HealthPolicy | None = None,
+        chunk_max_s: float = 60.0, source_timeout_s: float = 5.0, metrics: MetricsSink | None = None,
     ) -> None:
         self.spec = spec
         self._store = store
         self._pool = pool
+        self._bus = bus
+        self._metrics = metrics
+        self._spool_dir = spool_root / str(spec.camera_id)
+        self._spool = SpoolWriter(self._spool_dir, fsync=fsync, has_room=has_room)
         self._chunk_max_ms = int(chunk_max_s * 1000)
         self._timeout_s = source_timeout_s
-        self._queue: asyncio.Queue[RecordedChunk] = asyncio.Queue(maxsize=queue_limit)
-        self._bus = bus
-        self._events: asyncio.Queue[CameraStatus] = asyncio.Queue(maxsize=_EVENT_QUEUE_LIMIT)
-        self._lost_events = 0
+        self._health = HealthMachine(policy or HealthPolicy(), datetime.now(UTC))
+        self._health_lock = threading.Lock()
         self._stop = threading.Event()
         self._stats = IngestStats()
-        self._status = CameraStatus(str(spec.camera_id), CameraState.STARTING, datetime.now(UTC))
+        self._new_chunk = asyncio.Event()
+        self._spool_empty = asyncio.Event()
+        self._events: asyncio.Queue[Transition] = asyncio.Queue(maxsize=_EVENT_QUEUE_LIMIT)
         self._codec: tuple[str, int, int] | None = None
         self._chunks = 0
-        self._lost_chunks = 0
         self._reconnects = 0
+        self._lost_events = 0
+        self._upload_error: str | None = None
+        self._newest_indexed_end: datetime | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._uploader: asyncio.Task[None] | None = None
-        self._publisher: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle -------------------------------------------------------
 
     async def start(self) -> None:
+        """Recover what a crash left in the spool, then start recording and uploading."""
         self._loop = asyncio.get_running_loop()
-        self._uploader = asyncio.create_task(self._upload_loop(), name=f"upload-{self.spec.camera_id}")
-        if self._bus is not None:
-            self._publisher = asyncio.create_task(self._publish_loop(), name=f"events-{self.spec.camera_id}")
-        self._thread = threading.Thread(target=self._ingest_loop, name=f"ingest-{self.spec.camera_id}", daemon=True)
+        recovered = await asyncio.to_thread(recover, self._spool_dir)
+        if recovered:
+            log.info("camera %s: recovered %d spooled chunks", self.spec.camera_id, recovered)
+        name = str(self.spec.camera_id)
+        self._tasks = [asyncio.create_task(self._upload_loop(), name=f"upload-{name}"),
+                       asyncio.create_task(self._monitor_loop(), name=f"monitor-{name}"),
+                       asyncio.create_task(self._publish_loop(), name=f"events-{name}")]
+        self._thread = threading.Thread(target=self._ingest_loop, name=f"ingest-{name}", daemon=True)
         self._thread.start()
 
     async def stop(self) -> None:
-        """Stop ingest, store what was recorded (bounded wait), then stop uploads."""
+        """Stop ingest (closing the open chunk), store what is spooled (bounded wait), stop tasks.
+
+        Whatever is not stored within the wait stays in the spool for the next start.
+        """
         self._stop.set()
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, _STOP_JOIN_S)
-        try:
-            await asyncio.wait_for(self._queue.join(), _DRAIN_S)
-        except TimeoutError:
-            log.error("camera %s: %d chunks not stored at stop", self.spec.camera_id, self._queue.qsize())
-        self._set_state(CameraState.STOPPED)
-        if self._publisher is not None:
+        deadline = time.monotonic() + _DRAIN_S
+        while not self._spool_empty.is_set() and self._upload_error is None and time.monotonic() < deadline:
             try:
-                await asyncio.wait_for(self._events.join(), 5)
+                await asyncio.wait_for(self._spool_empty.wait(), 0.5)
             except TimeoutError:
-                log.warning("camera %s: status events not published at stop", self.spec.camera_id)
-        for task in (self._uploader, self._publisher):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                pass
+        self._transition(self._health.stopped)
+        try:
+            await asyncio.wait_for(self._events.join(), 5)
+        except TimeoutError:
+            log.warning("camera %s: status events not stored at stop", self.spec.camera_id)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- status ----------------------------------------------------------
 
     def status(self) -> CameraStatus:
-        status = self._status
+        h = self._health
         last = self._stats.last_packet_at
         codec = self._codec or (None, None, None)
+        now = datetime.now(UTC)
+        lag = (now - self._newest_indexed_end).total_seconds() if self._newest_indexed_end else None
+        spooled = pending(self._spool_dir)
         return CameraStatus(
-            camera_id=status.camera_id, state=status.state, since=status.since,
-            reason=status.reason, detail=status.detail,
+            camera_id=str(self.spec.camera_id), state=h.state, since=h.since, reason=h.reason, detail=h.detail,
             last_packet_age_s=round(time.monotonic() - last, 3) if last is not None else None,
             fps=_round(self._stats.fps(), 2), bitrate_bps=_round(self._stats.bitrate_bps(), 0),
             codec=codec[0], width=codec[1], height=codec[2],
             chunks_recorded=self._chunks, reconnects=self._reconnects,
-            extra={"dropped_packets": self._stats.dropped, "lost_chunks": self._lost_chunks,
-                   "upload_queue": self._queue.qsize(), "lost_events": self._lost_events},
+            extra={
+                "keyframe_interval_s": self._stats.keyframe_interval_s,
+                "recording_lag_s": _round(lag, 3),
+                "dropped_packets": self._stats.dropped,
+                "spooled_chunks": len(spooled),
+                "spooled_bytes": sum(p.stat().st_size for p in spooled if p.exists()),
+                "upload_error": self._upload_error,
+                "lost_events": self._lost_events,
+            },
         )
 
-    def _set_state(self, state: CameraState, reason: ErrorReason | None = None, detail: str | None = None) -> None:
-        """Record a transition (from any thread) and publish it on the tenant's event stream."""
-        if (state, reason) == (self._status.state, self._status.reason):
-            return
-        self._status = CameraStatus(self._status.camera_id, state, datetime.now(UTC), reason, detail)
-        if self._publisher is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._enqueue_event, self._status)
+    def _transition(self, change: Callable[[datetime], Transition | None]) -> None:
+        """Apply a health change (from any thread) and queue its event for storing and publishing."""
+        with self._health_lock:
+            transition = change(datetime.now(UTC))
+        if transition is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._enqueue_event, transition)
 
-    def _enqueue_event(self, status: CameraStatus) -> None:
+    def _enqueue_event(self, transition: Transition) -> None:
         try:
-            self._events.put_nowait(status)
+            self._events.put_nowait(transition)
         except asyncio.QueueFull:
             self._lost_events += 1
 
-    async def _publish_loop(self) -> None:
-        assert self._bus is not None
-        stream = tenant_stream(self.spec.tenant_id)
-        while True:
-            status = await self._events.get()
-            try:
-                await self._bus.publish(stream, camera_status_event(self.spec.tenant_id, status))
-            except Exception as exc:  # the bus being down must never touch recording
-                self._lost_events += 1
-                log.warning("camera %s: status event not published: %s", self.spec.camera_id, exc)
-            finally:
-                self._events.task_done()
-
-    # --- ingest thread -------------------------------------------------
+    # --- ingest thread -----------------------------------------------------
 
     def _ingest_loop(self) -> None:
         attempt = 0
-        self._set_state(CameraState.CONNECTING)
+        self._transition(self._health.connecting)
         while not self._stop.is_set():
             try:
-                source = open_source(self.spec.url, timeout_s=self._timeout_s)
+                source = open_source(self.spec.url, timeout_s=self._timeout_s,
+                                     stall_s=self._health.policy.stall_after_s)
             except SourceError as exc:
-                self._set_state(CameraState.ERROR, exc.reason, exc.detail)
+                self._transition(partial(self._health.lost, exc.reason, exc.detail))
             else:
                 try:
                     video = source.video.codec_context
                     self._codec = (video.name, video.width, video.height)
-                    self._set_state(CameraState.STREAMING)
+                    self._transition(self._health.streaming)
                     attempt = 0
-                    record_run(
-                        source, tenant_id=self.spec.tenant_id, camera_id=self.spec.camera_id,
-                        max_chunk_ms=self._chunk_max_ms, on_chunk=self._hand_over,
-                        stop=self._stop, stats=self._stats,
-                    )
+                    record_run(source, max_chunk_ms=self._chunk_max_ms, on_chunk=self._chunk_closed,
+                               stop=self._stop, sink=self._spool, stats=self._stats)
                     if not self._stop.is_set():
-                        self._set_state(CameraState.RECONNECTING, ErrorReason.DISCONNECTED, "the stream ended")
+                        self._transition(partial(self._health.lost, ErrorReason.DISCONNECTED, "the stream ended"))
+                except SpoolFull as exc:
+                    log.error("camera %s: %s", self.spec.camera_id, exc)
+                    self._transition(partial(self._health.storage_failed, ErrorReason.STORAGE_FULL, str(exc)))
                 except Exception as exc:  # a broken stream must never kill the supervisor
                     log.warning("camera %s: recording run failed: %s", self.spec.camera_id, exc)
-                    self._set_state(CameraState.RECONNECTING, classify_error(exc), str(exc)[:300])
+                    self._transition(partial(self._health.lost, classify_error(exc), str(exc)[:300]))
                 finally:
                     source.close()
             if self._stop.is_set():
                 return
             self._reconnects += 1
-            self._stop.wait(reconnect_delay(attempt))
+            with self._health_lock:
+                delay = self._health.retry_delay(attempt, datetime.now(UTC))
+            self._stop.wait(delay)
             attempt += 1
 
-    def _hand_over(self, chunk: RecordedChunk) -> None:
+    def _chunk_closed(self, path: Path) -> None:
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._enqueue, chunk)
+        self._loop.call_soon_threadsafe(self._wake_uploader)
 
-    def _enqueue(self, chunk: RecordedChunk) -> None:
-        try:
-            self._queue.put_nowait(chunk)
-        except asyncio.QueueFull:
-            # Bounded memory over completeness; the crash-safe spool replaces this.
-            self._lost_chunks += 1
-            self._set_state(CameraState.ERROR, ErrorReason.STORAGE_UNAVAILABLE, "upload queue full: chunk dropped")
+    def _wake_uploader(self) -> None:
+        self._spool_empty.clear()
+        self._new_chunk.set()
 
-    # --- uploads (event loop) -------------------------------------------
+    # --- uploads -------------------------------------------------------------
 
     async def _upload_loop(self) -> None:
         while True:
-            chunk = await self._queue.get()
+            self._new_chunk.clear()
+            paths = await asyncio.to_thread(pending, self._spool_dir)
+            for path in paths:
+                await self._upload_with_retry(path)
+            if paths:
+                continue  # more may have closed meanwhile
+            if not self._new_chunk.is_set():
+                self._spool_empty.set()
             try:
-                await self._store_with_retry(chunk)
-            finally:
-                self._queue.task_done()
+                await asyncio.wait_for(self._new_chunk.wait(), _RESCAN_SPOOL_S)
+            except TimeoutError:
+                pass
 
-    async def _store_with_retry(self, chunk: RecordedChunk) -> None:
+    async def _upload_with_retry(self, path: Path) -> None:
         attempt = 0
         while True:
             try:
-                await store_chunk(self._store, self._pool, chunk.meta, chunk.data)
-                self._chunks += 1
-                if self._status.reason == ErrorReason.STORAGE_UNAVAILABLE:
-                    self._set_state(CameraState.STREAMING)
+                await self._upload(path)
+                self._upload_error = None
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # store or database down: the chunk stays spooled
+                self._upload_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                log.warning("camera %s: storing %s failed (attempt %d): %s",
+                            self.spec.camera_id, path.name, attempt + 1, exc)
+                await asyncio.sleep(reconnect_delay(attempt, cap_s=_UPLOAD_RETRY_CAP_S))
+                attempt += 1
+
+    async def _upload(self, path: Path) -> None:
+        data = await asyncio.to_thread(path.read_bytes)
+        meta = describe_chunk(data, tenant_id=self.spec.tenant_id, camera_id=self.spec.camera_id,
+                              start_ms=start_ms_of(path))
+        await store_chunk(self._store, self._pool, meta, data)
+        await asyncio.to_thread(path.unlink)  # only now: the row is committed
+        self._chunks += 1
+        if self._newest_indexed_end is None or meta.end > self._newest_indexed_end:
+            self._newest_indexed_end = meta.end
+
+    # --- monitor and events ------------------------------------------------------
+
+    async def _monitor_loop(self) -> None:
+        while True:
+            await asyncio.sleep(_MONITOR_EVERY_S)
+            last = self._stats.last_packet_at
+            age = time.monotonic() - last if last is not None else None
+            self._transition(partial(self._health.tick, last_packet_age_s=age))
+            if self._metrics is not None:
+                try:
+                    self._metrics(self.status())
+                except Exception as exc:  # metrics must never stop the monitor
+                    log.debug("metrics export failed: %s", exc)
+
+    async def _publish_loop(self) -> None:
+        """Store each transition (retrying while PostgreSQL is down), then publish it."""
+        stream = tenant_stream(self.spec.tenant_id)
+        while True:
+            transition = await self._events.get()
+            try:
+                await self._store_transition(transition)
+                if self._bus is not None:
+                    event = camera_status_event(self.spec.tenant_id, self._status_of(transition))
+                    try:
+                        await self._bus.publish(stream, event)
+                    except Exception as exc:  # the bus being down must never touch recording
+                        self._lost_events += 1
+                        log.warning("camera %s: status event not published: %s", self.spec.camera_id, exc)
+            finally:
+                self._events.task_done()
+
+    async def _store_transition(self, transition: Transition) -> None:
+        attempt = 0
+        while True:
+            try:
+                await status_history.insert(self._pool, self.spec.tenant_id, self.spec.camera_id, transition)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("camera %s: storing chunk failed: %s", self.spec.camera_id, exc)
-                self._set_state(CameraState.ERROR, ErrorReason.STORAGE_UNAVAILABLE, str(exc)[:300])
+                if attempt >= 20:  # ≈ 3 minutes of retries: keep the queue moving
+                    self._lost_events += 1
+                    log.error("camera %s: status history lost a transition: %s", self.spec.camera_id, exc)
+                    return
                 await asyncio.sleep(reconnect_delay(attempt, cap_s=_UPLOAD_RETRY_CAP_S))
                 attempt += 1
+
+    def _status_of(self, transition: Transition) -> CameraStatus:
+        return CameraStatus(str(self.spec.camera_id), transition.state, transition.at,
+                            transition.reason, transition.detail)
 
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
+

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from actors.camera import CameraSupervisor
+from actors.camera import CameraSupervisor, MetricsSink
 from domain.camera import CameraSpec
+from domain.camera_health import HealthPolicy
 from domain.settings import Settings
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
 from storage.objects import ObjectStore, open_object_store
+from storage.spool import FsyncPolicy, SpoolBudget
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +29,19 @@ log = logging.getLogger(__name__)
 class CameraHost:
     """Runs the supervisors the Fleet places here; shares one DB pool and store client."""
 
-    def __init__(self, settings: Settings, slot: int) -> None:
+    def __init__(self, settings: Settings, slot: int, *, with_metrics: bool = False) -> None:
         self._settings = settings
         self.slot = slot
+        self._spool_root = Path(settings.spool_dir).resolve()
+        self._budget = SpoolBudget(self._spool_root, settings.spool_max_bytes)
+        self._policy = HealthPolicy(stall_after_s=settings.stall_after_s, offline_after_s=settings.offline_after_s)
+        self._metrics: MetricsSink | None = None
+        if with_metrics:
+            from actors.metrics import CameraMetrics
+
+            exporter = CameraMetrics()
+            self._metrics = lambda status: exporter.record(self._tenant_of.get(status.camera_id, ""), status)
+        self._tenant_of: dict[str, str] = {}
         self._supervisors: dict[UUID, CameraSupervisor] = {}
         self._pool: asyncpg.Pool | None = None
         self._store: ObjectStore | None = None
@@ -53,9 +66,11 @@ class CameraHost:
             pool, store = await self._resources()
             s = self._settings
             supervisor = CameraSupervisor(
-                spec, store, pool, bus=self._bus, chunk_max_s=s.chunk_max_s,
-                source_timeout_s=s.source_timeout_s, queue_limit=s.upload_queue_limit,
+                spec, store, pool, spool_root=self._spool_root, bus=self._bus, has_room=self._budget.has_room,
+                fsync=FsyncPolicy(s.spool_fsync), policy=self._policy, chunk_max_s=s.chunk_max_s,
+                source_timeout_s=s.source_timeout_s, metrics=self._metrics,
             )
+            self._tenant_of[str(spec.camera_id)] = str(spec.tenant_id)
             await supervisor.start()
             self._supervisors[spec.camera_id] = supervisor
             log.info("host %d: camera %s started", self.slot, spec.camera_id)

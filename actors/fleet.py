@@ -122,7 +122,7 @@ class Fleet:
                     name=host_name(slot), namespace=self._settings.namespace, get_if_exists=True,
                     max_restarts=-1, max_concurrency=1000, num_cpus=0,
                 )
-                .remote(self._settings, slot)
+                .remote(self._settings, slot, with_metrics=True)
             )
         return self._hosts[slot]
 

@@ -1,7 +1,6 @@
-"""Camera health states and the status a supervisor reports.
+"""Camera health states, error reasons, and the status a supervisor reports.
 
-The full state machine (stall detection, offline threshold, status history)
-belongs to the camera-supervision work; this is the vocabulary it builds on.
+The rules that move between states live in domain/camera_health.py.
 """
 
 from __future__ import annotations
@@ -16,7 +15,9 @@ class CameraState(StrEnum):
     STARTING = "starting"
     CONNECTING = "connecting"
     STREAMING = "streaming"
+    STALLED = "stalled"
     RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
     ERROR = "error"
     DISABLED = "disabled"
     STOPPED = "stopped"
@@ -30,6 +31,7 @@ class ErrorReason(StrEnum):
     UNSUPPORTED_CODEC = "unsupported_codec"
     BAD_STREAM = "bad_stream"
     STORAGE_UNAVAILABLE = "storage_unavailable"
+    STORAGE_FULL = "storage_full"
     DISCONNECTED = "disconnected"
 
 

@@ -21,7 +21,11 @@ class Settings:
     cameras_per_host: int = 1
     reconcile_interval_s: float = 5.0
     source_timeout_s: float = 5.0
-    upload_queue_limit: int = 16
+    spool_dir: str = "var/spool"  # node-local disk for chunks not yet stored and indexed
+    spool_max_bytes: int = 20 * 1024**3  # per node; beyond it cameras go to error: storage_full
+    spool_fsync: str = "fragment"  # fragment | chunk | none (storage/spool.py)
+    stall_after_s: float = 5.0
+    offline_after_s: float = 60.0
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 7 * 24 * 3600
 

@@ -14,19 +14,24 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from uuid import UUID
+from pathlib import Path
+from typing import Protocol
 
 import av
 
-from domain.recording import ChunkMeta, FragmentEntry, chunk_should_close, from_epoch_ms
+from domain.recording import chunk_should_close
 from media.fragmenter import Fragment, Fragmenter
 from media.sources import PacketSource
 
 
-@dataclass(frozen=True)
-class RecordedChunk:
-    meta: ChunkMeta
-    data: bytes
+class ChunkSink(Protocol):
+    """Where chunks are written as they grow (the camera's spool)."""
+
+    def open_chunk(self, start_ms: int, init: bytes) -> None: ...
+
+    def append(self, data: bytes) -> None: ...
+
+    def close_chunk(self) -> Path | None: ...
 
 
 class RunClock:
@@ -60,59 +65,45 @@ class RunClock:
 
 
 class ChunkAssembler:
-    """Groups one run's fragments into chunks of at most ``max_chunk_ms``."""
+    """Cuts one run's fragments into chunks of at most ``max_chunk_ms``, written to a sink."""
 
-    def __init__(self, tenant_id: UUID, camera_id: UUID, codec: str, width: int, height: int,
-                 max_chunk_ms: int) -> None:
-        self._ids = (tenant_id, camera_id)
-        self._video = (codec, width, height)
+    def __init__(self, sink: ChunkSink, max_chunk_ms: int) -> None:
+        self._sink = sink
         self._max_chunk_ms = max_chunk_ms
         self._init = b""
-        self._parts: list[tuple[int, int, bytes]] = []  # (wall start ms, duration ms, bytes)
+        self._start_ms: int | None = None
+        self._end_ms = 0
 
-    def add(self, init: bytes, wall_start_ms: int, duration_ms: int, data: bytes) -> list[RecordedChunk]:
+    def add(self, init: bytes, wall_start_ms: int, duration_ms: int, data: bytes) -> list[Path]:
         """Add a fragment; return the chunks that are complete now.
 
         A chunk closes as soon as a next fragment as long as this one would not
         fit, so it is stored without waiting a GOP for that next fragment.
         """
-        closed: list[RecordedChunk] = []
-        if self._parts and (init != self._init or chunk_should_close(self._span_ms(), duration_ms, self._max_chunk_ms)):
+        closed: list[Path] = []
+        if self._start_ms is not None and (
+            init != self._init or chunk_should_close(self._span_ms(), duration_ms, self._max_chunk_ms)
+        ):
             closed += self._flushed()
-        self._init = init
-        self._parts.append((wall_start_ms, duration_ms, data))
+        if self._start_ms is None:
+            self._sink.open_chunk(wall_start_ms, init)
+            self._init, self._start_ms = init, wall_start_ms
+        self._sink.append(data)
+        self._end_ms = wall_start_ms + duration_ms
         if chunk_should_close(self._span_ms(), duration_ms, self._max_chunk_ms):
             closed += self._flushed()
         return closed
 
-    def _flushed(self) -> list[RecordedChunk]:
-        chunk = self.flush()
-        return [chunk] if chunk else []
-
     def _span_ms(self) -> int:
-        start = self._parts[0][0]
-        last_start, last_duration, _ = self._parts[-1]
-        return last_start + last_duration - start
+        return 0 if self._start_ms is None else self._end_ms - self._start_ms
 
-    def flush(self) -> RecordedChunk | None:
-        if not self._parts:
-            return None
-        start_ms = self._parts[0][0]
-        entries: list[FragmentEntry] = []
-        offset = len(self._init)
-        for wall_ms, duration_ms, data in self._parts:
-            entries.append(FragmentEntry(offset, len(data), wall_ms - start_ms, duration_ms))
-            offset += len(data)
-        body = self._init + b"".join(p[2] for p in self._parts)
-        meta = ChunkMeta(
-            tenant_id=self._ids[0], camera_id=self._ids[1],
-            start=from_epoch_ms(start_ms), end=from_epoch_ms(start_ms + self._span_ms()),
-            size=len(body), init_length=len(self._init),
-            codec=self._video[0], width=self._video[1], height=self._video[2],
-            fragments=tuple(entries),
-        )
-        self._parts = []
-        return RecordedChunk(meta, body)
+    def _flushed(self) -> list[Path]:
+        path = self.flush()
+        return [path] if path else []
+
+    def flush(self) -> Path | None:
+        self._start_ms = None
+        return self._sink.close_chunk()
 
 
 @dataclass
@@ -123,7 +114,14 @@ class IngestStats:
     packets: int = 0
     dropped: int = 0
     last_packet_at: float | None = None  # time.monotonic()
+    keyframe_interval_s: float | None = None  # media time between the last two keyframes
+    _last_keyframe_media_s: float | None = None
     _video: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def on_keyframe(self, media_s: float) -> None:
+        if self._last_keyframe_media_s is not None and media_s > self._last_keyframe_media_s:
+            self.keyframe_interval_s = round(media_s - self._last_keyframe_media_s, 3)
+        self._last_keyframe_media_s = media_s
 
     def on_packet(self, size: int, is_video: bool, at: float) -> None:
         self.packets += 1
@@ -149,15 +147,14 @@ class IngestStats:
 def record_run(
     source: PacketSource,
     *,
-    tenant_id: UUID,
-    camera_id: UUID,
     max_chunk_ms: int,
-    on_chunk: Callable[[RecordedChunk], None],
+    on_chunk: Callable[[Path], None],
     stop: threading.Event,
+    sink: ChunkSink,
     stats: IngestStats,
     now: Callable[[], float] = time.time,
 ) -> None:
-    """Record ``source`` until it ends or ``stop`` is set; every chunk goes to ``on_chunk``.
+    """Record ``source`` into ``sink`` until it ends or ``stop`` is set; ``on_chunk`` gets each closed chunk.
 
     Recording starts at the first video keyframe. FFmpeg's RTSP client hands the
     first keyframe over without timestamps; it is held and stamped one frame
@@ -165,13 +162,12 @@ def record_run(
     Packets whose DTS does not increase are dropped and counted.
     """
     video = source.video
-    ctx = video.codec_context
     assert video.time_base is not None
     video_tb = video.time_base
     frame_ticks = _frame_ticks(video)
     fragmenter = Fragmenter(video, source.audio)
     clock = RunClock(now)
-    assembler = ChunkAssembler(tenant_id, camera_id, ctx.name, ctx.width, ctx.height, max_chunk_ms)
+    assembler = ChunkAssembler(sink, max_chunk_ms)
     tfdt0: int | None = None  # container decode time of the first fragment
     last_dts: dict[int, int] = {}
     held: av.Packet | None = None
@@ -196,9 +192,12 @@ def record_run(
             stats.dropped += 1
             return
         if index == video.index:
+            media_s = float(packet.dts * video_tb)
             if index not in last_dts:
-                first_media_s = float(packet.dts * video_tb)
-            clock.observe(float(packet.dts * video_tb))
+                first_media_s = media_s
+            clock.observe(media_s)
+            if packet.is_keyframe:
+                stats.on_keyframe(media_s)
         last_dts[index] = packet.dts
         emit(fragmenter.mux(packet, index))
 

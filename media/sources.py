@@ -42,11 +42,14 @@ class PacketSource(Protocol):
     def close(self) -> None: ...
 
 
-def open_source(url: str, *, timeout_s: float = 5.0) -> PacketSource:
-    """Open ``url`` (``rtsp://`` or ``test://pattern?...``); raises SourceError."""
+def open_source(url: str, *, timeout_s: float = 5.0, stall_s: float = 5.0) -> PacketSource:
+    """Open ``url`` (``rtsp://`` or ``test://pattern?...``); raises SourceError.
+
+    ``timeout_s`` bounds opening; a stream silent for about ``stall_s`` ends the read.
+    """
     if url.startswith("test://"):
         return PatternSource.from_url(url)
-    return RtspSource(url, timeout_s)
+    return RtspSource(url, timeout_s, stall_s)
 
 
 def classify_error(exc: BaseException) -> ErrorReason:
@@ -87,14 +90,16 @@ def _pick_streams(
 class RtspSource:
     """An RTSP camera over TCP, demuxed by FFmpeg with open and read timeouts."""
 
-    def __init__(self, url: str, timeout_s: float) -> None:
+    def __init__(self, url: str, timeout_s: float, stall_s: float) -> None:
+        # FFmpeg gives up on a silent socket after about twice its I/O timeout (FACTS.md).
+        io_timeout_s = min(timeout_s, stall_s / 2)
         options = {
             "rtsp_transport": "tcp",
-            "timeout": str(int(timeout_s * 1_000_000)),
+            "timeout": str(int(io_timeout_s * 1_000_000)),
             "analyzeduration": "1000000",
         }
         try:
-            self._container = av.open(url, options=options, timeout=(timeout_s, timeout_s))
+            self._container = av.open(url, options=options, timeout=(timeout_s, io_timeout_s))
         except Exception as exc:  # PyAV raises many av.error subclasses
             raise SourceError(classify_error(exc), _redact(str(exc), url)) from None
         try:

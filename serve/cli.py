@@ -78,6 +78,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         secret=_secret(var_dir),
         api_host=args.host, api_port=args.port,
         chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
+        spool_dir=str(var_dir / "spool"),
     )
 
     async def prepare() -> tuple[str | None, str]:

@@ -22,7 +22,7 @@ async def test_host_runs_and_stops_several_cameras(database_url: str, pool: asyn
     prefix = f"gtv-test-{uuid.uuid4().hex[:8]}:"
     settings = Settings(database_url=database_url, object_store_url=tmp_path.as_uri(),
                         public_url="http://127.0.0.1:1", secret="s", chunk_max_s=2, cameras_per_host=2,
-                        bus_url=f"redis://127.0.0.1:6379/0?prefix={prefix}")
+                        bus_url=f"redis://127.0.0.1:6379/0?prefix={prefix}", spool_dir=str(tmp_path / "spool"))
     tenant = await tenants.create(pool, f"host-city-{uuid.uuid4().hex[:6]}")
     specs = []
     for name in ("a", "b"):
@@ -48,6 +48,7 @@ async def test_host_runs_and_stops_several_cameras(database_url: str, pool: asyn
         await host.shutdown()
     assert await host.running() == {}
     objects = list((tmp_path / "t" / str(tenant["id"])).rglob("*.mp4"))
+    assert not list((tmp_path / "spool").rglob("*.chunk")), "everything spooled was stored at stop"
     assert {p.parts[-6] for p in objects} == {str(s.camera_id) for s in specs}
 
     bus = open_bus(settings.bus_url, namespace="unused")

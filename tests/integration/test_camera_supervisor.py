@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -43,11 +44,11 @@ async def _wait_for(predicate, timeout_s: float, interval_s: float = 0.2):  # ty
 
 @pytest.mark.parametrize("mount", ["cam", "cam-audio"])
 async def test_records_chunks_that_decode_and_match_wall_clock(
-    pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, object_store_url: str, mount: str
+    pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, object_store_url: str, mount: str, tmp_path: Path
 ) -> None:
     store = open_object_store(object_store_url, public_base_url="http://127.0.0.1:1/o", signing_secret=SECRET)
     spec = await _spec(pool, rtsp_camera.url(mount))
-    supervisor = CameraSupervisor(spec, store, pool, chunk_max_s=4)
+    supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", chunk_max_s=4)
     started = datetime.now(UTC)
     await supervisor.start()
     try:
@@ -91,7 +92,7 @@ async def test_unreachable_camera_reports_a_reason_and_keeps_retrying(pool: asyn
 
     store = open_object_store(tmp_path.as_uri())
     spec = await _spec(pool, f"rtsp://user:hunter2secret@127.0.0.1:{free_port()}/nothing")
-    supervisor = CameraSupervisor(spec, store, pool, source_timeout_s=2)
+    supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", source_timeout_s=2)
     await supervisor.start()
     try:
         async def errored():  # type: ignore[no-untyped-def]
@@ -108,7 +109,7 @@ async def test_unreachable_camera_reports_a_reason_and_keeps_retrying(pool: asyn
 async def test_unknown_path_is_not_found(pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = open_object_store(tmp_path.as_uri())
     spec = await _spec(pool, rtsp_camera.url("no-such-mount"))
-    supervisor = CameraSupervisor(spec, store, pool, source_timeout_s=3)
+    supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", source_timeout_s=3)
     await supervisor.start()
     try:
         async def errored():  # type: ignore[no-untyped-def]
@@ -128,7 +129,8 @@ async def test_camera_that_goes_away_and_comes_back_is_recorded_again(pool: asyn
     camera.start()
     store = open_object_store(tmp_path.as_uri())
     spec = await _spec(pool, camera.url("cam"))
-    supervisor = CameraSupervisor(spec, store, pool, chunk_max_s=2, source_timeout_s=2)
+    supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", chunk_max_s=2,
+                                  source_timeout_s=2)
     await supervisor.start()
     try:
         async def streaming():  # type: ignore[no-untyped-def]

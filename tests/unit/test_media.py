@@ -6,15 +6,20 @@ import io
 import itertools
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from uuid import uuid4
 
 import av
 import pytest
 
+from domain.recording import ChunkMeta
 from media.boxes import read_tracks
+from media.chunk_file import complete_prefix_length, describe_chunk
 from media.fragmenter import Fragmenter
-from media.recorder import IngestStats, RecordedChunk, RunClock, record_run
+from media.recorder import IngestStats, RunClock, record_run
 from media.sources import PatternSource, _encode_pattern
+from storage.spool import FsyncPolicy, SpoolFull, SpoolWriter, pending, recover, start_ms_of
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
 
 FPS = 10
@@ -59,19 +64,25 @@ def test_fragmenter_emits_one_fragment_per_gop_with_container_timing() -> None:
     assert fragments[1].decode_time == fragments[0].decode_time + fragments[0].duration
 
 
-def _record(loops: int, max_chunk_ms: int) -> list[RecordedChunk]:
-    chunks: list[RecordedChunk] = []
-    ticks = iter(range(10**6))
+@dataclass
+class Recorded:
+    meta: ChunkMeta
+    data: bytes
+
+
+def _record(tmp_path: Path, loops: int, max_chunk_ms: int) -> list[Recorded]:
+    paths: list[Path] = []
     record_run(
-        LoopedClip(loops), tenant_id=uuid4(), camera_id=uuid4(), max_chunk_ms=max_chunk_ms,
-        on_chunk=chunks.append, stop=threading.Event(), stats=IngestStats(),
-        now=lambda: 1_800_000_000 + next(ticks) * 0.0,
+        LoopedClip(loops), max_chunk_ms=max_chunk_ms, on_chunk=paths.append, stop=threading.Event(),
+        sink=SpoolWriter(tmp_path, fsync=FsyncPolicy.NONE), stats=IngestStats(), now=lambda: 1_800_000_000.0,
     )
-    return chunks
+    assert paths == pending(tmp_path)
+    return [Recorded(describe_chunk(p.read_bytes(), tenant_id=uuid4(), camera_id=uuid4(), start_ms=start_ms_of(p)),
+                     p.read_bytes()) for p in paths]
 
 
-def test_chunks_tile_the_run_without_gaps_or_overlap_and_each_plays_alone() -> None:
-    chunks = _record(loops=3, max_chunk_ms=5000)  # 12 s of 2 s GOPs → 4 s chunks
+def test_chunks_tile_the_run_without_gaps_or_overlap_and_each_plays_alone(tmp_path: Path) -> None:
+    chunks = _record(tmp_path, loops=3, max_chunk_ms=5000)  # 12 s of 2 s GOPs → 4 s chunks
     assert [round((c.meta.end - c.meta.start).total_seconds(), 3) for c in chunks] == [4.0, 4.0, 4.0]
     for before, after in itertools.pairwise(chunks):
         assert before.meta.end == after.meta.start
@@ -79,6 +90,7 @@ def test_chunks_tile_the_run_without_gaps_or_overlap_and_each_plays_alone() -> N
         assert_fragment_table_addresses_moofs(chunk.data, chunk.meta.init_length, list(chunk.meta.fragments))
         decoded = decode_chunk(chunk.data)
         assert (decoded.codec, decoded.width, decoded.height, decoded.frames) == ("h264", 320, 180, 40)
+        assert (chunk.meta.codec, chunk.meta.width, chunk.meta.height) == ("h264", 320, 180)
         assert decoded.end_s - decoded.first_s == pytest.approx(4.0, abs=0.01)
         assert [f.start_ms for f in chunk.meta.fragments] == [0, 2000]
 
@@ -113,3 +125,27 @@ def test_bad_test_source_parameters_are_errors(query: str) -> None:
 
     with pytest.raises(SourceError):
         PatternSource.from_url(f"test://pattern?{query}")
+
+
+def test_crash_mid_fragment_recovers_every_whole_fragment_and_nothing_else(tmp_path: Path) -> None:
+    [chunk] = _record(tmp_path / "rec", loops=1, max_chunk_ms=60_000)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    cut = chunk.meta.fragments[1].offset + 100  # the host died while writing the 2nd fragment
+    (spool / "1800000000000.part").write_bytes(chunk.data[:cut])
+    (spool / "1800000009000.part").write_bytes(chunk.data[: chunk.meta.init_length + 10])  # no whole fragment
+    assert recover(spool) == 1
+    [closed] = pending(spool)
+    data = closed.read_bytes()
+    assert data == chunk.data[: chunk.meta.fragments[1].offset]
+    assert complete_prefix_length(data) == len(data)
+    meta = describe_chunk(data, tenant_id=uuid4(), camera_id=uuid4(), start_ms=start_ms_of(closed))
+    assert [f.duration_ms for f in meta.fragments] == [2000]
+    assert decode_chunk(data).frames == 20
+    assert not list(spool.glob("*.part"))
+
+
+def test_spool_refuses_new_chunks_when_the_budget_is_exhausted(tmp_path: Path) -> None:
+    writer = SpoolWriter(tmp_path, fsync=FsyncPolicy.FRAGMENT, has_room=lambda: False)
+    with pytest.raises(SpoolFull):
+        writer.open_chunk(1, b"init")
