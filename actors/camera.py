@@ -83,6 +83,7 @@ class CameraSupervisor:
         self._lost_events = 0
         self._upload_error: str | None = None
         self._newest_indexed_end: datetime | None = None
+        self._recorded_until_ms: int | None = None  # end of the last run: the next never starts before it
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -181,8 +182,10 @@ class CameraSupervisor:
                     self._codec = (video.name, video.width, video.height)
                     self._transition(self._health.streaming)
                     attempt = 0
-                    record_run(source, max_chunk_ms=self._chunk_max_ms, on_chunk=self._chunk_closed,
-                               stop=self._stop, sink=self._spool, stats=self._stats)
+                    self._recorded_until_ms = record_run(
+                        source, max_chunk_ms=self._chunk_max_ms, on_chunk=self._chunk_closed, stop=self._stop,
+                        sink=self._spool, stats=self._stats, not_before_ms=self._recorded_until_ms,
+                    )
                     if not self._stop.is_set():
                         self._transition(partial(self._health.lost, ErrorReason.DISCONNECTED, "the stream ended"))
                 except SpoolFull as exc:
@@ -190,7 +193,10 @@ class CameraSupervisor:
                     self._transition(partial(self._health.storage_failed, ErrorReason.STORAGE_FULL, str(exc)))
                 except Exception as exc:  # a broken stream must never kill the supervisor
                     log.warning("camera %s: recording run failed: %s", self.spec.camera_id, exc)
-                    self._transition(partial(self._health.lost, classify_error(exc), str(exc)[:300]))
+                    reason = classify_error(exc)
+                    if reason == ErrorReason.TIMEOUT:  # the stream went silent: a stall, then a reconnect
+                        self._transition(partial(self._health.stalled, "no packet within the read timeout"))
+                    self._transition(partial(self._health.lost, reason, str(exc)[:300]))
                 finally:
                     source.close()
             if self._stop.is_set():

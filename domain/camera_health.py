@@ -40,7 +40,7 @@ class HealthPolicy:
     stall_after_s: float = 5.0  # no packet for this long while streaming → stalled
     offline_after_s: float = 60.0  # unreachable for this long → offline (and slower retries)
     first_retry_s: float = 0.5
-    fast_retry_cap_s: float = 1.5  # while a network outage is young: a camera back is recording within ~2 s
+    fast_retry_cap_s: float = 1.0  # while a network outage is young: a camera back is recording within ~2 s
     retry_cap_s: float = 30.0
 
 
@@ -85,6 +85,12 @@ class HealthMachine:
             offline = (now - self.outage_since).total_seconds() >= self.policy.offline_after_s
             return self._go(CameraState.OFFLINE if offline else CameraState.RECONNECTING, now, reason, detail)
         return self._go(CameraState.ERROR, now, reason, detail)
+
+    def stalled(self, detail: str, now: datetime) -> Transition | None:
+        """The stream went silent (the ingest's read timed out)."""
+        if self.state != CameraState.STREAMING:
+            return None
+        return self._go(CameraState.STALLED, now, ErrorReason.TIMEOUT, detail)
 
     def storage_failed(self, reason: ErrorReason, detail: str, now: datetime) -> Transition | None:
         """Recording cannot continue safely (spool budget exhausted)."""

@@ -20,8 +20,11 @@ from typing import Protocol
 import av
 
 from domain.recording import chunk_should_close
+from domain.timestamps import WALL_CLOCK_STEP_S, Stamp, backfill, is_discontinuity
 from media.fragmenter import Fragment, Fragmenter
 from media.sources import PacketSource
+
+_MAX_HELD = 16  # video packets without DTS tolerated at a run's start
 
 
 class ChunkSink(Protocol):
@@ -40,14 +43,20 @@ class RunClock:
     Until frozen, the start is the minimum over packets of (arrival − media
     offset): packets FFmpeg held back while probing arrive late and so never
     pull the start later than the first on-time packet says. It freezes at the
-    first fragment so that chunks already written never move.
+    first fragment so that chunks already written never move, and it never
+    starts before ``not_before_ms`` (the previous run's end), so runs of one
+    camera never overlap even if the host clock stepped back.
     """
 
-    def __init__(self, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, now: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
+                 not_before_ms: int | None = None) -> None:
         self._now = now
+        self._monotonic = monotonic
         self._media0: float | None = None
         self._start_s: float | None = None
         self._frozen = False
+        self._not_before_s = None if not_before_ms is None else not_before_ms / 1000
+        self._wall_minus_monotonic = now() - monotonic()
 
     def observe(self, media_s: float) -> None:
         if self._frozen:
@@ -60,8 +69,15 @@ class RunClock:
     def wall_ms(self, media_s: float) -> int:
         if self._start_s is None or self._media0 is None:
             raise RuntimeError("RunClock has seen no packet")
-        self._frozen = True
+        if not self._frozen:
+            self._frozen = True
+            if self._not_before_s is not None:
+                self._start_s = max(self._start_s, self._not_before_s)
         return round((self._start_s + media_s - self._media0) * 1000)
+
+    def wall_clock_stepped(self) -> bool:
+        """Whether the host's wall clock jumped (NTP step) since the run began."""
+        return abs(self._now() - self._monotonic() - self._wall_minus_monotonic) > WALL_CLOCK_STEP_S
 
 
 class ChunkAssembler:
@@ -144,6 +160,67 @@ class IngestStats:
         return sum(s for _, s in list(self._video)[1:]) * 8 / span if span > 0 else None
 
 
+class _Run:
+    """One contiguous recording: one muxer (one init segment), one clock."""
+
+    def __init__(self, source: PacketSource, assembler: ChunkAssembler, stats: IngestStats,
+                 on_chunk: Callable[[Path], None], clock: RunClock) -> None:
+        self._video = source.video
+        assert source.video.time_base is not None
+        self._tb = source.video.time_base
+        self._fragmenter = Fragmenter(source.video, source.audio)
+        self._assembler = assembler
+        self._stats = stats
+        self._on_chunk = on_chunk
+        self.clock = clock
+        self.last_dts: dict[int, int] = {}
+        self.end_ms: int | None = None
+        self._first_media_s = 0.0  # media seconds of the first video packet muxed
+        self._tfdt0: int | None = None  # container decode time of the first fragment
+
+    def video_dts_s(self) -> float | None:
+        dts = self.last_dts.get(self._video.index)
+        return None if dts is None else float(dts * self._tb)
+
+    def mux(self, packet: av.Packet) -> None:
+        index = packet.stream.index
+        if packet.dts is None or (index in self.last_dts and packet.dts <= self.last_dts[index]):
+            self._stats.dropped += 1
+            return
+        if index == self._video.index:
+            media_s = float(packet.dts * self._tb)
+            if index not in self.last_dts:
+                self._first_media_s = media_s
+            self.clock.observe(media_s)
+            if packet.is_keyframe:
+                self._stats.on_keyframe(media_s)
+        elif self._video.index not in self.last_dts:
+            return  # a run starts with its first video keyframe
+        self.last_dts[index] = packet.dts
+        self._emit(self._fragmenter.mux(packet, index))
+
+    def finish(self) -> int | None:
+        """Flush the last fragment and chunk; return the run's wall-clock end (ms)."""
+        if self._video.index in self.last_dts:
+            self._emit(self._fragmenter.close())
+        last = self._assembler.flush()
+        if last is not None:
+            self._on_chunk(last)
+        return self.end_ms
+
+    def _emit(self, fragments: list[Fragment]) -> None:
+        init = self._fragmenter.init
+        for fragment in fragments:
+            assert init is not None
+            if self._tfdt0 is None:
+                self._tfdt0 = fragment.decode_time
+            media_s = self._first_media_s + (fragment.decode_time - self._tfdt0) / fragment.timescale
+            start_ms = self.clock.wall_ms(media_s)
+            self.end_ms = start_ms + fragment.duration_ms
+            for chunk in self._assembler.add(init, start_ms, fragment.duration_ms, fragment.data):
+                self._on_chunk(chunk)
+
+
 def record_run(
     source: PacketSource,
     *,
@@ -153,53 +230,30 @@ def record_run(
     sink: ChunkSink,
     stats: IngestStats,
     now: Callable[[], float] = time.time,
-) -> None:
+    monotonic: Callable[[], float] = time.monotonic,
+    not_before_ms: int | None = None,
+) -> int | None:
     """Record ``source`` into ``sink`` until it ends or ``stop`` is set; ``on_chunk`` gets each closed chunk.
 
-    Recording starts at the first video keyframe. FFmpeg's RTSP client hands the
-    first keyframe over without timestamps; it is held and stamped one frame
-    before the next video packet rather than dropped (which would lose a GOP).
-    Packets whose DTS does not increase are dropped and counted.
+    A run starts at a video keyframe. Leading video packets without a DTS (the
+    RTSP keyframe, and B-frame streams' first packets) are held and backfilled
+    from the first DTS that follows rather than dropped (which would lose a
+    GOP). A timestamp reset or jump, or a wall-clock step, ends the run; the
+    next keyframe starts a new one that begins no earlier than the last ended.
+    Packets whose DTS does not increase are dropped and counted. Returns the
+    wall-clock end (ms) of what was recorded, for the caller's next run.
     """
     video = source.video
     assert video.time_base is not None
-    video_tb = video.time_base
+    tb = video.time_base
     frame_ticks = _frame_ticks(video)
-    fragmenter = Fragmenter(video, source.audio)
-    clock = RunClock(now)
-    assembler = ChunkAssembler(sink, max_chunk_ms)
-    tfdt0: int | None = None  # container decode time of the first fragment
-    last_dts: dict[int, int] = {}
-    held: av.Packet | None = None
-    started = False
-    first_media_s = 0.0  # media seconds of the first video packet muxed
+    run: _Run | None = None
+    held: list[av.Packet] = []
+    end_ms = not_before_ms
 
-    def emit(fragments: list[Fragment]) -> None:
-        nonlocal tfdt0
-        for fragment in fragments:
-            if tfdt0 is None:
-                tfdt0 = fragment.decode_time
-            # The first fragment starts with the first video packet muxed.
-            media_s = first_media_s + (fragment.decode_time - tfdt0) / fragment.timescale
-            assert fragmenter.init is not None
-            for chunk in assembler.add(fragmenter.init, clock.wall_ms(media_s), fragment.duration_ms, fragment.data):
-                on_chunk(chunk)
-
-    def mux(packet: av.Packet) -> None:
-        nonlocal first_media_s
-        index = packet.stream.index
-        if packet.dts is None or (index in last_dts and packet.dts <= last_dts[index]):
-            stats.dropped += 1
-            return
-        if index == video.index:
-            media_s = float(packet.dts * video_tb)
-            if index not in last_dts:
-                first_media_s = media_s
-            clock.observe(media_s)
-            if packet.is_keyframe:
-                stats.on_keyframe(media_s)
-        last_dts[index] = packet.dts
-        emit(fragmenter.mux(packet, index))
+    def new_run() -> _Run:
+        clock = RunClock(now, monotonic, not_before_ms=end_ms)
+        return _Run(source, ChunkAssembler(sink, max_chunk_ms), stats, on_chunk, clock)
 
     try:
         for packet in source.packets(stop):
@@ -207,26 +261,36 @@ def record_run(
             stats.on_packet(packet.size, is_video, time.monotonic())
             if packet.size == 0:
                 continue
-            if not started:
+            if run is not None and is_video and packet.dts is not None:
+                previous = run.video_dts_s()
+                if run.clock.wall_clock_stepped() or (
+                    previous is not None and is_discontinuity(previous, float(packet.dts * tb))
+                ):
+                    end_ms = run.finish() or end_ms
+                    run = None
+            if run is None:
                 if not (is_video and packet.is_keyframe):
                     continue
-                started = True
+                run = new_run()
+            if held or (is_video and packet.dts is None and video.index not in run.last_dts):
+                if not is_video:
+                    continue  # nothing is muxed before the held video is stamped
                 if packet.dts is None:
-                    held = packet
+                    held.append(packet)
+                    if len(held) > _MAX_HELD:
+                        stats.dropped += len(held)
+                        held, run = [], None
                     continue
-            if held is not None:
-                if not is_video or packet.dts is None:
-                    continue  # nothing is muxed before the held keyframe is stamped
-                held.dts = held.pts = packet.dts - frame_ticks
-                mux(held)
-                held = None
-            mux(packet)
+                stamps = backfill([Stamp(p.pts, p.dts) for p in held], packet.dts, frame_ticks)
+                for held_packet, (pts, dts) in zip(held, stamps, strict=True):
+                    held_packet.pts, held_packet.dts = pts, dts
+                    run.mux(held_packet)
+                held = []
+            run.mux(packet)
     finally:
-        if video.index in last_dts:
-            emit(fragmenter.close())
-            last = assembler.flush()
-            if last is not None:
-                on_chunk(last)
+        if run is not None:
+            end_ms = run.finish() or end_ms
+    return end_ms
 
 
 def _frame_ticks(video: av.video.stream.VideoStream) -> int:

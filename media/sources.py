@@ -91,17 +91,25 @@ class RtspSource:
     """An RTSP camera over TCP, demuxed by FFmpeg with open and read timeouts."""
 
     def __init__(self, url: str, timeout_s: float, stall_s: float) -> None:
-        # FFmpeg gives up on a silent socket after about twice its I/O timeout (FACTS.md).
-        io_timeout_s = min(timeout_s, stall_s / 2)
+        # On a silent socket FFmpeg's first I/O timeout flushes the frame its H.264
+        # parser holds, the second one raises: the read ends at about twice the
+        # I/O timeout, which is set so that this happens just within stall_s.
+        io_timeout_s = max(0.5, (stall_s - 0.5) / 2)
         options = {
             "rtsp_transport": "tcp",
             "timeout": str(int(io_timeout_s * 1_000_000)),
-            "analyzeduration": "1000000",
+            "analyzeduration": "500000",  # enough for H.264 + AAC; shortens every (re)connect
         }
+        started = time.monotonic()
         try:
-            self._container = av.open(url, options=options, timeout=(timeout_s, io_timeout_s))
+            self._container = av.open(url, options=options, timeout=(timeout_s, 2 * io_timeout_s))
         except Exception as exc:  # PyAV raises many av.error subclasses
-            raise SourceError(classify_error(exc), _redact(str(exc), url)) from None
+            reason = classify_error(exc)
+            # A silent server fails the open after one I/O timeout with "invalid data";
+            # a stream of garbage fails within milliseconds.
+            if reason == ErrorReason.BAD_STREAM and time.monotonic() - started >= 0.9 * io_timeout_s:
+                reason = ErrorReason.TIMEOUT  # a silent server: FFmpeg reports it as invalid data
+            raise SourceError(reason, _redact(str(exc), url)) from None
         try:
             self.video, self.audio = _pick_streams(self._container)
         except SourceError:
@@ -130,8 +138,10 @@ class PatternSource:
     Timestamps keep increasing across loops, exactly like a live camera's.
     """
 
-    def __init__(self, width: int, height: int, fps: int, seconds: int = 4) -> None:
-        self._clip = _encode_pattern(width, height, fps, seconds)
+    def __init__(self, width: int, height: int, fps: int, seconds: int = 4, *, bframes: int = 0,
+                 reset_every: int = 0) -> None:
+        self._clip = _encode_pattern(width, height, fps, seconds, bframes)
+        self._reset_every = reset_every  # loops after which timestamps restart at 0 (a camera reboot)
         self._container = av.open(io.BytesIO(self._clip), mode="r")
         self.video = self._container.streams.video[0]
         self.audio: av.audio.stream.AudioStream | None = None
@@ -150,7 +160,8 @@ class PatternSource:
             return value
 
         w, h = arg("w", 640, 16, 3840), arg("h", 360, 16, 2160)
-        return cls(w - w % 2, h - h % 2, arg("fps", 10, 1, 60))
+        return cls(w - w % 2, h - h % 2, arg("fps", 10, 1, 60), bframes=arg("bframes", 0, 0, 3),
+                   reset_every=arg("reset_every", 0, 0, 1000))
 
     def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
         tb = self.video.time_base
@@ -169,11 +180,12 @@ class PatternSource:
                         first = packet.dts
                     if loop == 0:
                         loop_span = max(loop_span, packet.dts + (packet.duration or 0) - first)
-                    offset = loop * loop_span
+                    timeline_loop = loop % self._reset_every if self._reset_every else loop
+                    offset = timeline_loop * loop_span
                     packet.dts += offset
                     if packet.pts is not None:
                         packet.pts += offset
-                    due = started + float((packet.dts - first) * tb)
+                    due = started + float((packet.dts - first + (loop - timeline_loop) * loop_span) * tb)
                     if stop.wait(max(0.0, due - time.monotonic())):
                         return
                     yield packet
@@ -187,14 +199,15 @@ class PatternSource:
 
 
 @functools.lru_cache(maxsize=8)
-def _encode_pattern(width: int, height: int, fps: int, seconds: int) -> bytes:
-    """H.264 (no B-frames, a keyframe every 2 s) of a moving bar and a frame counter strip."""
+def _encode_pattern(width: int, height: int, fps: int, seconds: int, bframes: int = 0) -> bytes:
+    """H.264 (a keyframe every 2 s, ``bframes`` B-frames) of a moving bar and a frame counter strip."""
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = Fraction(1, fps)
-        stream.options = {"g": str(2 * fps), "bf": "0", "preset": "ultrafast", "crf": "28"}
+        stream.options = {"g": str(2 * fps), "bf": str(bframes), "preset": "veryfast" if bframes else "ultrafast",
+                          "crf": "28"}
         ys, xs = np.mgrid[0:height, 0:width]
         base = np.stack([(xs * 255 // max(1, width - 1)), (ys * 255 // max(1, height - 1)),
                          np.full_like(xs, 96)], axis=-1).astype(np.uint8)

@@ -7,39 +7,20 @@ import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
 
 import asyncpg
 import pytest
 
 from actors.camera import CameraSupervisor
-from domain.camera import CameraSpec
 from domain.camera_state import CameraState, ErrorReason
 from domain.recording import FragmentEntry
-from domain.stream_url import parse_stream_url
-from storage import cameras, recordings, tenants
+from storage import recordings
 from storage.objects import open_object_store
+from tests.support.cameras import camera_spec, wait_for
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
 from tests.support.rtsp_camera import RtspTestCamera
 
 SECRET = b"x" * 32
-
-
-async def _spec(pool: asyncpg.Pool, url: str) -> CameraSpec:
-    tenant = await tenants.create(pool, f"city-{uuid4().hex[:8]}")
-    camera = await cameras.create(pool, tenant_id=tenant["id"], name="cam", vendor="generic",
-                                  stream=parse_stream_url(url))
-    return camera.spec()
-
-
-async def _wait_for(predicate, timeout_s: float, interval_s: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = await predicate()
-        if result:
-            return result
-        await asyncio.sleep(interval_s)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
 
 
 @pytest.mark.parametrize("mount", ["cam", "cam-audio"])
@@ -47,7 +28,7 @@ async def test_records_chunks_that_decode_and_match_wall_clock(
     pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, object_store_url: str, mount: str, tmp_path: Path
 ) -> None:
     store = open_object_store(object_store_url, public_base_url="http://127.0.0.1:1/o", signing_secret=SECRET)
-    spec = await _spec(pool, rtsp_camera.url(mount))
+    spec = await camera_spec(pool, rtsp_camera.url(mount))
     supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", chunk_max_s=4)
     started = datetime.now(UTC)
     await supervisor.start()
@@ -61,7 +42,7 @@ async def test_records_chunks_that_decode_and_match_wall_clock(
             rows, seen = await first_rows()
             return (rows, seen) if len(rows) >= 2 else None
 
-        rows, seen_at = await _wait_for(two_chunks, 70)
+        rows, seen_at = await wait_for(two_chunks, 70)
         status = supervisor.status()
     finally:
         await supervisor.stop()
@@ -91,7 +72,7 @@ async def test_unreachable_camera_reports_a_reason_and_keeps_retrying(pool: asyn
     from tests.support.ports import free_port
 
     store = open_object_store(tmp_path.as_uri())
-    spec = await _spec(pool, f"rtsp://user:hunter2secret@127.0.0.1:{free_port()}/nothing")
+    spec = await camera_spec(pool, f"rtsp://user:hunter2secret@127.0.0.1:{free_port()}/nothing")
     supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", source_timeout_s=2)
     await supervisor.start()
     try:
@@ -99,7 +80,7 @@ async def test_unreachable_camera_reports_a_reason_and_keeps_retrying(pool: asyn
             s = supervisor.status()
             return s if s.state == CameraState.ERROR and s.reconnects >= 2 else None
 
-        status = await _wait_for(errored, 20)
+        status = await wait_for(errored, 20)
     finally:
         await supervisor.stop()
     assert status.reason == ErrorReason.UNREACHABLE
@@ -108,7 +89,7 @@ async def test_unreachable_camera_reports_a_reason_and_keeps_retrying(pool: asyn
 
 async def test_unknown_path_is_not_found(pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = open_object_store(tmp_path.as_uri())
-    spec = await _spec(pool, rtsp_camera.url("no-such-mount"))
+    spec = await camera_spec(pool, rtsp_camera.url("no-such-mount"))
     supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", source_timeout_s=3)
     await supervisor.start()
     try:
@@ -116,7 +97,7 @@ async def test_unknown_path_is_not_found(pool: asyncpg.Pool, rtsp_camera: RtspTe
             s = supervisor.status()
             return s if s.state == CameraState.ERROR else None
 
-        status = await _wait_for(errored, 20)
+        status = await wait_for(errored, 20)
     finally:
         await supervisor.stop()
     assert status.reason == ErrorReason.NOT_FOUND
@@ -128,7 +109,7 @@ async def test_camera_that_goes_away_and_comes_back_is_recorded_again(pool: asyn
     camera = RtspTestCamera(free_port(), ["cam"])
     camera.start()
     store = open_object_store(tmp_path.as_uri())
-    spec = await _spec(pool, camera.url("cam"))
+    spec = await camera_spec(pool, camera.url("cam"))
     supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", chunk_max_s=2,
                                   source_timeout_s=2)
     await supervisor.start()
@@ -136,13 +117,13 @@ async def test_camera_that_goes_away_and_comes_back_is_recorded_again(pool: asyn
         async def streaming():  # type: ignore[no-untyped-def]
             return supervisor.status().state == CameraState.STREAMING and supervisor.status().chunks_recorded >= 1
 
-        await _wait_for(streaming, 30)
+        await wait_for(streaming, 30)
         camera.stop()
 
         async def lost():  # type: ignore[no-untyped-def]
             return supervisor.status().state in (CameraState.RECONNECTING, CameraState.ERROR)
 
-        await _wait_for(lost, 20)
+        await wait_for(lost, 20)
         chunks_before = supervisor.status().chunks_recorded
         camera.start()
         back_at = time.monotonic()
@@ -151,7 +132,7 @@ async def test_camera_that_goes_away_and_comes_back_is_recorded_again(pool: asyn
             s = supervisor.status()
             return s.state == CameraState.STREAMING and s.chunks_recorded > chunks_before
 
-        await _wait_for(recording_again, 30)
+        await wait_for(recording_again, 30)
         assert supervisor.status().reconnects >= 1
         assert time.monotonic() - back_at < 30
     finally:

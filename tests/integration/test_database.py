@@ -10,13 +10,14 @@ import pytest
 from domain.recording import ChunkMeta, FragmentEntry
 from domain.stream_url import parse_stream_url
 from storage import cameras, recordings, tenants
-from storage.db import migrate
+from storage.db import MIGRATIONS_DIR, migrate
 
 
 async def test_migrations_are_recorded_and_idempotent(pool: asyncpg.Pool) -> None:
     assert await migrate(pool) == []
     names = [r["name"] for r in await pool.fetch("SELECT name FROM schema_migrations ORDER BY name")]
-    assert names == ["0001_initial.sql"]
+    assert names == sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))
+    assert names[0] == "0001_initial.sql"
 
 
 async def _camera(pool: asyncpg.Pool, tenant_name: str) -> tuple[dict, object]:  # type: ignore[type-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,11 +16,13 @@ SERVER_SCRIPT = Path(__file__).with_name("rtsp_camera_server.py")
 class RtspTestCamera:
     """A real RTSP server on 127.0.0.1:``port``; ``stop()`` and ``start()`` again keep the URLs."""
 
-    def __init__(self, port: int, mounts: list[str], *, fps: int = 25, gop: int = 25) -> None:
+    def __init__(self, port: int, mounts: list[str], *, fps: int = 25, gop: int = 25,
+                 auth: tuple[str, str] | None = None) -> None:
         self.port = port
         self.mounts = mounts
         self.fps = fps
         self.gop = gop
+        self.auth = auth
         self._proc: subprocess.Popen[str] | None = None
 
     def url(self, name: str) -> str:
@@ -30,6 +33,8 @@ class RtspTestCamera:
                "--fps", str(self.fps), "--gop", str(self.gop)]
         for mount in self.mounts:
             cmd += ["--mount", mount]
+        if self.auth:
+            cmd += ["--auth", ":".join(self.auth)]
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout_s
         assert self._proc.stdout is not None
@@ -42,9 +47,19 @@ class RtspTestCamera:
         self.stop()
         raise TimeoutError("RTSP test camera did not become ready")
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): sockets stay open and nothing is sent — a true stall."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self._proc is None:
             return
+        self._proc.send_signal(signal.SIGCONT)  # a paused server cannot handle SIGTERM
         stop_process(self._proc, 5)
         for stream in (self._proc.stdout, self._proc.stderr):
             if stream:

@@ -2,8 +2,10 @@
 
 Runs under Debian's /usr/bin/python3 (python3-gi lives there, not in the venv);
 tests start it as a subprocess through ``tests.support.rtsp_camera``. Each
-``--mount NAME[:audio]`` serves a live encoded test pattern at
-rtsp://127.0.0.1:PORT/NAME; it prints ``READY`` once it listens.
+``--mount NAME[:KIND]`` serves a live encoded test pattern at
+rtsp://127.0.0.1:PORT/NAME, KIND being ``h264`` (default), ``audio`` (H.264 +
+AAC), ``bframes`` (H.264 with B-frames) or ``mjpeg``. ``--auth USER:PASS``
+requires RTSP Basic auth on every mount. It prints ``READY`` once it listens.
 """
 
 import argparse
@@ -17,14 +19,17 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 
-def launch_line(width: int, height: int, fps: int, gop: int, audio: bool) -> str:
-    video = (
-        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},"
-        f"framerate={fps}/1 ! x264enc tune=zerolatency speed-preset=ultrafast bframes=0 "
-        f"key-int-max={gop} bitrate=600 ! video/x-h264,profile=main ! "
-        "h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96"
+def launch_line(width: int, height: int, fps: int, gop: int, kind: str) -> str:
+    raw = f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
+    if kind == "mjpeg":
+        return f"( {raw} ! videoconvert ! video/x-raw,format=I420 ! jpegenc ! rtpjpegpay name=pay0 pt=26 )"
+    encoder = (
+        f"x264enc speed-preset=ultrafast bframes=2 b-adapt=false key-int-max={gop} bitrate=600"
+        if kind == "bframes"
+        else f"x264enc tune=zerolatency speed-preset=ultrafast bframes=0 key-int-max={gop} bitrate=600"
     )
-    if not audio:
+    video = f"{raw} ! {encoder} ! video/x-h264,profile=main ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96"
+    if kind != "audio":
         return f"( {video} )"
     sound = (
         "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! "
@@ -42,18 +47,29 @@ def main() -> int:
     parser.add_argument("--height", type=int, default=360)
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--gop", type=int, default=25)
+    parser.add_argument("--auth", default=None, help="USER:PASS required on every mount")
     args = parser.parse_args()
 
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        server.set_auth(auth)
     mounts = server.get_mount_points()
     for spec in args.mount:
         name, _, kind = spec.partition(":")
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(args.width, args.height, args.fps, args.gop, kind == "audio"))
+        factory.set_launch(launch_line(args.width, args.height, args.fps, args.gop, kind or "h264"))
         factory.set_shared(True)
+        if args.auth:
+            factory.add_role_from_structure(Gst.Structure.from_string(
+                "user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")[0])
         mounts.add_factory("/" + name, factory)
     if server.attach(None) == 0:
         print("cannot listen", file=sys.stderr, flush=True)

@@ -42,7 +42,7 @@ def test_a_camera_that_never_streamed_and_cannot_be_reached_is_an_error() -> Non
     m.connecting(at(0))
     t = m.lost(ErrorReason.UNREACHABLE, "connection refused", at(1))
     assert t is not None and t.state == CameraState.ERROR and t.reason == ErrorReason.UNREACHABLE
-    assert m.retry_delay(5, at(2)) <= 1.5  # still retried fast: it may be booting
+    assert m.retry_delay(5, at(2)) <= 1.0  # still retried fast: it may be booting
     assert m.streaming(at(3)) is not None
 
 
@@ -59,7 +59,7 @@ def test_network_retries_stay_fast_while_young_and_auth_errors_back_off() -> Non
     m = HealthMachine(HealthPolicy(), T0)
     m.streaming(at(0))
     m.lost(ErrorReason.UNREACHABLE, None, at(0))
-    assert all(m.retry_delay(n, at(30), rng) <= 1.5 for n in range(20))
+    assert all(m.retry_delay(n, at(30), rng) <= 1.0 for n in range(20))
     assert max(m.retry_delay(10, at(61), rng) for _ in range(50)) > 10  # offline: slow down
     auth = HealthMachine(HealthPolicy(), T0)
     auth.lost(ErrorReason.UNAUTHORIZED, None, at(0))
@@ -75,3 +75,12 @@ def test_jitter_spreads_twenty_cameras() -> None:
         m.lost(ErrorReason.DISCONNECTED, None, at(0))
     first = sorted(m.retry_delay(1, at(0), rng) for m in machines)
     assert first[-1] - first[0] > 0.1
+
+
+def test_a_read_timeout_is_a_stall_only_while_streaming() -> None:
+    m = HealthMachine(HealthPolicy(), T0)
+    assert m.stalled("silent", at(0)) is None
+    m.streaming(at(1))
+    t = m.stalled("silent", at(6))
+    assert t is not None and t.state == CameraState.STALLED
+    assert m.lost(ErrorReason.TIMEOUT, "timed out", at(6)).state == CameraState.RECONNECTING  # type: ignore[union-attr]

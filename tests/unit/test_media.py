@@ -28,22 +28,24 @@ FPS = 10
 class LoopedClip:
     """The test pattern looped ``loops`` times, unpaced: the recorder at full speed."""
 
-    def __init__(self, loops: int) -> None:
-        self._clip = _encode_pattern(320, 180, FPS, 4)
+    def __init__(self, loops: int, *, bframes: int = 0, reset_every: int = 0) -> None:
+        self._clip = _encode_pattern(320, 180, FPS, 4, bframes)
         self._container = av.open(io.BytesIO(self._clip))
         self.video = self._container.streams.video[0]
         self.audio = None
         self._loops = loops
+        self._reset_every = reset_every
 
     def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
         span = 4 * FPS * (1 / self.video.time_base / FPS)
         for loop in range(self._loops):
+            timeline_loop = loop % self._reset_every if self._reset_every else loop
             with av.open(io.BytesIO(self._clip)) as c:
                 for p in c.demux(c.streams.video[0]):
                     if p.dts is None:
                         continue
-                    p.dts += int(loop * span)
-                    p.pts += int(loop * span)
+                    p.dts += int(timeline_loop * span)
+                    p.pts += int(timeline_loop * span)
                     yield p
 
     def close(self) -> None:
@@ -70,10 +72,10 @@ class Recorded:
     data: bytes
 
 
-def _record(tmp_path: Path, loops: int, max_chunk_ms: int) -> list[Recorded]:
+def _record(tmp_path: Path, loops: int, max_chunk_ms: int, **clip: int) -> list[Recorded]:
     paths: list[Path] = []
     record_run(
-        LoopedClip(loops), max_chunk_ms=max_chunk_ms, on_chunk=paths.append, stop=threading.Event(),
+        LoopedClip(loops, **clip), max_chunk_ms=max_chunk_ms, on_chunk=paths.append, stop=threading.Event(),
         sink=SpoolWriter(tmp_path, fsync=FsyncPolicy.NONE), stats=IngestStats(), now=lambda: 1_800_000_000.0,
     )
     assert paths == pending(tmp_path)
@@ -95,16 +97,37 @@ def test_chunks_tile_the_run_without_gaps_or_overlap_and_each_plays_alone(tmp_pa
         assert [f.start_ms for f in chunk.meta.fragments] == [0, 2000]
 
 
+class FakeClocks:
+    def __init__(self, wall: float) -> None:
+        self.wall, self.mono = wall, 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.wall += seconds
+        self.mono += seconds
+
+
 def test_run_clock_ignores_packets_that_were_buffered_while_probing() -> None:
+    clocks = FakeClocks(100.0)
+    clock = RunClock(lambda: clocks.wall, lambda: clocks.mono)
     # Three packets held back by FFmpeg's probe arrive together at t=100; then on time.
-    now = iter([100.0, 100.0, 100.0, 100.2, 100.6, 150.0])
-    clock = RunClock(lambda: next(now))
-    for media_s in (0.0, 0.4, 0.8, 1.2, 1.6):
+    for media_s, advance in ((0.0, 0), (0.4, 0), (0.8, 0), (1.2, 0.2), (1.6, 0.4)):
+        clocks.advance(advance)
         clock.observe(media_s)
     assert clock.wall_ms(0.0) == 99_000  # on-time packets say the run began at 99.0
     assert clock.wall_ms(2.0) == 101_000
+    clocks.advance(50)
     clock.observe(2.0)  # frozen: a late packet no longer moves written chunks
     assert clock.wall_ms(0.0) == 99_000
+    assert not clock.wall_clock_stepped()
+    clocks.wall -= 5  # NTP steps the wall clock back; the monotonic clock does not move
+    assert clock.wall_clock_stepped()
+
+
+def test_a_run_never_starts_before_the_previous_one_ended() -> None:
+    clocks = FakeClocks(100.0)
+    clock = RunClock(lambda: clocks.wall, lambda: clocks.mono, not_before_ms=100_500)
+    clock.observe(0.0)
+    assert clock.wall_ms(0.0) == 100_500
 
 
 def test_test_pattern_source_is_paced_and_keeps_timestamps_increasing() -> None:
@@ -149,3 +172,24 @@ def test_spool_refuses_new_chunks_when_the_budget_is_exhausted(tmp_path: Path) -
     writer = SpoolWriter(tmp_path, fsync=FsyncPolicy.FRAGMENT, has_room=lambda: False)
     with pytest.raises(SpoolFull):
         writer.open_chunk(1, b"init")
+
+
+def test_b_frames_are_recorded_whole(tmp_path: Path) -> None:
+    chunks = _record(tmp_path, loops=3, max_chunk_ms=5000, bframes=2)
+    assert len(chunks) == 3
+    for before, after in itertools.pairwise(chunks):
+        assert before.meta.end == after.meta.start
+    for chunk in chunks:
+        decoded = decode_chunk(chunk.data)
+        assert decoded.frames == 40
+        assert (chunk.meta.end - chunk.meta.start).total_seconds() == pytest.approx(4.0, abs=0.001)
+
+
+def test_timestamp_reset_starts_a_new_run_that_never_overlaps(tmp_path: Path) -> None:
+    chunks = _record(tmp_path, loops=4, max_chunk_ms=60_000, reset_every=2)  # timeline restarts after 8 s
+    assert len(chunks) == 2, "one chunk per run"
+    first, second = chunks
+    assert all(c.meta.end > c.meta.start for c in chunks)
+    assert second.meta.start >= first.meta.end
+    assert [(c.meta.end - c.meta.start).total_seconds() for c in chunks] == [8.0, 8.0]
+    assert [decode_chunk(c.data).frames for c in chunks] == [80, 80]
