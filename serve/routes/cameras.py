@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -14,9 +14,10 @@ from pydantic import BaseModel, Field, model_validator
 from domain.camera import Camera
 from domain.rbac import Action, Principal, Role
 from domain.stream_url import parse_stream_url
+from domain.uptime import uptime
 from domain.vendors import StreamKind, Vendor, build_stream_url
 from serve.deps import Caller, Res, Resources, require, scoped_tenant
-from storage import cameras, recordings
+from storage import cameras, recordings, status_history
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -170,3 +171,20 @@ async def list_recordings(
         for row, url in zip(rows, signed, strict=True):
             row["url"] = url
     return {"camera_id": camera_id, "start": start, "end": end, "chunks": rows}
+
+
+@router.get("/{camera_id}/uptime")
+async def camera_uptime(
+    camera_id: UUID, caller: Caller, res: Res,
+    day: date = Query(..., description="UTC day, YYYY-MM-DD"),
+) -> dict[str, Any]:
+    """Seconds per health state and the streaming ratio over one UTC day (up to now for today)."""
+    camera = await camera_in_scope(caller, res, camera_id)
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    end = min(start + timedelta(days=1), datetime.now(UTC))
+    if end <= start:
+        raise HTTPException(422, "day is in the future")
+    rows = await status_history.between(res.pool, camera.tenant_id, camera_id, start, end)
+    result = uptime([(r["at"], r["state"]) for r in rows], start, end)
+    return {"camera_id": camera_id, "start": start, "end": end, "seconds_by_state": result.seconds_by_state,
+            "uptime_ratio": result.uptime_ratio}

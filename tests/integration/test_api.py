@@ -6,11 +6,13 @@ Runs once per object store backend (S3 protocol and local directory).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +24,7 @@ from actors.fleet import FLEET_NAME
 from domain.events import tenant_stream
 from domain.recording import FragmentEntry
 from domain.settings import Settings
+from media.chunk_file import complete_prefix_length
 from serve.bootstrap import ensure_admin
 from serve.launcher import start_runtime
 from storage.bus import open_bus
@@ -37,10 +40,13 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 NAMESPACE = f"gtv-test-{uuid.uuid4().hex[:8]}"
 
 
+METRICS_PORT = free_port()
+
+
 @pytest.fixture(scope="module")
 def ray_local() -> Iterator[None]:
     ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False)
+             log_to_driver=False, _metrics_export_port=METRICS_PORT)
     yield
     ray.shutdown()
 
@@ -170,6 +176,9 @@ def test_camera_created_through_the_api_is_recorded_indexed_and_listed(
 
     status = system.client.get(f"/cameras/{camera_id}/status", headers=viewer).json()
     assert status["state"] == "streaming"
+    report = system.client.get(f"/cameras/{camera_id}/uptime", headers=viewer,
+                               params={"day": datetime.now(UTC).date().isoformat()}).json()
+    assert report["seconds_by_state"]["streaming"] > 0 and report["uptime_ratio"] > 0.5, report
 
     async def status_events() -> list[dict[str, Any]]:
         bus = open_bus(system.settings.bus_url, namespace=NAMESPACE)
@@ -251,6 +260,8 @@ def test_roles_and_tenant_isolation(system: System) -> None:
         assert system.client.get(f"/cameras/{camera_id}", headers=headers).status_code == 404
         assert system.client.get(f"/cameras/{camera_id}/status", headers=headers).status_code == 404
         assert system.client.get(f"/cameras/{camera_id}/recordings", headers=headers, params=window).status_code == 404
+        assert system.client.get(f"/cameras/{camera_id}/uptime", headers=headers,
+                                 params={"day": "2026-01-01"}).status_code == 404
         assert system.client.patch(f"/cameras/{camera_id}", headers=headers, json={"name": "z"}).status_code == 404
         assert system.client.delete(f"/cameras/{camera_id}", headers=headers).status_code == 404
         assert system.client.get("/cameras", headers=headers).json() == []
@@ -284,3 +295,62 @@ def test_killed_camera_host_is_refilled_by_the_fleet(system: System) -> None:
     fleet = ray.get_actor(FLEET_NAME, namespace=NAMESPACE)
     _wait(lambda: camera["id"] not in {str(k) for k in ray.get(fleet.placement.remote())}, 20)
     assert status()["state"] == "disabled"
+
+
+def test_host_killed_mid_chunk_recovers_its_spool(system: System, rtsp_camera: RtspTestCamera) -> None:
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, manager, _ = _city(system, admin)
+    created = datetime.now(UTC)
+    camera = system.client.post("/cameras", headers=manager, json={"name": "crash", "rtsp_url": rtsp_camera.url("cam")}).json()
+    spool = Path(system.settings.spool_dir) / camera["id"]
+
+    def status() -> dict[str, Any]:
+        result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
+        return result
+
+    _wait(lambda: status().get("chunks_recorded", 0) >= 1, 40)
+
+    def mid_chunk() -> bool:  # the open chunk holds at least one whole fragment (1 s GOP)
+        parts = list(spool.glob("*.part"))
+        try:
+            return bool(parts) and complete_prefix_length(parts[0].read_bytes()) > 0
+        except FileNotFoundError:  # closed meanwhile
+            return False
+
+    _wait(mid_chunk, 10, interval_s=0.05)
+    killed_at = datetime.now(UTC)
+    ray.kill(ray.get_actor(status()["host"], namespace=NAMESPACE), no_restart=False)
+    _wait(lambda: status().get("state") == "streaming" and status().get("chunks_recorded", 0) >= 2, 60)
+
+    rows = _chunks(system, manager, camera["id"], created - timedelta(seconds=5))
+    starts = [r["start"] for r in rows]
+    assert len(starts) == len(set(starts)), "no duplicate rows"
+    spans = [(datetime.fromisoformat(r["start"]), datetime.fromisoformat(r["end"])) for r in rows]
+    assert all(end <= after_start for (_, end), (after_start, _) in itertools.pairwise(spans)), "no overlap"
+    recovered = [end for _, end in spans if end <= killed_at + timedelta(milliseconds=200)]
+    assert recovered, "the chunk open at the kill was recovered from the spool"
+    lost_s = (killed_at - max(recovered)).total_seconds()
+    assert lost_s <= 1.0 + 0.5, f"lost {lost_s:.2f} s before the kill: at most the fragment in flight (1 s GOP)"
+    for row in rows:  # no index row points at a missing or truncated object
+        assert len(httpx.get(row["url"], timeout=30).content) == row["bytes"]
+    assert system.client.delete(f"/cameras/{camera['id']}", headers=manager).status_code == 204
+
+
+def test_camera_metrics_reach_a_prometheus_scrape(system: System) -> None:
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, manager, _ = _city(system, admin)
+    camera = system.client.post("/cameras", headers=manager, json={
+        "name": "metered", "rtsp_url": "test://pattern?w=160&h=90&fps=10"}).json()
+
+    def scraped() -> list[str]:
+        try:
+            text = httpx.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return []
+        return [line for line in text.splitlines() if camera["id"] in line and not line.startswith("#")]
+
+    lines = _wait(lambda: [x for x in scraped() if "gtvision_camera_fps" in x], 60, interval_s=1)
+    assert float(lines[0].rsplit(" ", 1)[1]) == pytest.approx(10, abs=1.5)
+    names = {line.split("{", 1)[0] for line in scraped()}
+    assert {n for n in names if "streaming" in n or "recording_lag" in n}, names
+    assert system.client.delete(f"/cameras/{camera['id']}", headers=manager).status_code == 204

@@ -16,7 +16,7 @@ from domain.camera_state import CameraState, ErrorReason
 from domain.recording import FragmentEntry
 from storage import recordings
 from storage.objects import open_object_store
-from tests.support.cameras import camera_spec, wait_for
+from tests.support.cameras import camera_spec, chunks_of, gaps_s, wait_for
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
 from tests.support.rtsp_camera import RtspTestCamera
 
@@ -138,3 +138,25 @@ async def test_camera_that_goes_away_and_comes_back_is_recorded_again(pool: asyn
     finally:
         await supervisor.stop()
         camera.stop()
+
+
+async def test_sixty_seconds_are_recorded_whole(pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, tmp_path: Path) -> None:
+    store = open_object_store((tmp_path / "objects").as_uri())
+    spec = await camera_spec(pool, rtsp_camera.url("cam-audio"))
+    supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", chunk_max_s=10)
+    await supervisor.start()
+    await wait_for(lambda: _streaming(supervisor), 30)
+    await asyncio.sleep(61)
+    await supervisor.stop()
+    rows = await chunks_of(pool, spec)
+    covered_s = sum((r["end"] - r["start"]).total_seconds() for r in rows)
+    assert covered_s >= 59, covered_s
+    assert gaps_s(rows) == [0.0] * (len(rows) - 1), "one run: chunks touch, never overlap"
+    for row in rows:
+        decoded = decode_chunk(await asyncio.to_thread(store.get, row["object_key"]))
+        assert decoded.frames == pytest.approx((row["end"] - row["start"]).total_seconds() * 25, abs=1)
+        assert decoded.audio_frames > 0
+
+
+async def _streaming(supervisor: CameraSupervisor) -> bool:
+    return supervisor.status().state == CameraState.STREAMING
