@@ -16,6 +16,7 @@ A plain asyncio class, so the same code runs one camera per Ray actor process
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
@@ -30,7 +31,7 @@ from domain.backoff import reconnect_delay
 from domain.camera import CameraSpec
 from domain.camera_health import HealthMachine, HealthPolicy, Transition
 from domain.camera_state import CameraStatus, ErrorReason
-from domain.events import camera_status_event, tenant_stream
+from domain.events import alert_event, camera_status_event, tenant_stream
 from media.chunk_file import describe_chunk
 from media.recorder import IngestStats, record_run
 from media.sources import SourceError, classify_error, open_source
@@ -47,6 +48,7 @@ _STOP_JOIN_S = 15.0
 _DRAIN_S = 30.0
 _EVENT_QUEUE_LIMIT = 1000
 _MONITOR_EVERY_S = 0.5
+_METRICS_EVERY_TICKS = 10  # metrics every 5 s; stalls are checked every tick
 _RESCAN_SPOOL_S = 5.0
 
 MetricsSink = Callable[[CameraStatus], None]
@@ -84,7 +86,9 @@ class CameraSupervisor:
         self._upload_error: str | None = None
         self._newest_indexed_end: datetime | None = None
         self._recorded_until_ms: int | None = None  # end of the last run: the next never starts before it
+        self._backlog: dict[Path, int] = {}  # spooled chunk → bytes, until stored and indexed
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self._thread: threading.Thread | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -93,9 +97,11 @@ class CameraSupervisor:
     async def start(self) -> None:
         """Recover what a crash left in the spool, then start recording and uploading."""
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         recovered = await asyncio.to_thread(recover, self._spool_dir)
         if recovered:
             log.info("camera %s: recovered %d spooled chunks", self.spec.camera_id, recovered)
+        self._backlog = await asyncio.to_thread(lambda: {p: p.stat().st_size for p in pending(self._spool_dir)})
         name = str(self.spec.camera_id)
         self._tasks = [asyncio.create_task(self._upload_loop(), name=f"upload-{name}"),
                        asyncio.create_task(self._monitor_loop(), name=f"monitor-{name}"),
@@ -134,7 +140,6 @@ class CameraSupervisor:
         codec = self._codec or (None, None, None)
         now = datetime.now(UTC)
         lag = (now - self._newest_indexed_end).total_seconds() if self._newest_indexed_end else None
-        spooled = pending(self._spool_dir)
         return CameraStatus(
             camera_id=str(self.spec.camera_id), state=h.state, since=h.since, reason=h.reason, detail=h.detail,
             last_packet_age_s=round(time.monotonic() - last, 3) if last is not None else None,
@@ -145,8 +150,8 @@ class CameraSupervisor:
                 "keyframe_interval_s": self._stats.keyframe_interval_s,
                 "recording_lag_s": _round(lag, 3),
                 "dropped_packets": self._stats.dropped,
-                "spooled_chunks": len(spooled),
-                "spooled_bytes": sum(p.stat().st_size for p in spooled if p.exists()),
+                "spooled_chunks": len(self._backlog),
+                "spooled_bytes": sum(self._backlog.values()),
                 "upload_error": self._upload_error,
                 "lost_events": self._lost_events,
             },
@@ -156,7 +161,11 @@ class CameraSupervisor:
         """Apply a health change (from any thread) and queue its event for storing and publishing."""
         with self._health_lock:
             transition = change(datetime.now(UTC))
-        if transition is not None and self._loop is not None:
+        if transition is None or self._loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._enqueue_event(transition)
+        else:
             self._loop.call_soon_threadsafe(self._enqueue_event, transition)
 
     def _enqueue_event(self, transition: Transition) -> None:
@@ -209,9 +218,11 @@ class CameraSupervisor:
 
     def _chunk_closed(self, path: Path) -> None:
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._wake_uploader)
+        size = path.stat().st_size
+        self._loop.call_soon_threadsafe(self._wake_uploader, path, size)
 
-    def _wake_uploader(self) -> None:
+    def _wake_uploader(self, path: Path, size: int) -> None:
+        self._backlog[path] = size
         self._spool_empty.clear()
         self._new_chunk.set()
 
@@ -254,6 +265,7 @@ class CameraSupervisor:
                               start_ms=start_ms_of(path))
         await store_chunk(self._store, self._pool, meta, data)
         await asyncio.to_thread(path.unlink)  # only now: the row is committed
+        self._backlog.pop(path, None)
         self._chunks += 1
         if self._newest_indexed_end is None or meta.end > self._newest_indexed_end:
             self._newest_indexed_end = meta.end
@@ -261,12 +273,12 @@ class CameraSupervisor:
     # --- monitor and events ------------------------------------------------------
 
     async def _monitor_loop(self) -> None:
-        while True:
+        for tick in itertools.count(1):
             await asyncio.sleep(_MONITOR_EVERY_S)
             last = self._stats.last_packet_at
             age = time.monotonic() - last if last is not None else None
             self._transition(partial(self._health.tick, last_packet_age_s=age))
-            if self._metrics is not None:
+            if self._metrics is not None and tick % _METRICS_EVERY_TICKS == 0:
                 try:
                     self._metrics(self.status())
                 except Exception as exc:  # metrics must never stop the monitor
@@ -280,9 +292,12 @@ class CameraSupervisor:
             try:
                 await self._store_transition(transition)
                 if self._bus is not None:
-                    event = camera_status_event(self.spec.tenant_id, self._status_of(transition))
+                    status = self._status_of(transition)
+                    alert = alert_event(self.spec.tenant_id, status)
+                    events = [camera_status_event(self.spec.tenant_id, status), *([alert] if alert else [])]
                     try:
-                        await self._bus.publish(stream, event)
+                        for event in events:
+                            await self._bus.publish(stream, event)
                     except Exception as exc:  # the bus being down must never touch recording
                         self._lost_events += 1
                         log.warning("camera %s: status event not published: %s", self.spec.camera_id, exc)

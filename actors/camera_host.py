@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -85,6 +86,10 @@ class CameraHost:
     async def running(self) -> dict[UUID, str]:
         """Camera id → configuration revision of every supervisor here."""
         return {cid: sup.spec.revision for cid, sup in self._supervisors.items()}
+
+    async def pid(self) -> int:
+        """This host's process id (for ops tooling and benchmarks that measure it)."""
+        return os.getpid()
 
     async def status(self, camera_id: UUID) -> dict[str, Any] | None:
         supervisor = self._supervisors.get(camera_id)

@@ -12,22 +12,20 @@ recorder doing the same remux. Prints JSON; ``--out`` also writes it.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks.procfs import children, cmdline, cpu_seconds, owned_by, pss_kib
+from benchmarks.report import base_parser, publish
 from media.sources import _encode_pattern
 from serve.bootstrap import DEMO_SOURCE
+from tests.support.processes import stop_process
 
 STARTUP_TIMEOUT_S = 180
 
@@ -117,17 +115,13 @@ def run_ffmpeg(cameras: int, warmup_s: float, window_s: float) -> dict[str, Any]
             result = _measure({p.pid for p in procs}, window_s)
         finally:
             for p in procs:
-                p.terminate()
-                p.wait(timeout=10)
+                stop_process(p)
         return {"cameras": cameras, **result}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = base_parser(__doc__, warmup_s=30.0)
     parser.add_argument("--cameras", type=int, nargs="+", default=[0, 4, 16])
-    parser.add_argument("--warmup", type=float, default=30.0)
-    parser.add_argument("--window", type=float, default=30.0)
-    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     runs = []
     for n in args.cameras:
@@ -140,17 +134,7 @@ def main() -> int:
             "ffmpeg_cpu_per_camera": round(peer["cpu_percent"] / n, 3) if n else None,
             "cpu_ratio_camera_hosts_vs_ffmpeg": round(hosts_cpu / peer["cpu_percent"], 2) if n and peer["cpu_percent"] else None,
         })
-    report = {
-        "benchmark": "footprint",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "window_s": args.window,
-        "runs": runs,
-    }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    publish("footprint", {"window_s": args.window, "runs": runs}, args.out)
     return 0
 
 

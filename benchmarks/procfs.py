@@ -54,6 +54,15 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
+def uss_kib(pid: int) -> int:
+    """Unique set size: memory only this process holds (private pages)."""
+    try:
+        return sum(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                   if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    except OSError:
+        return 0
+
+
 def cpu_seconds(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -18,6 +18,8 @@ import pytest
 from actors.camera import CameraSupervisor
 from domain.camera import CameraSpec
 from domain.camera_state import CameraState, ErrorReason
+from domain.events import tenant_stream
+from storage.bus import MemoryStreams
 from storage.objects import ObjectStore, open_object_store
 from tests.support.cameras import camera_spec, chunks_of, gaps_s, history_of, wait_for
 from tests.support.media_checks import decode_chunk
@@ -241,3 +243,21 @@ async def test_twenty_cameras_dropped_together_do_not_reconnect_together(
         back.append(next(h["at"] for h in history if h["at"] > dropped_at and h["state"] == "streaming"))
     spread_s = (max(back) - min(back)).total_seconds()
     assert spread_s > 0.1, f"all 20 reconnected within {spread_s:.3f} s"
+
+
+async def test_full_spool_is_an_explicit_error_and_an_alert_not_a_silent_stop(
+    pool: asyncpg.Pool, store: ObjectStore, tmp_path: Path
+) -> None:
+    bus = MemoryStreams()
+    spec = await camera_spec(pool, "test://pattern?w=160&h=90&fps=10")
+    supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", bus=bus, has_room=lambda: False)
+    await supervisor.start()
+    try:
+        status = await wait_for(lambda: _errored(supervisor), 20)
+    finally:
+        await supervisor.stop()
+    assert status.reason == ErrorReason.STORAGE_FULL
+    events = [e for _, e in await bus.read(tenant_stream(spec.tenant_id), count=100)]
+    alerts = [e for e in events if e["type"] == "alert"]
+    assert alerts and alerts[0]["kind"] == "storage_full" and alerts[0]["camera_id"] == str(spec.camera_id)
+    assert any(e["type"] == "camera.status" and e["reason"] == "storage_full" for e in events)

@@ -9,14 +9,14 @@ requires RTSP Basic auth on every mount. It prints ``READY`` once it listens.
 """
 
 import argparse
-import signal
 import sys
 
 import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import Gst, GstRtspServer  # noqa: E402
+from gst_rtsp import serve_until_terminated  # noqa: E402  (beside this script)
 
 
 def launch_line(width: int, height: int, fps: int, gop: int, kind: str) -> str:
@@ -71,16 +71,7 @@ def main() -> int:
             factory.add_role_from_structure(Gst.Structure.from_string(
                 "user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")[0])
         mounts.add_factory("/" + name, factory)
-    if server.attach(None) == 0:
-        print("cannot listen", file=sys.stderr, flush=True)
-        return 1
-    loop = GLib.MainLoop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
-    print("READY", flush=True)
-    loop.run()
-    return 0
-
+    return serve_until_terminated(server)
 
 if __name__ == "__main__":
     sys.exit(main())
