@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
 import asyncpg
 
@@ -14,12 +13,6 @@ from storage import cameras, tenants, users
 
 DEMO_TENANT = "Demo City"
 DEMO_SOURCE = "test://pattern?w=640&h=360&fps=10"
-
-
-@dataclass(frozen=True)
-class Bootstrapped:
-    admin_password: str | None  # set only when the admin was created now (print it once)
-    demo_tenant_id: str | None
 
 
 async def ensure_admin(pool: asyncpg.Pool, username: str, password: str | None) -> str | None:
