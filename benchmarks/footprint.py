@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.procfs import children, cmdline, cpu_seconds, owned_by, pss_kib
+from benchmarks.procfs import children, cmdline, cpu_percent_over, owned_by, pss_kib
 from benchmarks.report import base_parser, publish
 from media.sources import _encode_pattern
 from serve.bootstrap import DEMO_SOURCE
@@ -31,9 +31,7 @@ STARTUP_TIMEOUT_S = 180
 
 
 def _measure(pids: set[int], window_s: float) -> dict[str, Any]:
-    before = {pid: cpu_seconds(pid) for pid in pids}
-    time.sleep(window_s)
-    cpu = {pid: cpu_seconds(pid) - before[pid] for pid in pids if pid in before}
+    cpu = cpu_percent_over(pids, window_s)
     pss = {pid: pss_kib(pid) for pid in pids}
     groups: dict[str, dict[str, float]] = {}
     for pid in pids:
@@ -41,11 +39,11 @@ def _measure(pids: set[int], window_s: float) -> dict[str, Any]:
         g = groups.setdefault(name, {"processes": 0, "pss_mib": 0.0, "cpu_percent": 0.0})
         g["processes"] += 1
         g["pss_mib"] += pss[pid] / 1024
-        g["cpu_percent"] += 100 * cpu.get(pid, 0.0) / window_s
+        g["cpu_percent"] += cpu[pid]
     return {
         "processes": len(pids),
         "pss_mib": round(sum(pss.values()) / 1024, 1),
-        "cpu_percent": round(100 * sum(cpu.values()) / window_s, 2),
+        "cpu_percent": round(sum(cpu.values()), 2),
         "by_group": {k: {kk: round(vv, 2) for kk, vv in v.items()} for k, v in sorted(groups.items())},
     }
 

@@ -30,7 +30,7 @@ from typing import Any, cast
 import ray
 
 from actors.camera_host import CameraHost
-from benchmarks.procfs import cpu_seconds, uss_kib
+from benchmarks.procfs import cpu_percent_over, uss_kib
 from benchmarks.report import base_parser, publish
 from domain.camera import CameraSpec
 from domain.settings import Settings
@@ -65,11 +65,8 @@ def start_file_server(clip: Path, mounts: int) -> tuple[subprocess.Popen[str], i
 
 
 def measure(pids: list[int], window_s: float) -> dict[str, float]:
-    before = {pid: cpu_seconds(pid) for pid in pids}
-    time.sleep(window_s)
-    cpu = sum(cpu_seconds(pid) - before[pid] for pid in pids)
-    uss = sum(uss_kib(pid) for pid in pids)
-    return {"cpu_pct": 100 * cpu / window_s, "uss_mib": uss / 1024}
+    cpu = cpu_percent_over(pids, window_s)
+    return {"cpu_pct": sum(cpu.values()), "uss_mib": sum(uss_kib(pid) for pid in pids) / 1024}
 
 
 def run_ours(specs: list[CameraSpec], per_host: int, settings: Settings, warmup_s: float, window_s: float) -> dict[str, Any]:

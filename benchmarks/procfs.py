@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -69,6 +70,13 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def cpu_percent_over(pids: set[int] | list[int], window_s: float) -> dict[int, float]:
+    """Each process's CPU use over the next ``window_s`` seconds, in % of one core (blocks that long)."""
+    before = {pid: cpu_seconds(pid) for pid in pids}
+    time.sleep(window_s)
+    return {pid: 100 * (cpu_seconds(pid) - start) / window_s for pid, start in before.items()}
 
 
 def cmdline(pid: int) -> str:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -17,10 +14,9 @@ import pytest
 
 from actors.camera import CameraSupervisor
 from domain.camera_state import CameraState
-from domain.stream_url import parse_stream_url
-from storage import cameras, recordings, tenants
 from storage.db import create_pool
 from storage.objects import open_object_store
+from tests.support.cameras import camera_spec, chunks_of, wait_for
 from tests.support.rtsp_camera import RtspTestCamera
 from tests.support.s3_server import S3TestServer
 from tests.support.tcp_proxy import TcpProxy
@@ -29,23 +25,12 @@ OUTAGE_S = 30
 RECOVERY_S = 60
 
 
-async def _wait(predicate: Callable[[], Awaitable[Any]], timeout_s: float) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := await predicate():
-            return result
-        await asyncio.sleep(0.25)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
-
-
 @pytest.mark.parametrize("broken", ["object_store", "database"])
 async def test_outage_loses_nothing(
     broken: str, database_url: str, pool: asyncpg.Pool, s3_server: S3TestServer,
     rtsp_camera: RtspTestCamera, tmp_path: Path,
 ) -> None:
-    tenant = await tenants.create(pool, f"outage-{uuid4().hex[:6]}")
-    camera = await cameras.create(pool, tenant_id=tenant["id"], name="cam", vendor="generic",
-                                  stream=parse_stream_url(rtsp_camera.url("cam")))
+    spec = await camera_spec(pool, rtsp_camera.url("cam"))
     bucket = f"outage-{uuid4().hex[:8]}"
     direct_store = open_object_store(s3_server.url(bucket))
     proxy = TcpProxy(s3_server.port if broken == "object_store" else 5432).start()
@@ -55,10 +40,13 @@ async def test_outage_loses_nothing(
         await create_pool(database_url.replace(":5432/", f":{proxy.port}/"), max_size=2)
         if broken == "database" else pool
     )
-    supervisor = CameraSupervisor(camera.spec(), store, supervisor_pool, spool_root=tmp_path, chunk_max_s=2)
+    supervisor = CameraSupervisor(spec, store, supervisor_pool, spool_root=tmp_path, chunk_max_s=2)
     await supervisor.start()
     try:
-        await _wait(lambda: _true(supervisor.status().chunks_recorded >= 2), 30)
+        async def recording() -> bool:
+            return supervisor.status().chunks_recorded >= 2
+
+        await wait_for(recording, 30)
         proxy.cut()
         cut_at = time.monotonic()
 
@@ -66,7 +54,7 @@ async def test_outage_loses_nothing(
             status = supervisor.status()
             return status.extra["spooled_chunks"] >= 3 and status.extra["upload_error"] is not None
 
-        await _wait(spooling, OUTAGE_S)
+        await wait_for(spooling, OUTAGE_S)
         await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - cut_at)))
         during = supervisor.status()
         assert during.state == CameraState.STREAMING, "recording goes on during a storage outage"
@@ -76,15 +64,14 @@ async def test_outage_loses_nothing(
         async def drained() -> bool:
             return supervisor.status().extra["spooled_chunks"] == 0
 
-        await _wait(drained, RECOVERY_S)
+        await wait_for(drained, RECOVERY_S)
     finally:
         await supervisor.stop()
         proxy.stop()
         if supervisor_pool is not pool:
             await supervisor_pool.close()
 
-    rows = await recordings.in_range(pool, tenant["id"], camera.id, camera.created_at - timedelta(minutes=1),
-                                     camera.created_at + timedelta(hours=1))
+    rows = await chunks_of(pool, spec)
     assert (rows[-1]["end"] - rows[0]["start"]).total_seconds() >= OUTAGE_S + 4
     for before, after in itertools.pairwise(rows):
         assert before["end"] == after["start"], "one run, no gap: nothing recorded during the outage was lost"
@@ -93,6 +80,3 @@ async def test_outage_loses_nothing(
         assert info is not None and info.size == row["bytes"]
     assert await asyncio.to_thread(lambda: list(tmp_path.rglob("*.chunk")) + list(tmp_path.rglob("*.part"))) == []
 
-
-async def _true(value: bool) -> bool:
-    return value
