@@ -10,12 +10,18 @@ A plain asyncio class, so the same code runs one camera per Ray actor process
 - the *monitor* ticks the health machine (stall and offline detection) and
   refreshes metrics;
 - the *publisher* stores every health transition (status history) and
-  publishes it on the tenant's event stream.
+  publishes it on the tenant's event stream;
+- the *thumbnailer* stores a small JPEG of each stored chunk's first keyframe,
+  off the recording path (a bounded queue; when it is behind, chunks go without).
+
+The ingest thread also feeds the camera's live view (media/live.py), which
+viewers read through ``live_frames`` and the live HLS methods.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import threading
@@ -33,9 +39,11 @@ from domain.camera_health import HealthMachine, HealthPolicy, Transition
 from domain.camera_state import CameraStatus, ErrorReason
 from domain.events import alert_event, camera_status_event, tenant_stream
 from media.chunk_file import describe_chunk
+from media.live import Keyframe, LiveFeed, LiveGop, LivePiece
 from media.recorder import IngestStats, record_run
+from media.snapshot import recorded_jpeg
 from media.sources import SourceError, classify_error, open_source
-from storage import status_history
+from storage import recordings, status_history
 from storage.bus import EventBus
 from storage.chunks import store_chunk
 from storage.objects import ObjectStore
@@ -50,6 +58,8 @@ _EVENT_QUEUE_LIMIT = 1000
 _MONITOR_EVERY_S = 0.5
 _METRICS_EVERY_TICKS = 10  # metrics every 5 s; stalls are checked every tick
 _RESCAN_SPOOL_S = 5.0
+_THUMBNAIL_QUEUE = 4
+THUMBNAIL_WIDTH = 320
 
 MetricsSink = Callable[[CameraStatus], None]
 
@@ -79,6 +89,7 @@ class CameraSupervisor:
         self._new_chunk = asyncio.Event()
         self._spool_empty = asyncio.Event()
         self._events: asyncio.Queue[Transition] = asyncio.Queue(maxsize=_EVENT_QUEUE_LIMIT)
+        self._thumbnails: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=_THUMBNAIL_QUEUE)
         self._codec: tuple[str, int, int] | None = None
         self._chunks = 0
         self._reconnects = 0
@@ -91,6 +102,8 @@ class CameraSupervisor:
         self._loop_thread: int | None = None
         self._thread: threading.Thread | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.live = LiveFeed(notify=self._live_changed)
+        self._live_news = asyncio.Event()
 
     # --- lifecycle -------------------------------------------------------
 
@@ -105,7 +118,8 @@ class CameraSupervisor:
         name = str(self.spec.camera_id)
         self._tasks = [asyncio.create_task(self._upload_loop(), name=f"upload-{name}"),
                        asyncio.create_task(self._monitor_loop(), name=f"monitor-{name}"),
-                       asyncio.create_task(self._publish_loop(), name=f"events-{name}")]
+                       asyncio.create_task(self._publish_loop(), name=f"events-{name}"),
+                       asyncio.create_task(self._thumbnail_loop(), name=f"thumbnails-{name}")]
         self._thread = threading.Thread(target=self._ingest_loop, name=f"ingest-{name}", daemon=True)
         self._thread.start()
 
@@ -193,7 +207,7 @@ class CameraSupervisor:
                     attempt = 0
                     self._recorded_until_ms = record_run(
                         source, max_chunk_ms=self._chunk_max_ms, on_chunk=self._chunk_closed, stop=self._stop,
-                        sink=self._spool, stats=self._stats, not_before_ms=self._recorded_until_ms,
+                        sink=self._spool, stats=self._stats, not_before_ms=self._recorded_until_ms, live=self.live,
                     )
                     if not self._stop.is_set():
                         self._transition(partial(self._health.lost, ErrorReason.DISCONNECTED, "the stream ended"))
@@ -225,6 +239,39 @@ class CameraSupervisor:
         self._backlog[path] = size
         self._spool_empty.clear()
         self._new_chunk.set()
+
+    # --- live view -------------------------------------------------------------
+
+    def _live_changed(self) -> None:  # ingest thread
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake_live_readers)
+
+    def _wake_live_readers(self) -> None:
+        news, self._live_news = self._live_news, asyncio.Event()
+        news.set()
+
+    async def live_frames(self, after_seq: int | None, wait_s: float) -> list[LivePiece]:
+        """Frame fragments after ``after_seq``, waiting up to ``wait_s`` for the first (a long poll)."""
+        deadline = time.monotonic() + min(wait_s, 30.0)
+        while True:
+            news = self._live_news
+            pieces = self.live.frames_after(after_seq)
+            remaining = deadline - time.monotonic()
+            if pieces or remaining <= 0:
+                return pieces
+            try:
+                await asyncio.wait_for(news.wait(), remaining)
+            except TimeoutError:
+                return []
+
+    def live_init(self, init_id: int) -> bytes | None:
+        return self.live.init(init_id)
+
+    def live_gops(self) -> list[LiveGop]:
+        return self.live.gops()
+
+    def keyframe(self) -> Keyframe | None:
+        return self.live.keyframe()
 
     # --- uploads -------------------------------------------------------------
 
@@ -265,10 +312,25 @@ class CameraSupervisor:
                               start_ms=start_ms_of(path))
         await store_chunk(self._store, self._pool, meta, data)
         await asyncio.to_thread(path.unlink)  # only now: the row is committed
+        with contextlib.suppress(asyncio.QueueFull):  # thumbnails are best effort
+            self._thumbnails.put_nowait((meta.object_key, data[: meta.init_length + meta.fragments[0].length]))
         self._backlog.pop(path, None)
         self._chunks += 1
         if self._newest_indexed_end is None or meta.end > self._newest_indexed_end:
             self._newest_indexed_end = meta.end
+
+    async def _thumbnail_loop(self) -> None:
+        while True:
+            object_key, first_gop = await self._thumbnails.get()
+            try:
+                jpeg, _ = await asyncio.to_thread(recorded_jpeg, first_gop, 0.0, THUMBNAIL_WIDTH)
+                thumbnail_key = object_key.removesuffix(".mp4") + ".jpg"
+                await asyncio.to_thread(self._store.put, thumbnail_key, jpeg, "image/jpeg")
+                await recordings.set_thumbnail(self._pool, object_key, thumbnail_key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a chunk without a thumbnail is still a recorded chunk
+                log.info("camera %s: no thumbnail for %s: %s", self.spec.camera_id, object_key, exc)
 
     # --- monitor and events ------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from actors.camera import CameraSupervisor, MetricsSink
 from domain.camera import CameraSpec
 from domain.camera_health import HealthPolicy
 from domain.settings import Settings
+from media.live import Keyframe, LiveGop, LivePiece
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
 from storage.objects import ObjectStore, open_object_store
@@ -94,6 +96,32 @@ class CameraHost:
     async def status(self, camera_id: UUID) -> dict[str, Any] | None:
         supervisor = self._supervisors.get(camera_id)
         return supervisor.status().to_json() if supervisor else None
+
+    # --- live view: thin delegations; None when the camera is not here ------
+
+    async def live_frames(self, camera_id: UUID, after_seq: int | None, wait_s: float) -> list[LivePiece] | None:
+        supervisor = self._supervisors.get(camera_id)
+        return await supervisor.live_frames(after_seq, wait_s) if supervisor else None
+
+    async def live_init(self, camera_id: UUID, init_id: int) -> bytes | None:
+        supervisor = self._supervisors.get(camera_id)
+        return supervisor.live_init(init_id) if supervisor else None
+
+    async def live_gops(self, camera_id: UUID, with_data: bool = False) -> list[LiveGop] | None:
+        """The live HLS window; without data unless asked (a playlist needs only the timing)."""
+        supervisor = self._supervisors.get(camera_id)
+        if supervisor is None:
+            return None
+        gops = supervisor.live_gops()
+        return gops if with_data else [replace(g, data=b"") for g in gops]
+
+    async def live_gop(self, camera_id: UUID, seq: int) -> LiveGop | None:
+        supervisor = self._supervisors.get(camera_id)
+        return next((g for g in supervisor.live_gops() if g.seq == seq), None) if supervisor else None
+
+    async def keyframe(self, camera_id: UUID) -> Keyframe | None:
+        supervisor = self._supervisors.get(camera_id)
+        return await asyncio.to_thread(supervisor.keyframe) if supervisor else None
 
     async def shutdown(self) -> None:
         """Stop every supervisor (each stores what it recorded) and release connections."""

@@ -143,5 +143,10 @@ class Fleet:
             status["host"] = host_name(slot)
         return status
 
+    async def host_of(self, camera_id: UUID) -> str | None:
+        """The name of the camera host running ``camera_id`` (a named Ray actor), if any."""
+        slot = self._placement.get(camera_id)
+        return None if slot is None else host_name(slot)
+
     async def placement(self) -> dict[str, str]:
         return {str(cid): host_name(slot) for cid, slot in self._placement.items()}

@@ -7,6 +7,7 @@ index row. See ARCHITECTURE.md "Recording format" for why chunks, not files per 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -49,10 +50,25 @@ class ChunkMeta:
     width: int
     height: int
     fragments: tuple[FragmentEntry, ...]
+    media_start_ms: int | None = None  # decode time of the first fragment in its run (see storage/timeline.py)
 
     @property
     def object_key(self) -> str:
         return chunk_object_key(self.tenant_id, self.camera_id, self.start)
+
+
+def fragment_at(fragments: list[FragmentEntry], offset: timedelta) -> FragmentEntry:
+    """The fragment (GOP) of a chunk playing at ``offset`` from the chunk's start (the first if before it)."""
+    offset_ms = offset.total_seconds() * 1000
+    return next((f for f in reversed(fragments) if f.start_ms <= offset_ms), fragments[0])
+
+
+def fragments_overlapping(chunk_start: datetime, fragments: Iterable[FragmentEntry], start: datetime,
+                          end: datetime) -> list[FragmentEntry]:
+    """A chunk's fragments that overlap [start, end): the first starts at the keyframe at or before ``start``."""
+    return [f for f in fragments
+            if chunk_start + timedelta(milliseconds=f.start_ms + f.duration_ms) > start
+            and chunk_start + timedelta(milliseconds=f.start_ms) < end]
 
 
 def chunk_object_key(tenant_id: UUID, camera_id: UUID, start: datetime) -> str:

@@ -28,6 +28,10 @@ class Settings:
     offline_after_s: float = 60.0
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 7 * 24 * 3600
+    media_token_ttl_s: int = 900  # URLs a <video> tag or HLS player uses (serve/tokens.py)
+    playback_max_s: int = 6 * 3600  # longest range of one playback playlist
+    clip_max_s: int = 3600  # longest evidence clip
+    clip_work_dir: str = "var/clips"  # scratch space of clip exports (faststart needs a seekable file)
 
     def key(self, purpose: str) -> bytes:
         """A key for one purpose (JWT signing, object URL signing), derived from the master secret."""

@@ -64,4 +64,5 @@ def describe_chunk(data: bytes, *, tenant_id: UUID, camera_id: UUID, start_ms: i
         end=start + timedelta(milliseconds=round(end_ticks * 1000 / video.timescale)),
         size=len(data), init_length=init_end, codec=video.codec, width=video.width, height=video.height,
         fragments=tuple(entries),
+        media_start_ms=round((first_decode or 0) * 1000 / video.timescale),
     )

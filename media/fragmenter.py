@@ -16,7 +16,8 @@ import av
 
 from media.boxes import TrackInfo, read_box_header, read_moof, read_tracks
 
-MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"  # recording: one fragment per GOP
+LIVE_MOVFLAGS = "frag_every_frame+empty_moov+default_base_moof"  # live view: one fragment per frame
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,12 @@ class _BoxSplitter:
 class Fragmenter:
     """fMP4 muxer for one run of one camera: packets in, init + fragments out."""
 
-    def __init__(self, video: av.video.stream.VideoStream, audio: av.audio.stream.AudioStream | None = None) -> None:
+    def __init__(self, video: av.video.stream.VideoStream, audio: av.audio.stream.AudioStream | None = None,
+                 *, movflags: str = MOVFLAGS) -> None:
         self._sink = _BoxSplitter()
         self._out = av.open(
             self._sink, mode="w", format="mp4",
-            options={"movflags": MOVFLAGS, "flush_packets": "1"},
+            options={"movflags": movflags, "flush_packets": "1"},
         )
         self._streams: dict[int, Any] = {video.index: self._out.add_stream_from_template(video)}
         if audio is not None:

@@ -22,6 +22,7 @@ import av
 from domain.recording import chunk_should_close
 from domain.timestamps import WALL_CLOCK_STEP_S, Stamp, backfill, is_discontinuity
 from media.fragmenter import Fragment, Fragmenter
+from media.live import LiveFeed
 from media.sources import PacketSource
 
 _MAX_HELD = 16  # video packets without DTS tolerated at a run's start
@@ -164,7 +165,7 @@ class _Run:
     """One contiguous recording: one muxer (one init segment), one clock."""
 
     def __init__(self, source: PacketSource, assembler: ChunkAssembler, stats: IngestStats,
-                 on_chunk: Callable[[Path], None], clock: RunClock) -> None:
+                 on_chunk: Callable[[Path], None], clock: RunClock, live: LiveFeed | None = None) -> None:
         self._video = source.video
         assert source.video.time_base is not None
         self._tb = source.video.time_base
@@ -177,6 +178,9 @@ class _Run:
         self.end_ms: int | None = None
         self._first_media_s = 0.0  # media seconds of the first video packet muxed
         self._tfdt0: int | None = None  # container decode time of the first fragment
+        self._live = live
+        if live is not None:
+            live.run_started(source.video)
 
     def video_dts_s(self) -> float | None:
         dts = self.last_dts.get(self._video.index)
@@ -198,6 +202,8 @@ class _Run:
             return  # a run starts with its first video keyframe
         self.last_dts[index] = packet.dts
         self._emit(self._fragmenter.mux(packet, index))
+        if self._live is not None and index == self._video.index:
+            self._live.video_packet(packet, time.time())
 
     def finish(self) -> int | None:
         """Flush the last fragment and chunk; return the run's wall-clock end (ms)."""
@@ -206,6 +212,8 @@ class _Run:
         last = self._assembler.flush()
         if last is not None:
             self._on_chunk(last)
+        if self._live is not None:
+            self._live.run_ended()
         return self.end_ms
 
     def _emit(self, fragments: list[Fragment]) -> None:
@@ -219,6 +227,8 @@ class _Run:
             self.end_ms = start_ms + fragment.duration_ms
             for chunk in self._assembler.add(init, start_ms, fragment.duration_ms, fragment.data):
                 self._on_chunk(chunk)
+            if self._live is not None:
+                self._live.gop(init, start_ms, fragment)
 
 
 def record_run(
@@ -232,6 +242,7 @@ def record_run(
     now: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     not_before_ms: int | None = None,
+    live: LiveFeed | None = None,
 ) -> int | None:
     """Record ``source`` into ``sink`` until it ends or ``stop`` is set; ``on_chunk`` gets each closed chunk.
 
@@ -242,6 +253,7 @@ def record_run(
     next keyframe starts a new one that begins no earlier than the last ended.
     Packets whose DTS does not increase are dropped and counted. Returns the
     wall-clock end (ms) of what was recorded, for the caller's next run.
+    ``live``, if given, is fed every accepted video packet and every fragment.
     """
     video = source.video
     assert video.time_base is not None
@@ -253,7 +265,7 @@ def record_run(
 
     def new_run() -> _Run:
         clock = RunClock(now, monotonic, not_before_ms=end_ms)
-        return _Run(source, ChunkAssembler(sink, max_chunk_ms), stats, on_chunk, clock)
+        return _Run(source, ChunkAssembler(sink, max_chunk_ms), stats, on_chunk, clock, live)
 
     try:
         for packet in source.packets(stop):

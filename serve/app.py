@@ -20,8 +20,10 @@ from ray import serve
 from actors.fleet import FLEET_NAME
 from domain.settings import Settings
 from serve import errors
+from serve.camera_hosts import CameraHosts
 from serve.deps import CameraStatusLookup, Res, Resources
-from serve.routes import auth, cameras, objects, tenants, users
+from serve.live_hub import LiveHub
+from serve.routes import audit, auth, cameras, clips, live, media_access, mosaics, objects, playback, tenants, users
 from storage.db import create_pool
 from storage.objects import open_object_store
 
@@ -47,7 +49,9 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
             public_base_url=f"{settings.public_url}{API_PREFIX}/objects", signing_secret=settings.key("objects"),
         )
         pool = await create_pool(settings.database_url, min_size=1, max_size=10)
-        app.state.resources = Resources(settings, pool, store, camera_status or fleet_status_lookup(settings))
+        hosts = CameraHosts(settings.namespace)
+        app.state.resources = Resources(settings, pool, store, camera_status or fleet_status_lookup(settings),
+                                        hosts, LiveHub(hosts))
         try:
             yield
         finally:
@@ -57,7 +61,7 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, tenants, users, cameras, objects):
+    for module in (auth, tenants, users, cameras, live, playback, media_access, clips, mosaics, audit, objects):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])

@@ -8,11 +8,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
+from starlette.requests import HTTPConnection
 
 from domain.rbac import Action, Principal, may, visible_tenant
 from domain.settings import Settings
 from serve import tokens
+from serve.camera_hosts import CameraHosts
+from serve.live_hub import LiveHub
 from storage.objects import ObjectStore
 
 CameraStatusLookup = Callable[[UUID], Awaitable[dict[str, Any] | None]]
@@ -24,14 +27,16 @@ class Resources:
     pool: asyncpg.Pool
     store: ObjectStore
     camera_status: CameraStatusLookup
+    hosts: CameraHosts
+    live: LiveHub
 
 
-def resources(request: Request) -> Resources:
+def resources(request: HTTPConnection) -> Resources:
     res: Resources = request.app.state.resources
     return res
 
 
-def principal(request: Request) -> Principal:
+def principal(request: HTTPConnection) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -42,8 +47,30 @@ def principal(request: Request) -> Principal:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
+def media_principal(connection: HTTPConnection, camera_id: UUID) -> Principal:
+    """The caller of a media URL: a bearer token, or a media token (``?token=``) bound to this camera."""
+    if "authorization" in connection.headers:
+        return principal(connection)
+    token = connection.query_params.get("token")
+    if not token:
+        raise HTTPException(401, "missing bearer token or media token (?token=)")
+    try:
+        who, bound_to = tokens.verify_media(token, resources(connection).settings.key("media"))
+    except tokens.InvalidToken as exc:
+        raise HTTPException(401, f"media token: {exc}") from None
+    if bound_to != camera_id:
+        raise HTTPException(403, "the media token is for another camera")
+    return who
+
+
+def issue_media_token(res: Resources, who: Principal, camera_id: UUID) -> str:
+    return tokens.issue(who, res.settings.key("media"), kind=tokens.MEDIA, ttl_s=res.settings.media_token_ttl_s,
+                        camera_id=camera_id)
+
+
 Res = Annotated[Resources, Depends(resources)]
 Caller = Annotated[Principal, Depends(principal)]
+MediaCaller = Annotated[Principal, Depends(media_principal)]
 
 
 def require(caller: Principal, action: Action, tenant_id: UUID | None = None) -> None:

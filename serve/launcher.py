@@ -1,7 +1,7 @@
 """Bring the runtime up on Ray and take it down: used by ``gtvision up`` and the tests.
 
-Order: migrate the database → start the Fleet (which starts camera hosts) →
-deploy the API on Serve. Stopping reverses it, and every camera stores what it
+Order: migrate the database → start the Fleet (which starts camera hosts) and
+the clip exporter → deploy the API on Serve. Stopping reverses it, and every camera stores what it
 recorded before its host goes.
 """
 
@@ -15,6 +15,7 @@ from typing import Any, cast
 import ray
 from ray import serve
 
+from actors.clip_exporter import CLIP_EXPORTER_NAME, ClipExporter
 from actors.fleet import FLEET_NAME, Fleet
 from domain.settings import Settings
 from serve.app import Api
@@ -40,6 +41,7 @@ class Runtime:
 
     settings: Settings
     fleet: Any
+    exporter: Any
     bus: Any | None
 
     def stop(self) -> None:
@@ -48,6 +50,11 @@ class Runtime:
             serve.shutdown()
         except Exception as exc:  # stopping must go on to the cameras whatever Serve says
             log.warning("serve shutdown: %s", exc)
+        try:
+            ray.get(self.exporter.stop.remote(), timeout=30)
+        except Exception as exc:  # an export in flight is requeued at the next start
+            log.warning("clip exporter stop: %s", exc)
+        ray.kill(self.exporter, no_restart=True)
         try:
             ray.get(self.fleet.stop.remote(), timeout=90)
         finally:
@@ -71,7 +78,12 @@ def start_runtime(settings: Settings) -> Runtime:
         .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100)
         .remote(settings)
     )
-    ray.get(fleet.start.remote(), timeout=120)
+    exporter = (
+        cast(Any, ray.remote(ClipExporter))
+        .options(name=CLIP_EXPORTER_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
+        .remote(settings)
+    )
+    ray.get([fleet.start.remote(), exporter.start.remote()], timeout=120)
     serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
     serve.run(cast(Any, Api).bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
-    return Runtime(settings, fleet, bus)
+    return Runtime(settings, fleet, exporter, bus)

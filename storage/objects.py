@@ -15,13 +15,14 @@ import hashlib
 import hmac
 import io
 import os
+import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from minio import Minio
@@ -41,6 +42,7 @@ class ObjectInfo:
 
 class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None: ...
     def get(self, key: str) -> bytes: ...
     def get_range(self, key: str, offset: int, length: int) -> bytes: ...
     def stat(self, key: str) -> ObjectInfo | None: ...
@@ -72,6 +74,10 @@ class S3ObjectStore:
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self._client.put_object(self.bucket, check_key(key), io.BytesIO(data), len(data), content_type=content_type)
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        """Upload a file without reading it into memory (multipart for large files)."""
+        self._client.fput_object(self.bucket, check_key(key), str(path), content_type=content_type)
 
     def _read(self, key: str, offset: int = 0, length: int = 0) -> bytes:
         try:
@@ -146,12 +152,20 @@ class DirObjectStore:
         return self.root / check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self._write_atomically(key, lambda f: f.write(data))
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        with path.open("rb") as source:
+            self._write_atomically(key, lambda f: shutil.copyfileobj(source, f, 1024 * 1024))
+
+    def _write_atomically(self, key: str, write: Callable[[BinaryIO], object]) -> None:
+        """Readers see the whole object or none: write a temporary file, fsync, rename."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                write(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)

@@ -16,11 +16,11 @@ async def insert(pool: asyncpg.Pool, meta: ChunkMeta) -> int:
     """Index a chunk whose object is already stored. Idempotent on the object key."""
     return await pool.fetchval(
         "INSERT INTO recordings (tenant_id, camera_id, time_range, object_key, bytes, init_length,"
-        " codec, width, height, fragments) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+        " codec, width, height, fragments, media_start_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
         " ON CONFLICT (object_key) DO UPDATE SET object_key = EXCLUDED.object_key RETURNING id",
         meta.tenant_id, meta.camera_id, Range(meta.start, meta.end, lower_inc=True, upper_inc=False),
         meta.object_key, meta.size, meta.init_length, meta.codec, meta.width, meta.height,
-        [f.as_row() for f in meta.fragments],
+        [f.as_row() for f in meta.fragments], meta.media_start_ms,
     )
 
 
@@ -34,6 +34,22 @@ async def in_range(
         " WHERE tenant_id = $1 AND camera_id = $2 AND time_range && tstzrange($3, $4)"
         " AND lower(time_range) >= $3::timestamptz - interval '1 hour' AND lower(time_range) < $4"
         " ORDER BY lower(time_range) LIMIT $5",
+        tenant_id, camera_id, start, end, limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def set_thumbnail(pool: asyncpg.Pool, object_key: str, thumbnail_key: str) -> None:
+    await pool.execute("UPDATE recordings SET thumbnail_key = $2 WHERE object_key = $1", object_key, thumbnail_key)
+
+
+async def thumbnails(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime,
+                     *, limit: int = 5000) -> list[dict[str, Any]]:
+    """Chunks starting in [start, end) that have a thumbnail, oldest first."""
+    rows = await pool.fetch(
+        "SELECT lower(time_range) AS start, thumbnail_key FROM recordings"
+        " WHERE tenant_id = $1 AND camera_id = $2 AND lower(time_range) >= $3 AND lower(time_range) < $4"
+        " AND thumbnail_key IS NOT NULL ORDER BY lower(time_range) LIMIT $5",
         tenant_id, camera_id, start, end, limit,
     )
     return [dict(r) for r in rows]

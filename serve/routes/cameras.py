@@ -17,6 +17,7 @@ from domain.stream_url import parse_stream_url
 from domain.uptime import uptime
 from domain.vendors import StreamKind, Vendor, build_stream_url
 from serve.deps import Caller, Res, Resources, require, scoped_tenant
+from serve.ranges import checked_range
 from storage import cameras, recordings, status_history
 
 log = logging.getLogger(__name__)
@@ -158,12 +159,7 @@ async def list_recordings(
     limit: int = Query(1000, ge=1, le=5000),
     urls: Literal["none", "presigned"] = Query("presigned"),
 ) -> dict[str, Any]:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise HTTPException(422, "start and end need a time zone (e.g. 2026-01-01T00:00:00Z)")
-    if end <= start:
-        raise HTTPException(422, "end must be after start")
-    if end - start > MAX_RECORDINGS_SPAN:
-        raise HTTPException(422, f"range longer than {MAX_RECORDINGS_SPAN.days} days")
+    checked_range(start, end, MAX_RECORDINGS_SPAN)
     camera = await camera_in_scope(caller, res, camera_id)
     rows = await recordings.in_range(res.pool, camera.tenant_id, camera_id, start, end, limit=limit)
     if urls == "presigned":

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,122 +15,16 @@ from typing import Any
 import httpx
 import pytest
 import ray
-import redis.asyncio
 
 from actors.fleet import FLEET_NAME
 from domain.events import tenant_stream
 from domain.recording import FragmentEntry
-from domain.settings import Settings
 from media.chunk_file import complete_prefix_length
-from serve.bootstrap import ensure_admin
-from serve.launcher import start_runtime
 from storage.bus import open_bus
-from storage.db import create_pool
-from tests.support.databases import create_database, drop_database
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
 from tests.support.ports import free_port
 from tests.support.rtsp_camera import RtspTestCamera
-from tests.support.s3_server import S3TestServer
-
-ADMIN_PASSWORD = "admin-password-for-tests"
-REDIS_URL = "redis://127.0.0.1:6379/0"
-NAMESPACE = f"gtv-test-{uuid.uuid4().hex[:8]}"
-
-
-METRICS_PORT = free_port()
-
-
-@pytest.fixture(scope="module")
-def ray_local() -> Iterator[None]:
-    ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False, _metrics_export_port=METRICS_PORT)
-    yield
-    ray.shutdown()
-
-
-@dataclass
-class System:
-    settings: Settings
-    client: httpx.Client
-
-    def login(self, username: str, password: str) -> dict[str, str]:
-        response = self.client.post("/auth/login", json={"username": username, "password": password})
-        assert response.status_code == 200, response.text
-        return {"authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def _wait(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval_s)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
-
-
-@pytest.fixture(scope="module", params=["s3", "dir"])
-def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    redis_prefix = f"gtv-test-{uuid.uuid4().hex[:8]}:"
-    if request.param == "s3":  # S3 objects with Redis streams
-        server: S3TestServer = request.getfixturevalue("s3_server")
-        store_url = server.url(f"e2e-{uuid.uuid4().hex[:8]}")
-        bus_url = f"{REDIS_URL}?prefix={redis_prefix}"
-    else:  # the embedded defaults: a directory and the in-Ray bus
-        store_url = (tmp_path_factory.mktemp("objects")).as_uri()
-        bus_url = "ray://"
-    database_url = asyncio.run(create_database())
-    port = free_port()
-    settings = Settings(
-        database_url=database_url, object_store_url=store_url, public_url=f"http://127.0.0.1:{port}",
-        secret=uuid.uuid4().hex, namespace=NAMESPACE, bus_url=bus_url, api_port=port, chunk_max_s=3,
-        reconcile_interval_s=1, source_timeout_s=2, spool_dir=str(tmp_path_factory.mktemp("spool")),
-    )
-    runtime = start_runtime(settings)
-
-    async def bootstrap() -> None:
-        pool = await create_pool(database_url, max_size=1)
-        await ensure_admin(pool, "admin", ADMIN_PASSWORD)
-        await pool.close()
-
-    asyncio.run(bootstrap())
-    client = httpx.Client(base_url=f"{settings.public_url}/api/v1", timeout=30)
-    _wait(lambda: _healthy(client), 60)
-    try:
-        yield System(settings, client)
-    finally:
-        client.close()
-        runtime.stop()
-        asyncio.run(drop_database(database_url))
-        asyncio.run(_drop_redis_keys(redis_prefix))
-
-
-async def _drop_redis_keys(prefix: str) -> None:
-    client = redis.asyncio.from_url(REDIS_URL)
-    keys = [k async for k in client.scan_iter(match=prefix + "*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-
-
-def _healthy(client: httpx.Client) -> bool:
-    try:
-        return client.get("/health").status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _city(system: System, admin: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
-    """A new tenant with a manager and a viewer; returns (tenant id, manager headers, viewer headers)."""
-    tenant = system.client.post("/tenants", json={"name": f"City {uuid.uuid4().hex[:6]}"}, headers=admin).json()
-    creds = {}
-    for role in ("manager", "viewer"):
-        name = f"{role}-{uuid.uuid4().hex[:6]}"
-        created = system.client.post("/users", json={"username": name, "password": "a long password",
-                                                      "role": role, "tenant_id": tenant["id"]}, headers=admin)
-        assert created.status_code == 201, created.text
-        creds[role] = system.login(name, "a long password")
-    return tenant["id"], creds["manager"], creds["viewer"]
+from tests.support.system import ADMIN_PASSWORD, METRICS_PORT, NAMESPACE, System, new_city, wait_for
 
 
 def _chunks(system: System, headers: dict[str, str], camera_id: str, since: datetime) -> list[dict[str, Any]]:
@@ -150,7 +41,7 @@ def test_camera_created_through_the_api_is_recorded_indexed_and_listed(
     system: System, rtsp_camera: RtspTestCamera
 ) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
-    _, manager, viewer = _city(system, admin)
+    _, manager, viewer = new_city(system, admin)
     created_at = datetime.now(UTC)
     camera = system.client.post("/cameras", headers=manager, json={
         "name": "Praça central", "rtsp_url": rtsp_camera.url("cam"), "latitude": -23.55, "longitude": -46.63,
@@ -162,7 +53,7 @@ def test_camera_created_through_the_api_is_recorded_indexed_and_listed(
         chunks = _chunks(system, viewer, camera_id, created_at - timedelta(seconds=5))
         return (chunks[0], datetime.now(UTC)) if chunks else None
 
-    chunk, seen_at = _wait(first_chunk, 70)
+    chunk, seen_at = wait_for(first_chunk, 70)
     start, end = datetime.fromisoformat(chunk["start"]), datetime.fromisoformat(chunk["end"])
     assert created_at - timedelta(seconds=1) <= start < end
     assert abs((seen_at - end).total_seconds()) <= 1.0, "index time within ±1 s of the wall clock it covers"
@@ -196,7 +87,7 @@ def test_camera_created_through_the_api_is_recorded_indexed_and_listed(
 
 def test_broken_cameras_show_a_reason_and_touch_no_other_camera(system: System, rtsp_camera: RtspTestCamera) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
-    _, manager, _ = _city(system, admin)
+    _, manager, _ = new_city(system, admin)
     malformed = system.client.post("/cameras", headers=manager, json={"name": "bad", "rtsp_url": "rtsp://host:99999/x"})
     assert malformed.status_code == 422
     assert "port" in malformed.json()["error"]["message"]
@@ -216,11 +107,11 @@ def test_broken_cameras_show_a_reason_and_touch_no_other_camera(system: System, 
         result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
         return result
 
-    assert _wait(lambda: state(dead).get("state") == "error", 30)
+    assert wait_for(lambda: state(dead).get("state") == "error", 30)
     assert state(dead)["reason"] == "unreachable"
-    assert _wait(lambda: state(missing).get("state") == "error", 30)
+    assert wait_for(lambda: state(missing).get("state") == "error", 30)
     assert state(missing)["reason"] == "not_found"
-    assert _wait(lambda: state(good).get("chunks_recorded", 0) >= 2, 40)
+    assert wait_for(lambda: state(good).get("chunks_recorded", 0) >= 2, 40)
     assert system.client.get("/health").status_code == 200
     for camera in (good, dead, missing):
         system.client.delete(f"/cameras/{camera['id']}", headers=manager)
@@ -240,8 +131,8 @@ def test_login_failures_leak_nothing(system: System) -> None:
 
 def test_roles_and_tenant_isolation(system: System) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
-    tenant_a, manager_a, viewer_a = _city(system, admin)
-    _, manager_b, viewer_b = _city(system, admin)
+    tenant_a, manager_a, viewer_a = new_city(system, admin)
+    _, manager_b, viewer_b = new_city(system, admin)
     camera = system.client.post("/cameras", headers=manager_a, json={
         "name": "hik", "vendor": "hikvision", "host": "127.0.0.1", "port": 1, "channel": 2, "stream": "sub",
         "enabled": False,
@@ -276,7 +167,7 @@ def test_roles_and_tenant_isolation(system: System) -> None:
 
 def test_killed_camera_host_is_refilled_by_the_fleet(system: System) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
-    _, manager, _ = _city(system, admin)
+    _, manager, _ = new_city(system, admin)
     camera = system.client.post("/cameras", headers=manager, json={
         "name": "pattern", "rtsp_url": "test://pattern?w=320&h=180&fps=10"}).json()
 
@@ -284,22 +175,22 @@ def test_killed_camera_host_is_refilled_by_the_fleet(system: System) -> None:
         result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
         return result
 
-    _wait(lambda: status().get("chunks_recorded", 0) >= 1, 30)
+    wait_for(lambda: status().get("chunks_recorded", 0) >= 1, 30)
     host = ray.get_actor(status()["host"], namespace=NAMESPACE)
     ray.kill(host, no_restart=False)  # a crash: Ray restarts the process empty
-    _wait(lambda: status().get("state") == "streaming" and status().get("chunks_recorded", 0) == 0, 40)
-    _wait(lambda: status().get("chunks_recorded", 0) >= 1, 30)
+    wait_for(lambda: status().get("state") == "streaming" and status().get("chunks_recorded", 0) == 0, 40)
+    wait_for(lambda: status().get("chunks_recorded", 0) >= 1, 30)
 
     # Disabling stops recording; the Fleet reconciles within its interval.
     system.client.patch(f"/cameras/{camera['id']}", headers=manager, json={"enabled": False})
     fleet = ray.get_actor(FLEET_NAME, namespace=NAMESPACE)
-    _wait(lambda: camera["id"] not in {str(k) for k in ray.get(fleet.placement.remote())}, 20)
+    wait_for(lambda: camera["id"] not in {str(k) for k in ray.get(fleet.placement.remote())}, 20)
     assert status()["state"] == "disabled"
 
 
 def test_host_killed_mid_chunk_recovers_its_spool(system: System, rtsp_camera: RtspTestCamera) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
-    _, manager, _ = _city(system, admin)
+    _, manager, _ = new_city(system, admin)
     created = datetime.now(UTC)
     camera = system.client.post("/cameras", headers=manager, json={"name": "crash", "rtsp_url": rtsp_camera.url("cam")}).json()
     spool = Path(system.settings.spool_dir) / camera["id"]
@@ -308,7 +199,7 @@ def test_host_killed_mid_chunk_recovers_its_spool(system: System, rtsp_camera: R
         result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
         return result
 
-    _wait(lambda: status().get("chunks_recorded", 0) >= 1, 40)
+    wait_for(lambda: status().get("chunks_recorded", 0) >= 1, 40)
 
     def mid_chunk() -> bool:  # the open chunk holds at least one whole fragment (1 s GOP)
         parts = list(spool.glob("*.part"))
@@ -317,10 +208,10 @@ def test_host_killed_mid_chunk_recovers_its_spool(system: System, rtsp_camera: R
         except FileNotFoundError:  # closed meanwhile
             return False
 
-    _wait(mid_chunk, 10, interval_s=0.05)
+    wait_for(mid_chunk, 10, interval_s=0.05)
     killed_at = datetime.now(UTC)
     ray.kill(ray.get_actor(status()["host"], namespace=NAMESPACE), no_restart=False)
-    _wait(lambda: status().get("state") == "streaming" and status().get("chunks_recorded", 0) >= 2, 60)
+    wait_for(lambda: status().get("state") == "streaming" and status().get("chunks_recorded", 0) >= 2, 60)
 
     rows = _chunks(system, manager, camera["id"], created - timedelta(seconds=5))
     starts = [r["start"] for r in rows]
@@ -338,7 +229,7 @@ def test_host_killed_mid_chunk_recovers_its_spool(system: System, rtsp_camera: R
 
 def test_camera_metrics_reach_a_prometheus_scrape(system: System) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
-    _, manager, _ = _city(system, admin)
+    _, manager, _ = new_city(system, admin)
     camera = system.client.post("/cameras", headers=manager, json={
         "name": "metered", "rtsp_url": "test://pattern?w=160&h=90&fps=10"}).json()
 
@@ -349,7 +240,7 @@ def test_camera_metrics_reach_a_prometheus_scrape(system: System) -> None:
             return []
         return [line for line in text.splitlines() if camera["id"] in line and not line.startswith("#")]
 
-    lines = _wait(lambda: [x for x in scraped() if "gtvision_camera_fps" in x], 60, interval_s=1)
+    lines = wait_for(lambda: [x for x in scraped() if "gtvision_camera_fps" in x], 60, interval_s=1)
     assert float(lines[0].rsplit(" ", 1)[1]) == pytest.approx(10, abs=1.5)
     names = {line.split("{", 1)[0] for line in scraped()}
     assert {n for n in names if "streaming" in n or "recording_lag" in n}, names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -55,6 +56,15 @@ def test_put_get_and_range_get(store: ObjectStore) -> None:
     assert store.get_range("t/a/c/b/2026/01/01/00/1.mp4", len(data) - 5, 100) == data[-5:]
     info = store.stat("t/a/c/b/2026/01/01/00/1.mp4")
     assert info is not None and info.size == len(data)
+
+
+def test_put_file_stores_a_large_file_whole(store: ObjectStore, tmp_path: Path) -> None:
+    data = os.urandom(7 * 1024 * 1024 + 13)  # beyond one multipart part on S3
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(data)
+    store.put_file("clips/c.mp4", source, "video/mp4")
+    assert store.get("clips/c.mp4") == data
+    assert store.get_range("clips/c.mp4", 5 * 1024 * 1024, 10) == data[5 * 1024 * 1024 : 5 * 1024 * 1024 + 10]
 
 
 def test_overwrite_replaces_the_whole_object(store: ObjectStore) -> None:

@@ -1,0 +1,130 @@
+"""Fan-out of live video inside one API replica.
+
+However many viewers of a camera a replica serves, it runs one long poll of
+that camera's host (``live_frames``) and copies each fragment into every
+viewer's bounded queue (domain/viewer_queue.py). The hub also keeps the
+fragments since the latest keyframe, so a viewer who joins a camera already
+being watched starts at once, not at the next keyframe. The poll stops when
+the last viewer leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from domain.backoff import reconnect_delay
+from domain.viewer_queue import Outgoing, ViewerQueue
+from media.live import LivePiece
+from serve.camera_hosts import CameraHosts, CameraNotRunning
+
+log = logging.getLogger(__name__)
+
+_POLL_WAIT_S = 5.0
+_MAX_GOP_KEPT = 900
+
+
+@dataclass(eq=False)  # viewers are distinct by identity (kept in a set)
+class Viewer:
+    """One viewer's queue and the signal that something is in it."""
+
+    queue: ViewerQueue = field(default_factory=ViewerQueue)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    error: str | None = None  # why the feed stopped, if it did
+
+    def put(self, item: Outgoing) -> None:
+        self.queue.put(item)
+        self.ready.set()
+
+    async def next(self, timeout_s: float) -> list[Outgoing]:
+        """What is ready, waiting up to ``timeout_s`` for something."""
+        if not len(self.queue):
+            self.ready.clear()
+            try:
+                await asyncio.wait_for(self.ready.wait(), timeout_s)
+            except TimeoutError:
+                return []
+        return self.queue.take()
+
+
+@dataclass
+class _Feed:
+    viewers: set[Viewer] = field(default_factory=set)
+    init: Outgoing | None = None
+    init_id: int | None = None
+    gop: list[Outgoing] = field(default_factory=list)  # since the latest keyframe
+    task: asyncio.Task[None] | None = None
+
+
+class LiveHub:
+    def __init__(self, hosts: CameraHosts) -> None:
+        self._hosts = hosts
+        self._feeds: dict[UUID, _Feed] = {}
+
+    def viewers(self, camera_id: UUID) -> int:
+        feed = self._feeds.get(camera_id)
+        return len(feed.viewers) if feed else 0
+
+    @asynccontextmanager
+    async def watch(self, camera_id: UUID) -> AsyncIterator[Viewer]:
+        feed = self._feeds.get(camera_id)
+        if feed is None:
+            feed = self._feeds[camera_id] = _Feed()
+            feed.task = asyncio.create_task(self._poll(camera_id, feed), name=f"live-{camera_id}")
+        viewer = Viewer()
+        if feed.init is not None:
+            viewer.put(feed.init)
+        for item in feed.gop:
+            viewer.put(item)
+        feed.viewers.add(viewer)
+        try:
+            yield viewer
+        finally:
+            feed.viewers.discard(viewer)
+            if not feed.viewers and self._feeds.get(camera_id) is feed:
+                del self._feeds[camera_id]
+                if feed.task is not None:
+                    feed.task.cancel()
+
+    async def _poll(self, camera_id: UUID, feed: _Feed) -> None:
+        after: int | None = None
+        failures = 0
+        while feed.viewers:
+            try:
+                pieces: list[LivePiece] = await self._hosts.call(
+                    camera_id, "live_frames", after, _POLL_WAIT_S, timeout_s=_POLL_WAIT_S + 10)
+                for piece in pieces:
+                    await self._deliver(camera_id, feed, piece)
+                    after = piece.seq
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except CameraNotRunning as exc:
+                failures += 1
+                for viewer in feed.viewers:
+                    viewer.error = str(exc)
+                    viewer.ready.set()
+                await asyncio.sleep(reconnect_delay(failures, cap_s=5.0))
+            except Exception:
+                log.exception("live feed of camera %s failed", camera_id)
+                failures += 1
+                await asyncio.sleep(reconnect_delay(failures, cap_s=5.0))
+
+    async def _deliver(self, camera_id: UUID, feed: _Feed, piece: LivePiece) -> None:
+        if piece.init_id != feed.init_id:
+            init = await self._hosts.call(camera_id, "live_init", piece.init_id)
+            feed.init, feed.init_id = Outgoing(init, is_init=True), piece.init_id
+            for viewer in feed.viewers:
+                viewer.put(feed.init)
+        item = Outgoing(piece.data, keyframe=piece.keyframe, seq=piece.seq, received_at=piece.received_at)
+        if item.keyframe:
+            feed.gop = []
+        if len(feed.gop) < _MAX_GOP_KEPT:
+            feed.gop.append(item)
+        for viewer in feed.viewers:
+            viewer.error = None
+            viewer.put(item)

@@ -1,0 +1,113 @@
+"""Live view: fMP4 over WebSocket (sub-second, for MediaSource) and live HLS (Safari, native players).
+
+WebSocket protocol (``/cameras/{id}/live``): binary messages are fMP4 — an init
+segment (starts with an ``ftyp`` box; a new one may come when the stream
+restarts) then one fragment per frame, starting at a keyframe. With ``?meta=1``
+each binary message is preceded by a JSON text message
+``{"seq", "keyframe", "init", "received_at"}`` (``received_at``: when the camera
+actor received the frame, epoch seconds). Errors close the socket with 4401
+(authentication), 4403 (forbidden), 4404 (no such camera) and a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, WebSocketDisconnect
+
+from domain.hls import LiveSegment, live_playlist
+from media.live import LiveGop
+from serve.camera_hosts import CameraNotRunning
+from serve.deps import MediaCaller, Res, Resources, issue_media_token, media_principal, resources
+from serve.routes.cameras import camera_in_scope
+from storage import audit
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/cameras", tags=["live"])
+
+_IDLE_PING_S = 10.0
+
+
+@router.websocket("/{camera_id}/live")
+async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(False)) -> None:
+    await websocket.accept()
+    res = resources(websocket)
+    try:
+        who = media_principal(websocket, camera_id)
+        camera = await camera_in_scope(who, res, camera_id)
+    except HTTPException as exc:
+        await websocket.close(code=4000 + exc.status_code, reason=str(exc.detail)[:120])
+        return
+    await audit.record(res.pool, who.user_id, "live.view", tenant_id=camera.tenant_id, camera_id=camera_id,
+                       detail={"transport": "websocket"})
+    closed = asyncio.create_task(_until_closed(websocket))
+    try:
+        async with res.live.watch(camera_id) as viewer:
+            while True:
+                batch = asyncio.ensure_future(viewer.next(_IDLE_PING_S))
+                await asyncio.wait({batch, closed}, return_when=asyncio.FIRST_COMPLETED)
+                if closed.done():
+                    batch.cancel()
+                    break
+                for item in batch.result():
+                    if meta:
+                        await websocket.send_text(json.dumps({
+                            "seq": item.seq, "keyframe": item.keyframe, "init": item.is_init,
+                            "received_at": item.received_at}))
+                    await websocket.send_bytes(item.data)
+                if viewer.error is not None and meta:
+                    await websocket.send_text(json.dumps({"error": viewer.error}))
+    except (WebSocketDisconnect, RuntimeError):  # the client went away mid-send
+        pass
+    finally:
+        closed.cancel()
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Read (and ignore) client messages until it disconnects."""
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+@router.get("/{camera_id}/live.m3u8")
+async def live_hls(camera_id: UUID, caller: MediaCaller, res: Res, token: str | None = Query(None)) -> Response:
+    """The live window as HLS: the camera's latest GOP fragments, straight from its memory."""
+    await camera_in_scope(caller, res, camera_id)
+    gops: list[LiveGop] = await _call(res, camera_id, "live_gops")
+    query = f"?token={token or issue_media_token(res, caller, camera_id)}"
+    playlist = live_playlist(
+        [LiveSegment(g.seq, g.init_id, g.start_ms, g.duration_s) for g in gops],
+        init_uri=lambda init_id: f"live/init-{init_id}.mp4{query}",
+        segment_uri=lambda seq: f"live/{seq}.m4s{query}",
+    )
+    return Response(playlist, media_type="application/vnd.apple.mpegurl", headers={"cache-control": "no-cache"})
+
+
+@router.get("/{camera_id}/live/init-{init_id}.mp4")
+async def live_hls_init(camera_id: UUID, init_id: int, caller: MediaCaller, res: Res) -> Response:
+    await camera_in_scope(caller, res, camera_id)
+    init: bytes = await _call(res, camera_id, "live_init", init_id)
+    return Response(init, media_type="video/mp4", headers={"cache-control": "max-age=3600"})
+
+
+@router.get("/{camera_id}/live/{seq}.m4s")
+async def live_hls_segment(camera_id: UUID, seq: int, caller: MediaCaller, res: Res) -> Response:
+    await camera_in_scope(caller, res, camera_id)
+    gop: LiveGop = await _call(res, camera_id, "live_gop", seq)
+    return Response(gop.data, media_type="video/iso.segment", headers={"cache-control": "max-age=60"})
+
+
+async def _call(res: Resources, camera_id: UUID, method: str, *args: Any) -> Any:
+    try:
+        return await res.hosts.call(camera_id, method, *args)
+    except CameraNotRunning as exc:
+        raise HTTPException(404, f"not live: {exc}") from None

@@ -1,0 +1,32 @@
+"""Media tokens: URLs a ``<video>`` tag, an HLS player or a browser WebSocket can use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from serve.deps import Caller, Res, issue_media_token
+from serve.routes.cameras import camera_in_scope
+from storage import audit
+
+router = APIRouter(prefix="/cameras", tags=["live", "playback"])
+
+
+@router.post("/{camera_id}/media-token")
+async def media_token(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    """A short-lived token bound to this camera and the caller, for ``?token=`` on media URLs."""
+    camera = await camera_in_scope(caller, res, camera_id)
+    token = issue_media_token(res, caller, camera_id)
+    await audit.record(res.pool, caller.user_id, "media.token", tenant_id=camera.tenant_id, camera_id=camera_id)
+    base = f"/api/v1/cameras/{camera_id}"
+    return {
+        "token": token,
+        "expires_at": datetime.now(UTC) + timedelta(seconds=res.settings.media_token_ttl_s),
+        "live_websocket": f"{base}/live?token={token}",
+        "live_hls": f"{base}/live.m3u8?token={token}",
+        "playback_hls": f"{base}/playback.m3u8?start=START&end=END&token={token}",
+        "snapshot": f"{base}/snapshot.jpg?token={token}",
+    }

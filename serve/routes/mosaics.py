@@ -1,0 +1,97 @@
+"""Saved mosaics (1×1 … 4×4 walls of live video): per user, shareable within the city."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, Field
+
+from domain.mosaic import Layout, fill_slots, may_change
+from domain.rbac import Principal, Role
+from serve.deps import Caller, Res, Resources, scoped_tenant
+from serve.routes.cameras import camera_in_scope
+from storage import mosaics
+
+router = APIRouter(prefix="/mosaics", tags=["mosaics"])
+
+
+class MosaicIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    layout: Layout
+    cameras: list[UUID | None] = Field(default_factory=list, max_length=16,
+                                       description="row-major slots; null leaves a slot empty")
+    shared: bool = False
+    tenant_id: UUID | None = None  # platform admins name the city
+
+
+async def _checked_cameras(caller: Principal, res: Resources, tenant_id: UUID, body: MosaicIn) -> list[UUID | None]:
+    try:
+        slots = fill_slots(body.layout, body.cameras)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    for camera_id in filter(None, slots):
+        camera = await camera_in_scope(caller, res, camera_id)
+        if camera.tenant_id != tenant_id:
+            raise HTTPException(422, f"camera {camera_id} belongs to another tenant")
+    return slots
+
+
+async def _visible(caller: Principal, res: Resources, mosaic_id: UUID) -> dict[str, Any]:
+    tenant = caller.tenant_id if caller.role != Role.ADMIN else await mosaics.tenant_of(res.pool, mosaic_id)
+    row = await mosaics.get_visible(res.pool, tenant, caller.user_id, mosaic_id,
+                                    any_owner=caller.role == Role.ADMIN) if tenant else None
+    if row is None:
+        raise HTTPException(404, "mosaic not found")
+    return row
+
+
+_NAME_TAKEN = "you already have a mosaic with this name"
+
+
+@router.post("", status_code=201)
+async def create_mosaic(body: MosaicIn, caller: Caller, res: Res) -> dict[str, Any]:
+    tenant = scoped_tenant(caller, body.tenant_id)
+    slots = await _checked_cameras(caller, res, tenant, body)
+    try:
+        return await mosaics.create(res.pool, tenant, caller.user_id, body.name.strip(), body.layout.value, slots,
+                                    body.shared)
+    except asyncpg.UniqueViolationError:
+        raise HTTPException(409, _NAME_TAKEN) from None
+
+
+@router.get("")
+async def list_mosaics(caller: Caller, res: Res, tenant_id: UUID | None = None) -> list[dict[str, Any]]:
+    return await mosaics.visible(res.pool, scoped_tenant(caller, tenant_id), caller.user_id)
+
+
+@router.get("/{mosaic_id}")
+async def get_mosaic(mosaic_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    return await _visible(caller, res, mosaic_id)
+
+
+@router.put("/{mosaic_id}")
+async def replace_mosaic(mosaic_id: UUID, body: MosaicIn, caller: Caller, res: Res) -> dict[str, Any]:
+    row = await _visible(caller, res, mosaic_id)
+    if not may_change(caller, row["owner_id"]):
+        raise HTTPException(403, "only its owner or a manager may change this mosaic")
+    slots = await _checked_cameras(caller, res, row["tenant_id"], body)
+    try:
+        updated = await mosaics.update(res.pool, mosaic_id, name=body.name.strip(), layout=body.layout.value,
+                                       cameras=slots, shared=body.shared)
+    except asyncpg.UniqueViolationError:
+        raise HTTPException(409, _NAME_TAKEN) from None
+    if updated is None:
+        raise HTTPException(404, "mosaic not found")
+    return updated
+
+
+@router.delete("/{mosaic_id}", status_code=204)
+async def delete_mosaic(mosaic_id: UUID, caller: Caller, res: Res) -> Response:
+    row = await _visible(caller, res, mosaic_id)
+    if not may_change(caller, row["owner_id"]):
+        raise HTTPException(403, "only its owner or a manager may delete this mosaic")
+    await mosaics.delete(res.pool, mosaic_id)
+    return Response(status_code=204)

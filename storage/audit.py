@@ -1,0 +1,31 @@
+"""The audit log: who watched, downloaded or exported which camera's footage, and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+
+async def record(pool: asyncpg.Pool, user_id: UUID | None, action: str, *, tenant_id: UUID | None,
+                 camera_id: UUID | None = None, start: datetime | None = None, end: datetime | None = None,
+                 detail: dict[str, Any] | None = None) -> None:
+    await pool.execute(
+        "INSERT INTO audit_log (tenant_id, user_id, action, camera_id, range_start, range_end, detail)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        tenant_id, user_id, action, camera_id, start, end, detail or {},
+    )
+
+
+async def between(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime, *,
+                  camera_id: UUID | None = None, action: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    """Entries of a tenant in [start, end), newest first."""
+    rows = await pool.fetch(
+        "SELECT id, at, user_id, action, camera_id, range_start, range_end, detail FROM audit_log"
+        " WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND ($4::uuid IS NULL OR camera_id = $4)"
+        " AND ($5::text IS NULL OR action = $5) ORDER BY at DESC, id DESC LIMIT $6",
+        tenant_id, start, end, camera_id, action, limit,
+    )
+    return [dict(r) for r in rows]
