@@ -75,7 +75,7 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
 
 @serve.deployment(
     name="api",
-    max_ongoing_requests=200,
+    max_ongoing_requests=1000,  # every open live WebSocket holds one (FACTS.md)
     ray_actor_options={"num_cpus": 0},
     logging_config={"enable_access_log": False},
 )

@@ -149,7 +149,7 @@ def test_timeline_shows_runs_and_the_gap_for_one_camera_and_many(system: System,
     assert len(city.runs) == 2, city.runs
     (first, second) = city.runs
     gap_s = (_parse(second["start"]) - _parse(first["end"])).total_seconds()
-    assert gap_s >= 3, "the camera was off for 4 s"
+    assert gap_s >= 2, "the camera was off for 4 s (less the Fleet's reaction time on both ends)"
     start, end = _parse(first["start"]) - timedelta(minutes=1), _parse(second["end"])
     one = _timeline(system, city.viewer, city.camera_id, start, end)
     assert [(_parse(g["start"]), _parse(g["end"])) for g in one["gaps"]] == [
