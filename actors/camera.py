@@ -38,6 +38,7 @@ from domain.camera import CameraSpec
 from domain.camera_health import HealthMachine, HealthPolicy, Transition
 from domain.camera_state import CameraStatus, ErrorReason
 from domain.events import alert_event, camera_status_event, tenant_stream
+from domain.recording import thumbnail_object_key
 from media.chunk_file import describe_chunk
 from media.live import Keyframe, LiveFeed, LiveGop, LivePiece
 from media.recorder import IngestStats, record_run
@@ -324,7 +325,7 @@ class CameraSupervisor:
             object_key, first_gop = await self._thumbnails.get()
             try:
                 jpeg, _ = await asyncio.to_thread(recorded_jpeg, first_gop, 0.0, THUMBNAIL_WIDTH)
-                thumbnail_key = object_key.removesuffix(".mp4") + ".jpg"
+                thumbnail_key = thumbnail_object_key(object_key)
                 await asyncio.to_thread(self._store.put, thumbnail_key, jpeg, "image/jpeg")
                 await recordings.set_thumbnail(self._pool, object_key, thumbnail_key)
             except asyncio.CancelledError:

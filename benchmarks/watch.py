@@ -45,6 +45,7 @@ from benchmarks.report import base_parser, publish
 SYNTHETIC_DAYS = 7
 SYNTHETIC_CAMERAS = 16
 CHUNK_S = 60
+PASSWORD = "benchmark password"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -201,19 +202,20 @@ def make_chunk(work: Path) -> tuple[bytes, Any]:
 
 async def build_index(database_url: str, objects: Path, tenant_id: UUID, cameras: list[UUID],
                       since: datetime, chunk: bytes, meta: Any) -> int:
-    """Index rows for 7 days of 16 cameras; every row's object is a hard link to one real chunk."""
+    """Index rows for 7 days of 16 cameras; every row's object is a hard link to a real chunk (one per camera:
+    file systems cap links per file)."""
     from asyncpg import Range
 
     from domain.recording import chunk_object_key
     from storage.db import create_pool
 
-    source = objects / "bench-chunk.mp4"
-    source.write_bytes(chunk)
     fragments = [f.as_row() for f in meta.fragments]
     pool = await create_pool(database_url, max_size=2)
     rows = 0
     try:
         for camera in cameras:
+            source = objects / f"bench-chunk-{camera}.mp4"
+            source.write_bytes(chunk)
             records = []
             for k in range(SYNTHETIC_DAYS * 86400 // CHUNK_S):
                 start = since + timedelta(seconds=k * CHUNK_S)
@@ -270,12 +272,10 @@ def run(args: argparse.Namespace) -> None:
 
     from domain.settings import Settings
     from serve.app import create_app
-    from serve.bootstrap import ensure_admin
-    from serve.launcher import start_runtime
-    from storage.db import create_pool
     from tests.support.databases import create_database, drop_database
     from tests.support.ports import free_port
     from tests.support.rtsp_camera import RtspTestCamera
+    from tests.support.system import start_system
 
     work = Path(tempfile.mkdtemp(prefix="gtv-watch-"))
     objects = work / "objects"
@@ -289,25 +289,9 @@ def run(args: argparse.Namespace) -> None:
                         spool_dir=str(work / "spool"), clip_work_dir=str(work / "clips"))
     ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
              namespace=settings.namespace)
-    runtime = start_runtime(settings)
+    runtime, api = start_system(settings, PASSWORD)
     try:
-        password = "benchmark password"
-
-        async def admin() -> None:
-            pool = await create_pool(database_url, max_size=1)
-            await ensure_admin(pool, "admin", password)
-            await pool.close()
-
-        asyncio.run(admin())
-        api = httpx.Client(base_url=f"{settings.public_url}/api/v1", timeout=30)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if api.get("/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        token = api.post("/auth/login", json={"username": "admin", "password": password}).json()["access_token"]
+        token = api.post("/auth/login", json={"username": "admin", "password": PASSWORD}).json()["access_token"]
         auth = {"authorization": f"Bearer {token}"}
         tenant = api.post("/tenants", json={"name": "Bench City"}, headers=auth).json()["id"]
         live = api.post("/cameras", headers=auth, json={"name": "live", "tenant_id": tenant,

@@ -81,6 +81,11 @@ def chunk_object_key(tenant_id: UUID, camera_id: UUID, start: datetime) -> str:
     return f"t/{tenant_id}/c/{camera_id}/{start:%Y/%m/%d/%H}/{start_ms}.mp4"
 
 
+def thumbnail_object_key(chunk_key: str) -> str:
+    """A chunk's thumbnail sits beside it: ``….mp4`` → ``….jpg`` (so retention finds both by prefix)."""
+    return chunk_key.removesuffix(".mp4") + ".jpg"
+
+
 def to_epoch_ms(instant: datetime) -> int:
     if instant.tzinfo is None:
         raise ValueError("naive datetime: every stored instant is UTC")

@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
-from domain.rbac import Action, Principal, may, visible_tenant
+from domain.rbac import Action, Principal, Role, may, visible_tenant
 from domain.settings import Settings
 from serve import tokens
 from serve.camera_hosts import CameraHosts
@@ -71,6 +71,11 @@ def issue_media_token(res: Resources, who: Principal, camera_id: UUID) -> str:
 Res = Annotated[Resources, Depends(resources)]
 Caller = Annotated[Principal, Depends(principal)]
 MediaCaller = Annotated[Principal, Depends(media_principal)]
+
+
+async def owning_tenant(caller: Principal, lookup: Callable[[], Awaitable[UUID | None]]) -> UUID | None:
+    """Where to look for a tenant-owned thing: the caller's own tenant; for platform admins, the thing's."""
+    return await lookup() if caller.role == Role.ADMIN else caller.tenant_id
 
 
 def require(caller: Principal, action: Action, tenant_id: UUID | None = None) -> None:

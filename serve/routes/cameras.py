@@ -12,11 +12,11 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from domain.camera import Camera
-from domain.rbac import Action, Principal, Role
+from domain.rbac import Action, Principal
 from domain.stream_url import parse_stream_url
 from domain.uptime import uptime
 from domain.vendors import StreamKind, Vendor, build_stream_url
-from serve.deps import Caller, Res, Resources, require, scoped_tenant
+from serve.deps import Caller, Res, Resources, owning_tenant, require, scoped_tenant
 from serve.ranges import checked_range
 from storage import cameras, recordings, status_history
 
@@ -73,7 +73,7 @@ def camera_json(camera: Camera) -> dict[str, Any]:
 
 async def camera_in_scope(caller: Principal, res: Resources, camera_id: UUID) -> Camera:
     """The caller's camera, or 404 — for another tenant's camera too."""
-    tenant = caller.tenant_id if caller.role != Role.ADMIN else await cameras.tenant_of(res.pool, camera_id)
+    tenant = await owning_tenant(caller, lambda: cameras.tenant_of(res.pool, camera_id))
     camera = await cameras.get(res.pool, tenant, camera_id) if tenant else None
     if camera is None:
         raise HTTPException(404, "camera not found")

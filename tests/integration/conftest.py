@@ -10,26 +10,20 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import ray
 
 from domain.settings import Settings
-from serve.bootstrap import ensure_admin
-from serve.launcher import start_runtime
-from storage.db import create_pool
 from tests.support.databases import create_database, drop_database
 from tests.support.ports import free_port
 from tests.support.s3_server import S3TestServer
 from tests.support.system import (
-    ADMIN_PASSWORD,
     METRICS_PORT,
     NAMESPACE,
     REDIS_URL,
     System,
     drop_redis_keys,
-    healthy,
-    wait_for,
+    start_system,
 )
 
 
@@ -58,16 +52,7 @@ def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: py
         secret=uuid.uuid4().hex, namespace=NAMESPACE, bus_url=bus_url, api_port=port, chunk_max_s=3,
         reconcile_interval_s=1, source_timeout_s=2, spool_dir=str(tmp_path_factory.mktemp("spool")),
     )
-    runtime = start_runtime(settings)
-
-    async def bootstrap() -> None:
-        pool = await create_pool(database_url, max_size=1)
-        await ensure_admin(pool, "admin", ADMIN_PASSWORD)
-        await pool.close()
-
-    asyncio.run(bootstrap())
-    client = httpx.Client(base_url=f"{settings.public_url}/api/v1", timeout=30)
-    wait_for(lambda: healthy(client), 60)
+    runtime, client = start_system(settings)
     try:
         yield System(settings, client)
     finally:

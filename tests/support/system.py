@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,9 @@ import httpx
 import redis.asyncio
 
 from domain.settings import Settings
+from serve.bootstrap import ensure_admin
+from serve.launcher import Runtime, start_runtime
+from storage.db import create_pool
 from tests.support.ports import free_port
 
 ADMIN_PASSWORD = "admin-password-for-tests"
@@ -71,3 +75,18 @@ def new_city(system: System, admin: dict[str, str]) -> tuple[str, dict[str, str]
     return tenant["id"], creds["manager"], creds["viewer"]
 
 
+
+
+def start_system(settings: Settings, admin_password: str = ADMIN_PASSWORD) -> tuple[Runtime, httpx.Client]:
+    """Start the runtime on the initialised Ray, create the admin, and wait until the API answers."""
+    runtime = start_runtime(settings)
+
+    async def bootstrap() -> None:
+        pool = await create_pool(settings.database_url, max_size=1)
+        await ensure_admin(pool, "admin", admin_password)
+        await pool.close()
+
+    asyncio.run(bootstrap())
+    client = httpx.Client(base_url=f"{settings.public_url}/api/v1", timeout=30)
+    wait_for(lambda: healthy(client), 60)
+    return runtime, client
