@@ -241,7 +241,7 @@ def serve_direct(app: Any, port: int) -> Any:
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, ws="websockets"))
+                                           access_log=False, ws="websockets-sansio"))
     threading.Thread(target=server.run, daemon=True, name="direct-uvicorn").start()
     deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:

