@@ -31,6 +31,7 @@ class Settings:
     media_token_ttl_s: int = 900  # URLs a <video> tag or HLS player uses (serve/tokens.py)
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
+    retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)
     clip_work_dir: str = "var/clips"  # scratch space of clip exports (faststart needs a seekable file)
 
     def key(self, purpose: str) -> bytes:

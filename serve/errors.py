@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
+from storage.plans import QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return error_response(422, str(exc))
+
+    @app.exception_handler(QuotaExceeded)
+    async def over_quota(_: Request, exc: QuotaExceeded) -> JSONResponse:
+        return error_response(409, str(exc))
 
     @app.exception_handler(asyncpg.UniqueViolationError)
     async def conflict(_: Request, exc: asyncpg.UniqueViolationError) -> JSONResponse:

@@ -26,7 +26,7 @@ def _camera(row: asyncpg.Record) -> Camera:
 
 
 async def create(
-    pool: asyncpg.Pool, *, tenant_id: UUID, name: str, vendor: str, stream: StreamUrl,
+    pool: asyncpg.Pool | asyncpg.Connection, *, tenant_id: UUID, name: str, vendor: str, stream: StreamUrl,
     enabled: bool = True, latitude: float | None = None, longitude: float | None = None,
 ) -> Camera:
     row = await pool.fetchrow(

@@ -11,7 +11,7 @@ _COLUMNS = "id, tenant_id, username, role, created_at"
 
 
 async def create(
-    pool: asyncpg.Pool, *, username: str, password_hash: str, role: str, tenant_id: UUID | None
+    pool: asyncpg.Pool | asyncpg.Connection, *, username: str, password_hash: str, role: str, tenant_id: UUID | None
 ) -> dict[str, Any]:
     row = await pool.fetchrow(
         f"INSERT INTO users (id, tenant_id, username, password_hash, role) VALUES ($1, $2, $3, $4, $5)"

@@ -13,12 +13,13 @@ from pydantic import BaseModel, Field, model_validator
 
 from domain.camera import Camera
 from domain.rbac import Action, Principal
+from domain.retention import Quota
 from domain.stream_url import parse_stream_url
 from domain.uptime import uptime
 from domain.vendors import StreamKind, Vendor, build_stream_url
 from serve.deps import Caller, Res, Resources, owning_tenant, require, scoped_tenant
 from serve.ranges import checked_range
-from storage import cameras, recordings, status_history
+from storage import cameras, plans, recordings, status_history
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -90,10 +91,11 @@ async def create_camera(body: CameraIn, caller: Caller, res: Res) -> dict[str, A
         assert body.host is not None
         stream = build_stream_url(body.vendor, body.host, channel=body.channel, stream=body.stream,
                                   port=body.port, username=body.username, password=body.password)
-    camera = await cameras.create(
-        res.pool, tenant_id=tenant, name=body.name.strip(), vendor=body.vendor.value, stream=stream,
-        enabled=body.enabled, latitude=body.latitude, longitude=body.longitude,
-    )
+    async with plans.within_quota(res.pool, tenant, Quota.CAMERAS) as conn:
+        camera = await cameras.create(
+            conn, tenant_id=tenant, name=body.name.strip(), vendor=body.vendor.value, stream=stream,
+            enabled=body.enabled, latitude=body.latitude, longitude=body.longitude,
+        )
     return camera_json(camera)
 
 

@@ -9,9 +9,10 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from domain.rbac import Action, Role
+from domain.retention import Quota
 from serve.deps import Caller, Res, require, scoped_tenant
 from serve.passwords import MIN_PASSWORD_LENGTH, hash_password
-from storage import users
+from storage import plans, users
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -33,10 +34,14 @@ async def create_user(body: UserIn, caller: Caller, res: Res) -> dict[str, Any]:
         require(caller, Action.WRITE, tenant)
         if caller.role == Role.MANAGER and body.role != Role.VIEWER:
             raise HTTPException(403, "managers may create viewers only")
-    return await users.create(
-        res.pool, username=body.username, password_hash=hash_password(body.password),
-        role=body.role.value, tenant_id=tenant,
-    )
+    password_hash = hash_password(body.password)
+    if tenant is None:
+        return await users.create(res.pool, username=body.username, password_hash=password_hash,
+                                  role=body.role.value, tenant_id=None)
+    quota = Quota.MANAGERS if body.role == Role.MANAGER else Quota.VIEWERS
+    async with plans.within_quota(res.pool, tenant, quota) as conn:
+        return await users.create(conn, username=body.username, password_hash=password_hash,
+                                  role=body.role.value, tenant_id=tenant)
 
 
 @router.get("")

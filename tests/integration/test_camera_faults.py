@@ -130,9 +130,10 @@ async def test_camera_restarted_on_the_same_url_records_again_within_2_s(
     assert len(gaps) == 1 and gaps[0] <= outage_s + 2, (gaps, outage_s)
 
 
-async def _garbage_server(port: int, stop: threading.Event) -> threading.Thread:
-    """Answers every connection with bytes that are not RTSP."""
-    listener = socket.create_server(("127.0.0.1", port))
+async def _garbage_server(stop: threading.Event) -> tuple[threading.Thread, int]:
+    """Answers every connection with bytes that are not RTSP. Its port is the kernel's choice (never a clash)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     listener.settimeout(0.2)
 
     def serve() -> None:
@@ -147,7 +148,7 @@ async def _garbage_server(port: int, stop: threading.Event) -> threading.Thread:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    return thread
+    return thread, port
 
 
 async def test_broken_cameras_get_a_reason_and_a_good_camera_alongside_records_without_gaps(
@@ -156,8 +157,8 @@ async def test_broken_cameras_get_a_reason_and_a_good_camera_alongside_records_w
     auth_camera = RtspTestCamera(free_port(), ["cam"], auth=("alice", "s3cret"))
     mjpeg_camera = RtspTestCamera(free_port(), ["cam:mjpeg"])
     await asyncio.gather(asyncio.to_thread(auth_camera.start), asyncio.to_thread(mjpeg_camera.start))
-    garbage_port, stop_garbage = free_port(), threading.Event()
-    garbage = await _garbage_server(garbage_port, stop_garbage)
+    stop_garbage = threading.Event()
+    garbage, garbage_port = await _garbage_server(stop_garbage)
     try:
         good = await supervisors.start(await camera_spec(pool, rtsp_camera.url("cam")))
         good_spec = good.spec

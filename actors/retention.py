@@ -1,0 +1,197 @@
+"""Retention: purge each city's footage older than its plan, never what a legal hold covers.
+
+``retention_pass`` is a plain async function (tests run it without Ray);
+``RetentionActor`` is the named, restart-safe actor that runs it on a schedule
+and on demand, records every pass and raises ``retention_stalled`` when no pass
+has completed within twice the interval — retention never stops silently.
+
+Crash safety (docs/retention.md): rows are deleted and their objects queued in
+one transaction per batch; objects are deleted from the queue afterwards. A
+pass killed anywhere leaves committed deletions, a queue the next pass drains
+first, and never a row that points at a deleted object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from domain.events import tenant_stream
+from domain.retention import is_stalled, report_lines, retention_cutoff
+from domain.settings import Settings
+from storage import audit, retention
+from storage.bus import EventBus, open_bus
+from storage.db import create_pool
+from storage.objects import ObjectStore, open_object_store
+
+log = logging.getLogger(__name__)
+
+RETENTION_NAME = "retention"
+PURGE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class PassResult:
+    pass_id: int
+    chunks: int
+    bytes: int
+    held_chunks: int
+    objects_deleted: int
+    seconds: float
+
+
+async def drain_purge_queue(pool: asyncpg.Pool, store: ObjectStore, batch: int = PURGE_BATCH) -> int:
+    """Delete queued objects (their rows are already gone); returns how many. Failed keys stay queued."""
+    deleted = 0
+    while True:
+        keys = await retention.queued_objects(pool, batch)
+        if not keys:
+            return deleted
+        failed = set(await asyncio.to_thread(store.delete_many, keys))
+        done = [k for k in keys if k not in failed]
+        await retention.dequeue(pool, done)
+        deleted += len(done)
+        if failed:
+            log.warning("retention: %d objects could not be deleted; they stay queued", len(failed))
+            return deleted
+
+
+async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str, now: datetime | None = None,
+                         batch: int = PURGE_BATCH) -> PassResult:
+    """One pass over every tenant: delete expired, un-held chunks (rows, then objects) and report it."""
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    objects = await drain_purge_queue(pool, store, batch)  # what an interrupted pass left
+    pass_id = await retention.start_pass(pool, trigger)
+    chunks = size = held = 0
+    try:
+        for tenant in await retention.tenants_to_purge(pool):
+            cutoff = retention_cutoff(now, tenant["retention_days"])
+            tenant_held = await retention.record_held(pool, pass_id, tenant["id"], cutoff, tenant["time_zone"])
+            tenant_chunks = tenant_bytes = 0
+            while True:
+                async with pool.acquire() as conn, conn.transaction():
+                    purged = await retention.purge_batch(conn, tenant["id"], cutoff, batch)
+                    if purged:
+                        await retention.add_report_lines(conn, pass_id, tenant["id"],
+                                                         report_lines(purged, tenant["time_zone"]))
+                if not purged:
+                    break
+                tenant_chunks += len(purged)
+                tenant_bytes += sum(c.bytes for c in purged)
+                objects += await drain_purge_queue(pool, store, batch)
+            if tenant_chunks or tenant_held:
+                await audit.record(pool, None, "retention.purged", tenant_id=tenant["id"], end=cutoff, detail={
+                    "pass_id": pass_id, "chunks": tenant_chunks, "bytes": tenant_bytes, "held_chunks": tenant_held,
+                    "retention_days": tenant["retention_days"]})
+            chunks, size, held = chunks + tenant_chunks, size + tenant_bytes, held + tenant_held
+        await retention.finish_pass(pool, pass_id, state="done")
+    except BaseException as exc:  # cancelled (stopping) or failed: what was committed stays done
+        state = "interrupted" if isinstance(exc, asyncio.CancelledError) else "failed"
+        await asyncio.shield(retention.finish_pass(pool, pass_id, state=state, error=repr(exc)[:500]))
+        raise
+    return PassResult(pass_id, chunks, size, held, objects, round(time.monotonic() - started, 3))
+
+
+class RetentionActor:
+    """Runs a pass every ``retention_interval_s`` and on demand; one pass at a time."""
+
+    def __init__(self, settings: Settings, batch: int = PURGE_BATCH) -> None:
+        self._settings = settings
+        self._batch = batch
+        self._interval = timedelta(seconds=settings.retention_interval_s)
+        self._pool: asyncpg.Pool | None = None
+        self._store: ObjectStore | None = None
+        self._bus: EventBus | None = None
+        self._one_at_a_time = asyncio.Lock()
+        self._starting = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stalled_alerted = False
+
+    async def start(self) -> None:
+        """Connect, close the books on passes a crash interrupted, start the schedule (once)."""
+        async with self._starting:
+            if self._tasks:
+                return
+            s = self._settings
+            self._pool = await create_pool(s.database_url, min_size=1, max_size=3)
+            self._store = await asyncio.to_thread(open_object_store, s.object_store_url,
+                                                  public_base_url=f"{s.public_url}/api/v1/objects",
+                                                  signing_secret=s.key("objects"))
+            try:
+                self._bus = open_bus(s.bus_url, namespace=s.namespace)
+            except Exception as exc:  # alerts need the bus; purging does not
+                log.error("retention: event bus unavailable, stall alerts will not go out: %s", exc)
+            interrupted = await retention.mark_interrupted(self._pool)
+            if interrupted:
+                log.warning("retention: %d interrupted passes; this start finishes their work", interrupted)
+            # The watchdog is apart from the schedule: a pass that hangs must still be noticed.
+            self._tasks = [asyncio.create_task(self._schedule()), asyncio.create_task(self._watch())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._pool is not None:
+            await self._pool.close()
+        if self._bus is not None:
+            await self._bus.close()
+
+    async def run_now(self, trigger: str = "manual") -> dict[str, Any]:
+        """Run a pass now (waiting for one in progress first); returns its result."""
+        await self.start()
+        assert self._pool is not None and self._store is not None
+        async with self._one_at_a_time:
+            result = await retention_pass(self._pool, self._store, trigger=trigger, batch=self._batch)
+        self._stalled_alerted = False
+        return result.__dict__
+
+    async def health(self) -> dict[str, Any]:
+        await self.start()
+        assert self._pool is not None
+        finished, running = await retention.last_finished(self._pool)
+        stalled = is_stalled(finished, running, datetime.now(UTC), self._interval)
+        return {"last_pass_finished_at": finished, "running_since": running, "stalled": stalled,
+                "interval_s": self._interval.total_seconds()}
+
+    async def _schedule(self) -> None:
+        while True:
+            try:
+                await self.run_now("schedule")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retention pass failed; the next one retries")
+            await asyncio.sleep(self._interval.total_seconds())
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(min(60.0, self._interval.total_seconds() / 4))
+            try:
+                await self._alert_if_stalled()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("retention health unknown: %s", exc)
+
+    async def _alert_if_stalled(self) -> None:
+        state = await self.health()
+        if not state["stalled"] or self._stalled_alerted or self._pool is None or self._bus is None:
+            return
+        self._stalled_alerted = True
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        for tenant in await retention.tenants_to_purge(self._pool):
+            event = {"type": "alert", "kind": "retention_stalled", "severity": "critical",
+                     "tenant_id": str(tenant["id"]), "at": at,
+                     "message": "footage retention has not completed a pass within twice its interval"}
+            try:
+                await self._bus.publish(tenant_stream(UUID(str(tenant["id"]))), event)
+            except Exception as exc:
+                log.warning("retention_stalled alert not published: %s", exc)

@@ -1,0 +1,77 @@
+"""Plans and the quotas they set, enforced in the same transaction as the insert they guard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from domain.retention import Plan, Quota, quota_refusal
+
+_COLUMNS = "id, name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes"
+
+
+class QuotaExceeded(Exception):
+    """One more camera or user would exceed the tenant's plan (answered with 409)."""
+
+
+def _plan(row: asyncpg.Record) -> Plan:
+    return Plan(**{k: row[k] for k in _COLUMNS.split(", ")})
+
+
+async def list_all(pool: asyncpg.Pool) -> list[Plan]:
+    return [_plan(r) for r in await pool.fetch(f"SELECT {_COLUMNS} FROM plans ORDER BY retention_days, name")]
+
+
+async def create(pool: asyncpg.Pool, *, name: str, retention_days: int, camera_quota: int, manager_quota: int,
+                 viewer_quota: int, storage_quota_bytes: int | None) -> Plan:
+    row = await pool.fetchrow(
+        f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING {_COLUMNS}",
+        uuid4(), name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes)
+    return _plan(row)
+
+
+async def of_tenant(db: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, *, lock: bool = False) -> Plan | None:
+    """The tenant's plan; ``lock`` holds the tenant's row until the transaction ends (quota checks)."""
+    row = await db.fetchrow(
+        f"SELECT {', '.join('p.' + c for c in _COLUMNS.split(', '))} FROM tenants t JOIN plans p ON p.id = t.plan_id"
+        f" WHERE t.id = $1{' FOR UPDATE OF t' if lock else ''}", tenant_id)
+    return _plan(row) if row else None
+
+
+async def assign(pool: asyncpg.Pool, tenant_id: UUID, plan_id: UUID) -> bool:
+    done: str = await pool.execute("UPDATE tenants SET plan_id = $2 WHERE id = $1", tenant_id, plan_id)
+    return done.endswith(" 1")
+
+
+_COUNTS = {
+    Quota.CAMERAS: "SELECT count(*) FROM cameras WHERE tenant_id = $1 AND deleted_at IS NULL",
+    Quota.MANAGERS: "SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'manager'",
+    Quota.VIEWERS: "SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'viewer'",
+}
+
+
+@asynccontextmanager
+async def within_quota(pool: asyncpg.Pool, tenant_id: UUID, quota: Quota) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction in which one more ``quota`` item of the tenant fits; raises QuotaExceeded if not.
+
+    The tenant's row stays locked until the insert commits, so concurrent
+    requests (any replica) cannot both take the last place.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        plan = await of_tenant(conn, tenant_id, lock=True)
+        if plan is None:
+            raise QuotaExceeded("tenant not found")
+        refusal = quota_refusal(plan, quota, await conn.fetchval(_COUNTS[quota], tenant_id))
+        if refusal is not None:
+            raise QuotaExceeded(refusal)
+        yield conn
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {"id": plan.id, "name": plan.name, "retention_days": plan.retention_days, "camera_quota": plan.camera_quota,
+            "manager_quota": plan.manager_quota, "viewer_quota": plan.viewer_quota,
+            "storage_quota_bytes": plan.storage_quota_bytes}
