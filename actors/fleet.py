@@ -4,7 +4,9 @@ Like a Kubernetes controller, it compares desired state (the ``cameras`` table)
 with what the camera hosts report, and starts or stops supervisors to close the
 gap — at start and every ``reconcile_interval_s``. Actors are disposable: a
 host that died comes back (max_restarts=-1) empty and is refilled on the next
-pass; a restarted Fleet re-attaches to the named hosts.
+pass; a restarted Fleet re-attaches to the named hosts. The platform's other
+named actors (clip exporter, retention) are poked each pass too: Ray restarts
+a crashed actor empty, and its idempotent ``start()`` brings its schedule back.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ def host_name(slot: int) -> str:
 class Fleet:
     """Owns placement of cameras onto camera hosts (Ray actors named camera-host-N)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, keep_started: tuple[str, ...] = ()) -> None:
         self._settings = settings
+        self._keep_started = keep_started  # names of actors whose start() each pass calls
         self._hosts: dict[int, Any] = {}  # slot → actor handle
         self._placement: dict[UUID, int] = {}  # camera → slot
         self._pool: asyncpg.Pool | None = None
@@ -73,6 +76,14 @@ class Fleet:
                 await self.reconcile_once()
             except Exception:
                 log.exception("reconcile pass failed; retrying next interval")
+            self._poke_services()
+
+    def _poke_services(self) -> None:
+        for name in self._keep_started:
+            try:
+                ray.get_actor(name, namespace=self._settings.namespace).start.remote()
+            except Exception as exc:  # not there (yet): the launcher creates them
+                log.debug("service %s not poked: %s", name, exc)
 
     async def reconcile_once(self) -> dict[str, int]:
         """One pass: returns how many cameras were started and stopped."""

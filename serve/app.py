@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,12 +19,29 @@ from fastapi import APIRouter, FastAPI
 from ray import serve
 
 from actors.fleet import FLEET_NAME
+from domain.retention import is_stalled
 from domain.settings import Settings
 from serve import errors
 from serve.camera_hosts import CameraHosts
 from serve.deps import CameraStatusLookup, Res, Resources
 from serve.live_hub import LiveHub
-from serve.routes import audit, auth, cameras, clips, live, media_access, mosaics, objects, playback, tenants, users
+from serve.routes import (
+    audit,
+    auth,
+    cameras,
+    clips,
+    holds,
+    live,
+    media_access,
+    mosaics,
+    objects,
+    plans,
+    playback,
+    retention,
+    tenants,
+    users,
+)
+from storage import retention as retention_store
 from storage.db import create_pool
 from storage.objects import open_object_store
 
@@ -61,13 +79,18 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, tenants, users, cameras, live, playback, media_access, clips, mosaics, audit, objects):
+    for module in (auth, tenants, plans, users, cameras, live, playback, media_access, clips, mosaics, holds,
+                   retention, audit, objects):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])
     async def health(res: Res) -> dict[str, Any]:
-        await res.pool.fetchval("SELECT 1")
-        return {"status": "ok"}
+        """Up if PostgreSQL answers; "degraded" when retention has not completed a pass in twice its interval."""
+        finished, running = await retention_store.last_finished(res.pool)
+        interval = timedelta(seconds=res.settings.retention_interval_s)
+        stalled = is_stalled(finished, running, datetime.now(UTC), interval)
+        return {"status": "degraded" if stalled else "ok",
+                "retention": {"last_pass_finished_at": finished, "running_since": running, "stalled": stalled}}
 
     app.include_router(api)
     return app

@@ -1,7 +1,7 @@
 """Bring the runtime up on Ray and take it down: used by ``gtvision up`` and the tests.
 
-Order: migrate the database → start the Fleet (which starts camera hosts) and
-the clip exporter → deploy the API on Serve. Stopping reverses it, and every camera stores what it
+Order: migrate the database → start the Fleet (which starts camera hosts), the
+clip exporter and the retention actor → deploy the API on Serve. Stopping reverses it, and every camera stores what it
 recorded before its host goes.
 """
 
@@ -17,6 +17,7 @@ from ray import serve
 
 from actors.clip_exporter import CLIP_EXPORTER_NAME, ClipExporter
 from actors.fleet import FLEET_NAME, Fleet
+from actors.retention import RETENTION_NAME, RetentionActor
 from domain.settings import Settings
 from serve.app import Api
 from storage.bus import BUS_ACTOR_NAME, MemoryStreams
@@ -42,6 +43,7 @@ class Runtime:
     settings: Settings
     fleet: Any
     exporter: Any
+    retention: Any
     bus: Any | None
 
     def stop(self) -> None:
@@ -55,6 +57,11 @@ class Runtime:
         except Exception as exc:  # an export in flight is requeued at the next start
             log.warning("clip exporter stop: %s", exc)
         ray.kill(self.exporter, no_restart=True)
+        try:
+            ray.get(self.retention.stop.remote(), timeout=30)
+        except Exception as exc:  # a pass cut short is finished by the next one
+            log.warning("retention stop: %s", exc)
+        ray.kill(self.retention, no_restart=True)
         try:
             ray.get(self.fleet.stop.remote(), timeout=90)
         finally:
@@ -76,14 +83,19 @@ def start_runtime(settings: Settings) -> Runtime:
     fleet = (
         cast(Any, ray.remote(Fleet))
         .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100)
-        .remote(settings)
+        .remote(settings, keep_started=(CLIP_EXPORTER_NAME, RETENTION_NAME))
     )
     exporter = (
         cast(Any, ray.remote(ClipExporter))
         .options(name=CLIP_EXPORTER_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
         .remote(settings)
     )
-    ray.get([fleet.start.remote(), exporter.start.remote()], timeout=120)
+    retention = (
+        cast(Any, ray.remote(RetentionActor))
+        .options(name=RETENTION_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
+        .remote(settings)
+    )
+    ray.get([fleet.start.remote(), exporter.start.remote(), retention.start.remote()], timeout=120)
     serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
     serve.run(cast(Any, Api).bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
-    return Runtime(settings, fleet, exporter, bus)
+    return Runtime(settings, fleet, exporter, retention, bus)

@@ -17,7 +17,7 @@ _MIGRATION_LOCK = 0x67747669  # "gtvi"
 
 
 def _jsonb_encode(value: object) -> bytes:
-    return b"\x01" + json.dumps(value).encode()  # jsonb's binary format: a version byte, then the text
+    return b"\x01" + json.dumps(value, default=str).encode()  # jsonb's binary format: a version byte, then the text
 
 
 def _jsonb_decode(data: bytes) -> object:

@@ -1,0 +1,90 @@
+"""Plans (retention days and quotas) and which city has which: platform admins decide, everything is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field, field_validator
+
+from domain.rbac import Action
+from serve.deps import Caller, Res, require, scoped_tenant
+from storage import audit, plans, tenants
+
+router = APIRouter(tags=["plans"])
+
+
+class PlanIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    retention_days: int = Field(ge=1, le=3650)
+    camera_quota: int = Field(ge=0, le=1000)
+    manager_quota: int = Field(1, ge=0, le=1000)
+    viewer_quota: int = Field(5, ge=0, le=100_000)
+    storage_quota_bytes: int | None = Field(None, gt=0)
+
+
+class PlanChoice(BaseModel):
+    plan_id: UUID
+
+
+class TimeZoneIn(BaseModel):
+    time_zone: str = Field(min_length=1, max_length=100, description="IANA zone, e.g. America/Sao_Paulo")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as America/Sao_Paulo)") from None
+        return value
+
+
+@router.get("/plans")
+async def list_plans(caller: Caller, res: Res) -> list[dict[str, Any]]:
+    return [plans.plan_json(p) for p in await plans.list_all(res.pool)]
+
+
+@router.post("/plans", status_code=201)
+async def create_plan(body: PlanIn, caller: Caller, res: Res) -> dict[str, Any]:
+    require(caller, Action.MANAGE_TENANTS)
+    plan = await plans.create(res.pool, **body.model_dump())
+    await audit.record(res.pool, caller.user_id, "plan.created", tenant_id=None, detail=plans.plan_json(plan))
+    return plans.plan_json(plan)
+
+
+@router.get("/tenants/{tenant_id}/plan")
+async def tenant_plan(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    plan = await plans.of_tenant(res.pool, scoped_tenant(caller, tenant_id))
+    if plan is None:
+        raise HTTPException(404, "tenant not found")
+    return plans.plan_json(plan)
+
+
+@router.put("/tenants/{tenant_id}/plan")
+async def assign_plan(tenant_id: UUID, body: PlanChoice, caller: Caller, res: Res) -> dict[str, Any]:
+    """Takes effect on the next retention pass (and for quotas at once)."""
+    require(caller, Action.MANAGE_TENANTS)
+    before = await plans.of_tenant(res.pool, tenant_id)
+    if before is None:
+        raise HTTPException(404, "tenant not found")
+    if body.plan_id not in {p.id for p in await plans.list_all(res.pool)}:
+        raise HTTPException(422, "no such plan")
+    await plans.assign(res.pool, tenant_id, body.plan_id)
+    after = await plans.of_tenant(res.pool, tenant_id)
+    assert after is not None
+    await audit.record(res.pool, caller.user_id, "plan.assigned", tenant_id=tenant_id,
+                       detail={"from": plans.plan_json(before), "to": plans.plan_json(after)})
+    return plans.plan_json(after)
+
+
+@router.put("/tenants/{tenant_id}/time-zone")
+async def set_time_zone(tenant_id: UUID, body: TimeZoneIn, caller: Caller, res: Res) -> dict[str, Any]:
+    """The zone of the city's report days (storage stays UTC)."""
+    require(caller, Action.MANAGE_TENANTS)
+    found = await tenants.set_time_zone(res.pool, tenant_id, body.time_zone)
+    if found is None:
+        raise HTTPException(404, "tenant not found")
+    return found

@@ -1,0 +1,74 @@
+"""Retention passes and their purge reports ("proof of automatic purge"), as JSON and CSV."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import ray
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from actors.retention import RETENTION_NAME
+from domain.rbac import Action, Role
+from domain.retention import report_csv
+from serve.deps import Caller, Res, Resources, require, scoped_tenant
+from storage import retention
+
+router = APIRouter(prefix="/retention", tags=["retention"])
+
+_RUN_TIMEOUT_S = 1800.0
+
+
+def retention_actor(res: Resources) -> Any:
+    return ray.get_actor(RETENTION_NAME, namespace=res.settings.namespace)
+
+
+@router.post("/run")
+async def run_pass(caller: Caller, res: Res) -> dict[str, Any]:
+    """Run a pass now and wait for it (platform admins)."""
+    require(caller, Action.MANAGE_TENANTS)
+    try:
+        result: dict[str, Any] = await asyncio.wait_for(retention_actor(res).run_now.remote("api"), _RUN_TIMEOUT_S)
+    except TimeoutError:
+        raise HTTPException(504, "the pass is still running; see GET /retention/passes") from None
+    return result
+
+
+@router.get("/status")
+async def status(caller: Caller, res: Res) -> dict[str, Any]:
+    require(caller, Action.MANAGE_TENANTS)
+    health: dict[str, Any] = await asyncio.wait_for(retention_actor(res).health.remote(), 30)
+    return health
+
+
+@router.get("/passes")
+async def passes(caller: Caller, res: Res, limit: int = Query(50, ge=1, le=1000)) -> list[dict[str, Any]]:
+    require(caller, Action.READ, caller.tenant_id)
+    return await retention.passes(res.pool, limit=limit)
+
+
+async def _report(caller: Caller, res: Resources, pass_id: int, tenant_id: UUID | None) -> list[dict[str, Any]]:
+    """Admins see every tenant's lines (or one's); a manager sees their city's."""
+    tenant = tenant_id if caller.role == Role.ADMIN else scoped_tenant(caller, tenant_id)
+    require(caller, Action.WRITE, tenant)
+    if await retention.get_pass(res.pool, pass_id) is None:
+        raise HTTPException(404, "retention pass not found")
+    return await retention.report(res.pool, pass_id, tenant)
+
+
+@router.get("/passes/{pass_id}/report.json")
+async def report_json(pass_id: int, caller: Caller, res: Res,
+                      tenant_id: UUID | None = Query(None)) -> dict[str, Any]:
+    """What the pass deleted, per tenant, camera and tenant-local day, and the expired chunks holds kept."""
+    lines = await _report(caller, res, pass_id, tenant_id)
+    return {"pass": await retention.get_pass(res.pool, pass_id), "lines": lines,
+            "totals": {"chunks": sum(r["chunks"] for r in lines), "bytes": sum(r["bytes"] for r in lines),
+                       "held_chunks": sum(r["held_chunks"] for r in lines)}}
+
+
+@router.get("/passes/{pass_id}/report.csv")
+async def report_as_csv(pass_id: int, caller: Caller, res: Res, tenant_id: UUID | None = Query(None)) -> Response:
+    lines = await _report(caller, res, pass_id, tenant_id)
+    return Response(report_csv(lines), media_type="text/csv",
+                    headers={"content-disposition": f'attachment; filename="purge-report-{pass_id}.csv"'})
