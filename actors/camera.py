@@ -117,12 +117,15 @@ class CameraSupervisor:
             log.info("camera %s: recovered %d spooled chunks", self.spec.camera_id, recovered)
         self._backlog = await asyncio.to_thread(lambda: {p: p.stat().st_size for p in pending(self._spool_dir)})
         name = str(self.spec.camera_id)
+        if self.spec.paused:  # the city is over its storage quota ("pause" policy): store what is spooled only
+            self._transition(partial(self._health.storage_failed, ErrorReason.STORAGE_FULL, self.spec.paused))
         self._tasks = [asyncio.create_task(self._upload_loop(), name=f"upload-{name}"),
                        asyncio.create_task(self._monitor_loop(), name=f"monitor-{name}"),
                        asyncio.create_task(self._publish_loop(), name=f"events-{name}"),
                        asyncio.create_task(self._thumbnail_loop(), name=f"thumbnails-{name}")]
-        self._thread = threading.Thread(target=self._ingest_loop, name=f"ingest-{name}", daemon=True)
-        self._thread.start()
+        if not self.spec.paused:
+            self._thread = threading.Thread(target=self._ingest_loop, name=f"ingest-{name}", daemon=True)
+            self._thread.start()
 
     async def stop(self) -> None:
         """Stop ingest (closing the open chunk), store what is spooled (bounded wait), stop tasks.

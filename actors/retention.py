@@ -63,9 +63,54 @@ async def drain_purge_queue(pool: asyncpg.Pool, store: ObjectStore, batch: int =
             return deleted
 
 
+async def _purge(pool: asyncpg.Pool, store: ObjectStore, pass_id: int, tenant: dict[str, Any], cutoff: datetime,
+                 batch: int, max_bytes: int | None = None) -> tuple[int, int, int]:
+    """Delete the tenant's un-held chunks ended before ``cutoff``, oldest first (at most ``max_bytes`` worth):
+    returns (chunks, bytes, objects deleted)."""
+    chunks = size = objects = 0
+    while max_bytes is None or size < max_bytes:
+        async with pool.acquire() as conn, conn.transaction():
+            purged = await retention.purge_batch(conn, tenant["id"], cutoff, batch,
+                                                 None if max_bytes is None else max_bytes - size)
+            if purged:
+                await retention.add_report_lines(conn, pass_id, tenant["id"], report_lines(purged, tenant["time_zone"]))
+        if not purged:
+            break
+        chunks += len(purged)
+        size += sum(c.bytes for c in purged)
+        objects += await drain_purge_queue(pool, store, batch)
+    return chunks, size, objects
+
+
+async def _enforce_storage_quota(pool: asyncpg.Pool, store: ObjectStore, pass_id: int, tenant: dict[str, Any],
+                                 policy: str, now: datetime, batch: int) -> tuple[int, int, int]:
+    """Over its plan's storage quota a tenant loses its oldest un-held footage (``purge_oldest``) or stops
+    recording with ``storage_full`` (``pause``); back under it, recording resumes. Held footage is never touched."""
+    quota = tenant["storage_quota_bytes"]
+    used = await retention.bytes_used(pool, tenant["id"])
+    if used <= quota:
+        if tenant["recording_paused"]:
+            await retention.set_recording_paused(pool, tenant["id"], None)
+            await audit.record(pool, None, "recording.resumed", tenant_id=tenant["id"],
+                               detail={"used_bytes": used, "quota_bytes": quota})
+        return 0, 0, 0
+    if policy == "pause":
+        if not tenant["recording_paused"]:
+            reason = f"the city's recordings use {used} bytes, over its plan's quota of {quota} bytes"
+            await retention.set_recording_paused(pool, tenant["id"], reason)
+            await audit.record(pool, None, "recording.paused", tenant_id=tenant["id"],
+                               detail={"used_bytes": used, "quota_bytes": quota, "reason": "storage_full"})
+        return 0, 0, 0
+    result = await _purge(pool, store, pass_id, tenant, now, batch, max_bytes=used - quota)
+    await audit.record(pool, None, "retention.quota_purge", tenant_id=tenant["id"], detail={
+        "pass_id": pass_id, "chunks": result[0], "bytes": result[1], "used_bytes": used, "quota_bytes": quota})
+    return result
+
+
 async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str, now: datetime | None = None,
-                         batch: int = PURGE_BATCH) -> PassResult:
-    """One pass over every tenant: delete expired, un-held chunks (rows, then objects) and report it."""
+                         batch: int = PURGE_BATCH, storage_full_policy: str = "purge_oldest") -> PassResult:
+    """One pass over every tenant: delete expired, un-held chunks (rows, then objects), apply storage quotas,
+    and report it."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
     objects = await drain_purge_queue(pool, store, batch)  # what an interrupted pass left
@@ -75,23 +120,17 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
         for tenant in await retention.tenants_to_purge(pool):
             cutoff = retention_cutoff(now, tenant["retention_days"])
             tenant_held = await retention.record_held(pool, pass_id, tenant["id"], cutoff, tenant["time_zone"])
-            tenant_chunks = tenant_bytes = 0
-            while True:
-                async with pool.acquire() as conn, conn.transaction():
-                    purged = await retention.purge_batch(conn, tenant["id"], cutoff, batch)
-                    if purged:
-                        await retention.add_report_lines(conn, pass_id, tenant["id"],
-                                                         report_lines(purged, tenant["time_zone"]))
-                if not purged:
-                    break
-                tenant_chunks += len(purged)
-                tenant_bytes += sum(c.bytes for c in purged)
-                objects += await drain_purge_queue(pool, store, batch)
+            tenant_chunks, tenant_bytes, tenant_objects = await _purge(pool, store, pass_id, tenant, cutoff, batch)
             if tenant_chunks or tenant_held:
                 await audit.record(pool, None, "retention.purged", tenant_id=tenant["id"], end=cutoff, detail={
                     "pass_id": pass_id, "chunks": tenant_chunks, "bytes": tenant_bytes, "held_chunks": tenant_held,
                     "retention_days": tenant["retention_days"]})
+            if tenant["storage_quota_bytes"]:
+                extra = await _enforce_storage_quota(pool, store, pass_id, tenant, storage_full_policy, now, batch)
+                tenant_chunks, tenant_bytes, tenant_objects = (
+                    tenant_chunks + extra[0], tenant_bytes + extra[1], tenant_objects + extra[2])
             chunks, size, held = chunks + tenant_chunks, size + tenant_bytes, held + tenant_held
+            objects += tenant_objects
         await retention.finish_pass(pool, pass_id, state="done")
     except BaseException as exc:  # cancelled (stopping) or failed: what was committed stays done
         state = "interrupted" if isinstance(exc, asyncio.CancelledError) else "failed"
@@ -149,7 +188,8 @@ class RetentionActor:
         await self.start()
         assert self._pool is not None and self._store is not None
         async with self._one_at_a_time:
-            result = await retention_pass(self._pool, self._store, trigger=trigger, batch=self._batch)
+            result = await retention_pass(self._pool, self._store, trigger=trigger, batch=self._batch,
+                                          storage_full_policy=self._settings.storage_full_policy)
         self._stalled_alerted = False
         return result.__dict__
 

@@ -21,14 +21,16 @@ class Camera:
     longitude: float | None
     created_at: datetime
     updated_at: datetime
+    recording_paused: str | None = None  # why its city may not record now (storage quota), if so
 
     @property
     def revision(self) -> str:
-        """Changes whenever the camera's configuration does; a new revision restarts its ingest."""
-        return self.updated_at.isoformat()
+        """Changes whenever the camera's configuration does (or its city's pause); a new revision restarts it."""
+        return self.updated_at.isoformat() + ("|paused" if self.recording_paused else "")
 
     def spec(self) -> CameraSpec:
-        return CameraSpec(self.id, self.tenant_id, self.stream.with_credentials(), self.revision)
+        return CameraSpec(self.id, self.tenant_id, self.stream.with_credentials(), self.revision,
+                          self.recording_paused)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class CameraSpec:
     tenant_id: UUID
     url: str  # with credentials: never shown, never logged
     revision: str
+    paused: str | None = None  # set: do not record, show error storage_full with this detail
 
     def __repr__(self) -> str:
         return f"CameraSpec(camera_id={self.camera_id}, revision={self.revision})"

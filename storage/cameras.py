@@ -22,6 +22,7 @@ def _camera(row: asyncpg.Record) -> Camera:
         stream=StreamUrl(row["rtsp_url"], row["rtsp_username"], row["rtsp_password"]),
         enabled=row["enabled"], latitude=row["latitude"], longitude=row["longitude"],
         created_at=row["created_at"], updated_at=row["updated_at"],
+        recording_paused=row.get("recording_paused"),
     )
 
 
@@ -59,8 +60,10 @@ async def list_for_tenant(
 
 async def list_enabled(pool: asyncpg.Pool) -> list[Camera]:
     """Every camera that should be recording, across tenants (the Fleet's desired state)."""
+    columns = ", ".join(f"c.{c.strip()}" for c in _COLUMNS.split(","))
     rows = await pool.fetch(
-        f"SELECT {_COLUMNS} FROM cameras WHERE enabled AND deleted_at IS NULL"
+        f"SELECT {columns}, t.recording_paused FROM cameras c JOIN tenants t ON t.id = c.tenant_id"
+        " WHERE c.enabled AND c.deleted_at IS NULL"
     )
     return [_camera(r) for r in rows]
 

@@ -20,14 +20,19 @@ _UNHELD = ("NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.camera_id = r.camera
            " AND h.time_range && r.time_range)")
 
 
-async def purge_batch(conn: asyncpg.Connection, tenant_id: UUID, cutoff: datetime, limit: int) -> list[PurgedChunk]:
-    """Delete up to ``limit`` of the tenant's chunks that ended before ``cutoff`` and no hold covers;
-    queue their objects. Call inside a transaction."""
+async def purge_batch(conn: asyncpg.Connection, tenant_id: UUID, cutoff: datetime, limit: int,
+                      max_bytes: int | None = None) -> list[PurgedChunk]:
+    """Delete the oldest (up to ``limit``) of the tenant's chunks that ended before ``cutoff`` and no hold
+    covers, and queue their objects; with ``max_bytes``, only as many as it takes to free that many bytes
+    (never more: an emergency purge must not delete far too much). Call inside a transaction."""
     rows = await conn.fetch(
-        f"""WITH doomed AS (
-                SELECT r.id FROM recordings r
+        f"""WITH oldest AS (
+                SELECT r.id, r.bytes, sum(r.bytes) OVER (ORDER BY upper(r.time_range), r.id) AS freed
+                FROM recordings r
                 WHERE r.tenant_id = $1 AND upper(r.time_range) < $2 AND {_UNHELD}
-                ORDER BY upper(r.time_range) LIMIT $3 FOR UPDATE SKIP LOCKED
+                ORDER BY upper(r.time_range), r.id LIMIT $3
+            ), doomed AS (
+                SELECT id FROM oldest WHERE $4::bigint IS NULL OR freed - bytes < $4
             ), gone AS (
                 DELETE FROM recordings r USING doomed WHERE r.id = doomed.id
                 RETURNING r.camera_id, lower(r.time_range) AS start, upper(r.time_range) AS "end", r.bytes,
@@ -38,7 +43,7 @@ async def purge_batch(conn: asyncpg.Connection, tenant_id: UUID, cutoff: datetim
                 ON CONFLICT DO NOTHING
             )
             SELECT camera_id, start, "end", bytes FROM gone""",
-        tenant_id, cutoff, limit)
+        tenant_id, cutoff, limit, max_bytes)
     return [PurgedChunk(r["camera_id"], r["start"], r["end"], r["bytes"]) for r in rows]
 
 
@@ -79,8 +84,19 @@ async def dequeue(pool: asyncpg.Pool, keys: list[str]) -> None:
 
 async def tenants_to_purge(pool: asyncpg.Pool) -> list[dict[str, Any]]:
     rows = await pool.fetch(
-        "SELECT t.id, t.time_zone, p.retention_days FROM tenants t JOIN plans p ON p.id = t.plan_id ORDER BY t.name")
+        "SELECT t.id, t.time_zone, t.recording_paused, p.retention_days, p.storage_quota_bytes"
+        " FROM tenants t JOIN plans p ON p.id = t.plan_id ORDER BY t.name")
     return [dict(r) for r in rows]
+
+
+async def bytes_used(pool: asyncpg.Pool, tenant_id: UUID) -> int:
+    used: int = await pool.fetchval("SELECT coalesce(sum(bytes), 0) FROM recordings WHERE tenant_id = $1", tenant_id)
+    return used
+
+
+async def set_recording_paused(pool: asyncpg.Pool, tenant_id: UUID, reason: str | None) -> None:
+    """Pause (a reason) or resume (None) every camera of the tenant; the Fleet applies it on its next pass."""
+    await pool.execute("UPDATE tenants SET recording_paused = $2 WHERE id = $1", tenant_id, reason)
 
 
 async def start_pass(pool: asyncpg.Pool, trigger: str) -> int:

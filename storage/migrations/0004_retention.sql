@@ -18,6 +18,8 @@ INSERT INTO plans (id, name, retention_days, camera_quota) VALUES
 
 ALTER TABLE tenants ADD COLUMN plan_id uuid NOT NULL DEFAULT '00000000-0000-4000-8000-000000000030' REFERENCES plans(id);
 ALTER TABLE tenants ADD COLUMN time_zone text NOT NULL DEFAULT 'America/Sao_Paulo';
+-- Why the city's cameras must not record (storage quota under the "pause" policy); null when they record.
+ALTER TABLE tenants ADD COLUMN recording_paused text;
 
 -- Footage under a legal hold is never purged. Released holds stay, for the record.
 CREATE TABLE legal_holds (

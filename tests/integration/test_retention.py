@@ -7,7 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -17,10 +17,14 @@ import pytest
 import ray
 from asyncpg import Range
 
+from actors.camera import CameraSupervisor
 from actors.retention import RetentionActor, retention_pass
+from domain.camera_state import CameraState, ErrorReason
+from domain.events import tenant_stream
 from domain.recording import chunk_object_key, thumbnail_object_key
 from domain.settings import Settings
-from storage import holds, plans, tenants
+from storage import cameras, holds, plans, tenants
+from storage.bus import open_bus
 from storage.db import create_pool
 from storage.objects import open_object_store
 from tests.support.s3_server import S3TestServer
@@ -95,6 +99,7 @@ async def dbpool(database_url: str) -> Any:
     pool = await create_pool(database_url, max_size=4)
     yield pool
     await pool.execute("DELETE FROM tenants WHERE name LIKE '% city %'")
+    await pool.execute("DELETE FROM plans WHERE name LIKE 'quota %'")
     await pool.execute("DELETE FROM purge_queue")
     await pool.close()
 
@@ -239,3 +244,71 @@ def _put_all(store: Any, chunks: list[Chunk]) -> None:
         store.put(chunk.key, b"chunk")
         if chunk.thumbnail:
             store.put(chunk.thumbnail, b"jpeg")
+
+
+async def _quota_city(pool: asyncpg.Pool, quota: int | None, chunks: int) -> tuple[uuid.UUID, uuid.UUID, list[Chunk]]:
+    """A city on a 30-day plan with a storage quota, one camera, ``chunks`` recent 1 000-byte chunks."""
+    plan = await plans.create(pool, name=f"quota {uuid.uuid4().hex[:6]}", retention_days=30, camera_quota=10,
+                              manager_quota=1, viewer_quota=5, storage_quota_bytes=quota)
+    tenant = await tenants.create(pool, f"quota city {uuid.uuid4().hex[:6]}")
+    await plans.assign(pool, tenant["id"], plan.id)
+    camera = uuid.uuid4()
+    await pool.execute("INSERT INTO cameras (id, tenant_id, name, rtsp_url) VALUES ($1, $2, 'cam',"
+                       " 'test://pattern?w=160&h=90&fps=5')", camera, tenant["id"])
+    made = [replace(c, size=1000) for c in _synthetic(tenant["id"], camera, chunks, 1)]
+    await _index(pool, made)
+    return tenant["id"], camera, made
+
+
+async def test_over_quota_purge_oldest_takes_only_the_tenants_own_oldest_unheld_footage(
+    dbpool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    root = tmp_path / "objects"
+    root.mkdir()
+    store = open_object_store(root.as_uri(), public_base_url="http://127.0.0.1:1", signing_secret=b"x")
+    over, over_camera, over_chunks = await _quota_city(dbpool, 5000, 10)
+    other, _, other_chunks = await _quota_city(dbpool, None, 10)
+    _materialize(root, over_chunks + other_chunks)
+    await holds.create(dbpool, tenant_id=over, camera_ids=[over_camera], start=over_chunks[0].start,
+                       end=over_chunks[0].end, reason="evidence", case_number="BO 9", created_by=uuid.uuid4())
+    result = await retention_pass(dbpool, store, trigger="test", storage_full_policy="purge_oldest")
+    left = {r["object_key"] for r in await dbpool.fetch("SELECT object_key FROM recordings WHERE tenant_id = $1", over)}
+    assert left == {over_chunks[0].key} | {c.key for c in over_chunks[6:]}, "held first chunk + the newest 4"
+    assert result.chunks >= 5
+    assert await dbpool.fetchval("SELECT count(*) FROM recordings WHERE tenant_id = $1", other) == 10
+    assert all((root / c.key).exists() == (c.key in left) for c in over_chunks)
+
+
+async def test_over_quota_pause_shows_storage_full_with_an_alert_and_resumes_under_quota(
+    dbpool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    root = tmp_path / "objects"
+    root.mkdir()
+    store = open_object_store(root.as_uri(), public_base_url="http://127.0.0.1:1", signing_secret=b"x")
+    tenant, camera_id, chunks = await _quota_city(dbpool, 5000, 10)
+    _materialize(root, chunks)
+    await retention_pass(dbpool, store, trigger="test", storage_full_policy="pause")
+    assert await dbpool.fetchval("SELECT count(*) FROM recordings WHERE tenant_id = $1", tenant) == 10, "nothing purged"
+    (camera,) = [c for c in await cameras.list_enabled(dbpool) if c.id == camera_id]
+    spec = camera.spec()
+    assert spec.paused and "over its plan's quota" in spec.paused
+
+    prefix = f"gtv-test-{uuid.uuid4().hex[:8]}:"
+    bus = open_bus(f"{REDIS_URL}?prefix={prefix}", namespace="test")
+    supervisor = CameraSupervisor(spec, store, dbpool, spool_root=tmp_path / "spool", bus=bus)
+    await supervisor.start()
+    try:
+        status = supervisor.status()
+        assert (status.state, status.reason) == (CameraState.ERROR, ErrorReason.STORAGE_FULL)
+        deadline = time.monotonic() + 10
+        while not (alerts := [e for _, e in await bus.read(tenant_stream(tenant)) if e["type"] == "alert"]):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        assert alerts[0]["kind"] == "storage_full" and alerts[0]["camera_id"] == str(camera_id)
+    finally:
+        await supervisor.stop()
+        await bus.close()
+    await dbpool.execute("DELETE FROM recordings WHERE object_key = ANY($1::text[])", [c.key for c in chunks[:6]])
+    await retention_pass(dbpool, store, trigger="test", storage_full_policy="pause")
+    (camera,) = [c for c in await cameras.list_enabled(dbpool) if c.id == camera_id]
+    assert camera.spec().paused is None and camera.spec().revision != spec.revision, "resumed: the Fleet restarts it"
