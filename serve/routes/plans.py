@@ -1,7 +1,8 @@
-"""Plans (retention days and quotas) and which city has which: platform admins decide, everything is audited."""
+"""Plans (retention days and quotas), which city has which (admins decide, audited), and a city's health."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,8 +11,10 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, field_validator
 
 from domain.rbac import Action
+from domain.tenant_health import rollup
 from serve.deps import Caller, Res, require, scoped_tenant
 from storage import audit, plans, tenants
+from storage import tenant_health as tenant_health_store
 
 router = APIRouter(tags=["plans"])
 
@@ -78,6 +81,29 @@ async def assign_plan(tenant_id: UUID, body: PlanChoice, caller: Caller, res: Re
     await audit.record(res.pool, caller.user_id, "plan.assigned", tenant_id=tenant_id,
                        detail={"from": plans.plan_json(before), "to": plans.plan_json(after)})
     return plans.plan_json(after)
+
+
+@router.get("/tenants/{tenant_id}/health")
+async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    """The city's dashboard: cameras online/offline/error, recording lag, storage and quota use."""
+    tenant = scoped_tenant(caller, tenant_id)
+    plan = await plans.of_tenant(res.pool, tenant)
+    if plan is None:
+        raise HTTPException(404, "tenant not found")
+    cameras = await tenant_health_store.cameras(res.pool, tenant)
+    usage = await tenant_health_store.usage(res.pool, tenant)
+    return {
+        "tenant_id": tenant, "at": datetime.now(UTC), "plan": plans.plan_json(plan),
+        **rollup(cameras, datetime.now(UTC)),
+        "storage": {"recorded_bytes": usage["recorded_bytes"], "chunks": usage["chunks"],
+                    "quota_bytes": plan.storage_quota_bytes,
+                    "used_ratio": round(usage["recorded_bytes"] / plan.storage_quota_bytes, 4)
+                    if plan.storage_quota_bytes else None},
+        "quotas": {"cameras": {"used": len(cameras), "limit": plan.camera_quota},
+                   "managers": {"used": usage["managers"], "limit": plan.manager_quota},
+                   "viewers": {"used": usage["viewers"], "limit": plan.viewer_quota}},
+        "active_holds": usage["active_holds"], "recording_paused": usage["recording_paused"],
+    }
 
 
 @router.put("/tenants/{tenant_id}/time-zone")

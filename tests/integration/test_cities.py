@@ -131,3 +131,31 @@ def test_retention_through_the_api_keeps_held_footage_and_reports_the_rest(syste
     assert {"hold.created", "hold.released", "retention.purged"} <= actions
     health = system.client.get("/health").json()
     assert health["retention"]["last_pass_finished_at"] and health["retention"]["stalled"] is False
+
+
+def test_a_citys_health_rolls_up_its_cameras(system: System) -> None:
+    admin = system.login("admin", ADMIN_PASSWORD)
+    tenant, manager, viewer = new_city(system, admin)
+    bodies: dict[str, dict[str, Any]] = {"live": {"rtsp_url": "test://pattern?w=160&h=90&fps=10"},
+                                         "dead": {"rtsp_url": "rtsp://127.0.0.1:1/nothing"},
+                                         "off": {"rtsp_url": "rtsp://127.0.0.1:1/x", "enabled": False}}
+    cameras = {name: system.client.post("/cameras", headers=manager, json={"name": name, **body}).json()["id"]
+               for name, body in bodies.items()}
+
+    def health() -> dict[str, Any]:
+        response = system.client.get(f"/tenants/{tenant}/health", headers=viewer)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    deadline = datetime.now(UTC) + timedelta(seconds=60)
+    while not ((h := health())["online"] == 1 and h["error"] == 1 and h["recording_lag_s"]):
+        assert datetime.now(UTC) < deadline, h
+    assert (h["cameras"], h["disabled"]) == (3, 1)
+    assert [(t["camera_id"], t["reason"]) for t in h["troubled"]] == [(cameras["dead"], "unreachable")]
+    assert h["recording_lag_s"]["max"] < 30 and h["storage"]["recorded_bytes"] > 0
+    assert h["quotas"]["cameras"] == {"used": 3, "limit": 1000} and h["quotas"]["viewers"]["used"] == 1
+    _, other_manager, _ = new_city(system, admin)
+    assert system.client.get(f"/tenants/{tenant}/health", headers=other_manager).status_code == 404
+    for camera_id in cameras.values():
+        system.client.delete(f"/cameras/{camera_id}", headers=manager)
