@@ -23,6 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
+from actors.orphan_sweep import orphan_sweep
 from domain.events import tenant_stream
 from domain.retention import is_stalled, report_lines, retention_cutoff
 from domain.settings import Settings
@@ -140,7 +141,7 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
 
 
 class RetentionActor:
-    """Runs a pass every ``retention_interval_s`` and on demand; one pass at a time."""
+    """Runs a pass (then the orphan sweep) every ``retention_interval_s`` and on demand; one at a time."""
 
     def __init__(self, settings: Settings, batch: int = PURGE_BATCH) -> None:
         self._settings = settings
@@ -190,8 +191,14 @@ class RetentionActor:
         async with self._one_at_a_time:
             result = await retention_pass(self._pool, self._store, trigger=trigger, batch=self._batch,
                                           storage_full_policy=self._settings.storage_full_policy)
+            try:
+                sweep = await orphan_sweep(self._pool, self._store, now=datetime.now(UTC),
+                                           policy=self._settings.orphan_policy)
+            except Exception as exc:  # the sweep is housekeeping; the purge above is done either way
+                log.warning("orphan sweep failed: %s", exc)
+                sweep = None
         self._stalled_alerted = False
-        return result.__dict__
+        return {**result.__dict__, "orphan_sweep": sweep.__dict__ if sweep else None}
 
     async def health(self) -> dict[str, Any]:
         await self.start()

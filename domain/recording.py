@@ -77,8 +77,12 @@ def chunk_object_key(tenant_id: UUID, camera_id: UUID, start: datetime) -> str:
     Hour prefixes let retention and listings work on a bounded prefix.
     """
     start = start.astimezone(UTC)
-    start_ms = to_epoch_ms(start)
-    return f"t/{tenant_id}/c/{camera_id}/{start:%Y/%m/%d/%H}/{start_ms}.mp4"
+    return f"{hour_prefix(tenant_id, camera_id, start)}{to_epoch_ms(start)}.mp4"
+
+
+def hour_prefix(tenant_id: UUID, camera_id: UUID, instant: datetime) -> str:
+    """The object-key prefix of a camera's chunks starting in the UTC hour of ``instant``."""
+    return f"t/{tenant_id}/c/{camera_id}/{instant.astimezone(UTC):%Y/%m/%d/%H}/"
 
 
 def thumbnail_object_key(chunk_key: str) -> str:

@@ -32,6 +32,7 @@ class Settings:
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
     retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)
+    orphan_policy: str = "report"  # report | fix: delete orphan objects and rows without objects (actors/orphan_sweep.py)
     storage_full_policy: str = "purge_oldest"  # over a plan's storage quota: purge_oldest | pause (actors/retention.py)
     clip_work_dir: str = "var/clips"  # scratch space of clip exports (faststart needs a seekable file)
 

@@ -90,7 +90,7 @@ async def tenants_to_purge(pool: asyncpg.Pool) -> list[dict[str, Any]]:
 
 
 async def bytes_used(pool: asyncpg.Pool, tenant_id: UUID) -> int:
-    used: int = await pool.fetchval("SELECT coalesce(sum(bytes), 0) FROM recordings WHERE tenant_id = $1", tenant_id)
+    used: int = await pool.fetchval("SELECT coalesce(sum(bytes), 0)::bigint FROM recordings WHERE tenant_id = $1", tenant_id)
     return used
 
 

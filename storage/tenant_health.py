@@ -26,7 +26,7 @@ async def cameras(pool: asyncpg.Pool, tenant_id: UUID) -> list[CameraHealth]:
 
 async def usage(pool: asyncpg.Pool, tenant_id: UUID) -> dict[str, Any]:
     row = await pool.fetchrow(
-        """SELECT (SELECT coalesce(sum(bytes), 0) FROM recordings WHERE tenant_id = $1) AS recorded_bytes,
+        """SELECT (SELECT coalesce(sum(bytes), 0)::bigint FROM recordings WHERE tenant_id = $1) AS recorded_bytes,
                   (SELECT count(*) FROM recordings WHERE tenant_id = $1) AS chunks,
                   (SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'manager') AS managers,
                   (SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'viewer') AS viewers,

@@ -13,7 +13,7 @@ from actors.retention import RETENTION_NAME
 from domain.rbac import Action, Role
 from domain.retention import report_csv
 from serve.deps import Caller, Res, Resources, require, scoped_tenant
-from storage import retention
+from storage import orphans, retention
 
 router = APIRouter(prefix="/retention", tags=["retention"])
 
@@ -72,3 +72,12 @@ async def report_as_csv(pass_id: int, caller: Caller, res: Res, tenant_id: UUID 
     lines = await _report(caller, res, pass_id, tenant_id)
     return Response(report_csv(lines), media_type="text/csv",
                     headers={"content-disposition": f'attachment; filename="purge-report-{pass_id}.csv"'})
+
+
+@router.get("/orphans")
+async def orphan_findings(caller: Caller, res: Res, tenant_id: UUID | None = Query(None),
+                          limit: int = Query(1000, ge=1, le=10_000)) -> list[dict[str, Any]]:
+    """What the orphan sweep found: objects without index rows, rows without objects (and what was done)."""
+    tenant = tenant_id if caller.role == Role.ADMIN else scoped_tenant(caller, tenant_id)
+    require(caller, Action.WRITE, tenant)
+    return await orphans.findings(res.pool, tenant, limit=limit)

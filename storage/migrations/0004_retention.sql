@@ -73,3 +73,20 @@ CREATE TABLE purge_report (
 
 -- Retention scans a tenant's chunks by end time.
 CREATE INDEX recordings_tenant_end ON recordings (tenant_id, upper(time_range));
+
+-- The orphan sweep: how far each camera's hour prefixes have been compared
+-- with the index, and what did not match (fixed only if still true a sweep later).
+CREATE TABLE orphan_sweep (
+    camera_id    uuid PRIMARY KEY REFERENCES cameras(id) ON DELETE CASCADE,
+    swept_until  timestamptz(3) NOT NULL
+);
+CREATE TABLE orphan_findings (
+    object_key   text PRIMARY KEY,
+    kind         text NOT NULL CHECK (kind IN ('object_without_row', 'row_without_object')),
+    tenant_id    uuid NOT NULL,
+    camera_id    uuid NOT NULL,
+    found_at     timestamptz(3) NOT NULL DEFAULT now(),
+    resolved_at  timestamptz(3),
+    action       text
+);
+CREATE INDEX orphan_findings_open ON orphan_findings (found_at) WHERE resolved_at IS NULL;

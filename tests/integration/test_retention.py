@@ -18,12 +18,13 @@ import ray
 from asyncpg import Range
 
 from actors.camera import CameraSupervisor
+from actors.orphan_sweep import orphan_sweep
 from actors.retention import RetentionActor, retention_pass
 from domain.camera_state import CameraState, ErrorReason
 from domain.events import tenant_stream
 from domain.recording import chunk_object_key, thumbnail_object_key
 from domain.settings import Settings
-from storage import cameras, holds, plans, tenants
+from storage import cameras, holds, orphans, plans, tenants
 from storage.bus import open_bus
 from storage.db import create_pool
 from storage.objects import open_object_store
@@ -312,3 +313,41 @@ async def test_over_quota_pause_shows_storage_full_with_an_alert_and_resumes_und
     await retention_pass(dbpool, store, trigger="test", storage_full_policy="pause")
     (camera,) = [c for c in await cameras.list_enabled(dbpool) if c.id == camera_id]
     assert camera.spec().paused is None and camera.spec().revision != spec.revision, "resumed: the Fleet restarts it"
+
+
+async def test_the_orphan_sweep_lists_each_hour_once_and_fixes_on_the_second_strike(
+    dbpool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    root = tmp_path / "objects"
+    root.mkdir()
+    store = open_object_store(root.as_uri(), public_base_url="http://127.0.0.1:1", signing_secret=b"x")
+    now = datetime.now(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    tenant, (camera,) = await _city(dbpool, "30 days", 1)
+    await dbpool.execute("UPDATE cameras SET created_at = $2 WHERE id = $1", camera, hour - timedelta(hours=5))
+    chunks = [Chunk(tenant, camera, hour - timedelta(hours=5) + i * CHUNK, chunk_object_key(
+        tenant, camera, hour - timedelta(hours=5) + i * CHUNK), None, 10) for i in range(40)]  # 2 hours of chunks
+    await _index(dbpool, chunks)
+    _materialize(root, chunks)
+    lost = chunks[25]
+    (root / lost.key).unlink()  # a row whose object is gone
+    stray = chunk_object_key(tenant, camera, hour - timedelta(hours=4, minutes=-7, seconds=-1))
+    store.put(stray, b"nobody indexes me")  # an object without a row
+    in_flight = chunk_object_key(tenant, camera, hour - timedelta(minutes=30))
+    store.put(in_flight, b"its row is about to be written")  # an hour still settling
+
+    first = await orphan_sweep(dbpool, store, now=now, policy="fix")
+    assert first.prefixes_listed == 3, "hours -5, -4 and -3; -2 and later are not settled yet"
+    assert (first.objects_without_rows, first.rows_without_objects, first.fixed) == (1, 1, 0)
+    found = {f["object_key"]: f["kind"] for f in await orphans.findings(dbpool, tenant)}
+    assert found == {stray: "object_without_row", lost.key: "row_without_object"}
+
+    again = await orphan_sweep(dbpool, store, now=now, policy="fix")
+    assert again.prefixes_listed == 0 and again.fixed == 0, "nothing listed twice; no fix before the second strike"
+
+    later = await orphan_sweep(dbpool, store, now=now + timedelta(hours=3), policy="fix")
+    assert later.fixed == 2
+    assert store.stat(stray) is None, "the orphan object is deleted"
+    assert await dbpool.fetchval("SELECT count(*) FROM recordings WHERE object_key = $1", lost.key) == 0
+    assert store.stat(in_flight) is not None, "an hour that settled since is only reported at first"
+    assert {f["object_key"] for f in await orphans.findings(dbpool, tenant) if f["resolved_at"] is None} == {in_flight}
