@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import asyncpg
@@ -27,6 +30,7 @@ from actors.orphan_sweep import orphan_sweep
 from domain.events import tenant_stream
 from domain.retention import is_stalled, report_lines, retention_cutoff
 from domain.settings import Settings
+from domain.watermarks import Level, Watermarks
 from storage import audit, retention
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
@@ -108,10 +112,39 @@ async def _enforce_storage_quota(pool: asyncpg.Pool, store: ObjectStore, pass_id
     return result
 
 
+WATERMARK_PAUSE = "the storage is past its critical watermark"
+
+
+async def _relieve_storage(pool: asyncpg.Pool, store: ObjectStore, pass_id: int, policy: str, now: datetime,
+                           batch: int, needed: int) -> tuple[int, int, int]:
+    """The store is nearly full: free ``needed`` bytes from the biggest tenants' oldest un-held footage, or pause
+    every city's recording (``pause``). Held footage is never touched."""
+    tenants = await retention.tenants_to_purge(pool)
+    if policy == "pause":
+        for tenant in tenants:
+            if not tenant["recording_paused"]:
+                await retention.set_recording_paused(pool, tenant["id"], WATERMARK_PAUSE)
+                await audit.record(pool, None, "recording.paused", tenant_id=tenant["id"],
+                                   detail={"reason": "storage_watermark", "needed_bytes": needed})
+        return 0, 0, 0
+    usage = {t["id"]: await retention.bytes_used(pool, t["id"]) for t in tenants}
+    chunks = size = objects = 0
+    for tenant in sorted(tenants, key=lambda t: usage[t["id"]], reverse=True):
+        if size >= needed:
+            break
+        freed = await _purge(pool, store, pass_id, tenant, now, batch, max_bytes=needed - size)
+        if freed[0]:
+            await audit.record(pool, None, "retention.watermark_purge", tenant_id=tenant["id"], detail={
+                "pass_id": pass_id, "chunks": freed[0], "bytes": freed[1]})
+        chunks, size, objects = chunks + freed[0], size + freed[1], objects + freed[2]
+    return chunks, size, objects
+
+
 async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str, now: datetime | None = None,
-                         batch: int = PURGE_BATCH, storage_full_policy: str = "purge_oldest") -> PassResult:
+                         batch: int = PURGE_BATCH, storage_full_policy: str = "purge_oldest",
+                         free_bytes: int = 0) -> PassResult:
     """One pass over every tenant: delete expired, un-held chunks (rows, then objects), apply storage quotas,
-    and report it."""
+    then — if the store is past its critical watermark — free ``free_bytes`` per the policy; report it all."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
     objects = await drain_purge_queue(pool, store, batch)  # what an interrupted pass left
@@ -132,6 +165,9 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
                     tenant_chunks + extra[0], tenant_bytes + extra[1], tenant_objects + extra[2])
             chunks, size, held = chunks + tenant_chunks, size + tenant_bytes, held + tenant_held
             objects += tenant_objects
+        if free_bytes > size:
+            extra = await _relieve_storage(pool, store, pass_id, storage_full_policy, now, batch, free_bytes - size)
+            chunks, size, objects = chunks + extra[0], size + extra[1], objects + extra[2]
         await retention.finish_pass(pool, pass_id, state="done")
     except BaseException as exc:  # cancelled (stopping) or failed: what was committed stays done
         state = "interrupted" if isinstance(exc, asyncio.CancelledError) else "failed"
@@ -154,6 +190,8 @@ class RetentionActor:
         self._starting = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._stalled_alerted = False
+        self._watermarks = Watermarks(settings.storage_warning_ratio, settings.storage_critical_ratio)
+        self._levels: dict[str, Level] = {}
 
     async def start(self) -> None:
         """Connect, close the books on passes a crash interrupted, start the schedule (once)."""
@@ -184,13 +222,14 @@ class RetentionActor:
         if self._bus is not None:
             await self._bus.close()
 
-    async def run_now(self, trigger: str = "manual") -> dict[str, Any]:
+    async def run_now(self, trigger: str = "manual", free_bytes: int = 0) -> dict[str, Any]:
         """Run a pass now (waiting for one in progress first); returns its result."""
         await self.start()
         assert self._pool is not None and self._store is not None
         async with self._one_at_a_time:
             result = await retention_pass(self._pool, self._store, trigger=trigger, batch=self._batch,
-                                          storage_full_policy=self._settings.storage_full_policy)
+                                          storage_full_policy=self._settings.storage_full_policy,
+                                          free_bytes=free_bytes)
             try:
                 sweep = await orphan_sweep(self._pool, self._store, now=datetime.now(UTC),
                                            policy=self._settings.orphan_policy)
@@ -223,22 +262,73 @@ class RetentionActor:
             await asyncio.sleep(min(60.0, self._interval.total_seconds() / 4))
             try:
                 await self._alert_if_stalled()
+                await self.check_storage()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("retention health unknown: %s", exc)
+
+    async def storage_usage(self) -> dict[str, tuple[int, int]]:
+        """(used, total) bytes of the object store (a directory's disk, or the configured capacity of a
+        bucket) and of this node's spool disk."""
+        s = self._settings
+        usage: dict[str, tuple[int, int]] = {}
+        if s.object_store_url.startswith("file://"):
+            disk = await asyncio.to_thread(_disk_usage, Path(urlsplit(s.object_store_url).path))
+            if disk is not None:
+                usage["object_store"] = disk
+        elif s.object_store_capacity_bytes and self._pool is not None:
+            recorded = await self._pool.fetchval("SELECT coalesce(sum(bytes), 0)::bigint FROM recordings")
+            usage["object_store"] = (recorded, s.object_store_capacity_bytes)
+        spool = await asyncio.to_thread(_disk_usage, Path(s.spool_dir))
+        if spool is not None:
+            usage["spool"] = spool
+        return usage
+
+    async def check_storage(self) -> dict[str, str]:
+        """Alert on a watermark change; past the critical one, free the object store (or pause) at once."""
+        await self.start()
+        usage = await self.storage_usage()
+        levels = {name: self._watermarks.level(*used_total) for name, used_total in usage.items()}
+        for name, level in levels.items():
+            if level != self._levels.get(name, Level.OK) and level != Level.OK:
+                used, total = usage[name]
+                await self._alert_all(f"storage_{level.value}", "critical" if level == Level.CRITICAL else "warning",
+                                      f"the {name.replace('_', ' ')} is {used / total:.0%} full")
+        self._levels = levels
+        store = usage.get("object_store")
+        if levels.get("object_store") == Level.CRITICAL and store is not None:
+            await self.run_now("watermark", free_bytes=self._watermarks.bytes_to_free(*store))
+        elif levels.get("object_store", Level.OK) == Level.OK and self._pool is not None:
+            await retention.resume_paused(self._pool, WATERMARK_PAUSE)
+        return {name: level.value for name, level in levels.items()}
 
     async def _alert_if_stalled(self) -> None:
         state = await self.health()
         if not state["stalled"] or self._stalled_alerted or self._pool is None or self._bus is None:
             return
         self._stalled_alerted = True
+        await self._alert_all("retention_stalled", "critical",
+                              "footage retention has not completed a pass within twice its interval")
+
+    async def _alert_all(self, kind: str, severity: str, message: str) -> None:
+        """A platform-wide alert goes to every city's event stream (each city's operators must know)."""
+        if self._pool is None or self._bus is None:
+            log.warning("alert %s not published (no bus): %s", kind, message)
+            return
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
         for tenant in await retention.tenants_to_purge(self._pool):
-            event = {"type": "alert", "kind": "retention_stalled", "severity": "critical",
-                     "tenant_id": str(tenant["id"]), "at": at,
-                     "message": "footage retention has not completed a pass within twice its interval"}
+            event = {"type": "alert", "kind": kind, "severity": severity, "tenant_id": str(tenant["id"]), "at": at,
+                     "message": message}
             try:
                 await self._bus.publish(tenant_stream(UUID(str(tenant["id"]))), event)
             except Exception as exc:
-                log.warning("retention_stalled alert not published: %s", exc)
+                log.warning("%s alert not published: %s", kind, exc)
+
+
+def _disk_usage(path: Path) -> tuple[int, int] | None:
+    """(used, total) bytes of the file system holding ``path``, or None if it does not exist yet."""
+    if not path.exists():
+        return None
+    disk = shutil.disk_usage(path)
+    return disk.total - disk.free, disk.total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -18,6 +18,7 @@ from serve.camera_hosts import CameraHosts
 from serve.live_hub import LiveHub
 from storage.objects import ObjectStore
 
+T = TypeVar("T")
 CameraStatusLookup = Callable[[UUID], Awaitable[dict[str, Any] | None]]
 
 
@@ -76,6 +77,16 @@ MediaCaller = Annotated[Principal, Depends(media_principal)]
 async def owning_tenant(caller: Principal, lookup: Callable[[], Awaitable[UUID | None]]) -> UUID | None:
     """Where to look for a tenant-owned thing: the caller's own tenant; for platform admins, the thing's."""
     return await lookup() if caller.role == Role.ADMIN else caller.tenant_id
+
+
+async def found_in_scope(caller: Principal, what: str, tenant_of: Callable[[], Awaitable[UUID | None]],
+                         get: Callable[[UUID], Awaitable[T | None]]) -> T:
+    """The caller's tenant's thing, or 404 "{what} not found" — for another tenant's thing too."""
+    tenant = await owning_tenant(caller, tenant_of)
+    found = await get(tenant) if tenant else None
+    if found is None:
+        raise HTTPException(404, f"{what} not found")
+    return found
 
 
 def require(caller: Principal, action: Action, tenant_id: UUID | None = None) -> None:

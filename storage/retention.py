@@ -94,6 +94,12 @@ async def bytes_used(pool: asyncpg.Pool, tenant_id: UUID) -> int:
     return used
 
 
+async def resume_paused(pool: asyncpg.Pool, reason: str) -> int:
+    """Resume every tenant paused for ``reason``."""
+    done: str = await pool.execute("UPDATE tenants SET recording_paused = NULL WHERE recording_paused = $1", reason)
+    return int(done.split()[-1])
+
+
 async def set_recording_paused(pool: asyncpg.Pool, tenant_id: UUID, reason: str | None) -> None:
     """Pause (a reason) or resume (None) every camera of the tenant; the Fleet applies it on its next pass."""
     await pool.execute("UPDATE tenants SET recording_paused = $2 WHERE id = $1", tenant_id, reason)

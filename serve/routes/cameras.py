@@ -17,7 +17,7 @@ from domain.retention import Quota
 from domain.stream_url import parse_stream_url
 from domain.uptime import uptime
 from domain.vendors import StreamKind, Vendor, build_stream_url
-from serve.deps import Caller, Res, Resources, owning_tenant, require, scoped_tenant
+from serve.deps import Caller, Res, Resources, found_in_scope, require, scoped_tenant
 from serve.ranges import checked_range
 from storage import cameras, plans, recordings, status_history
 
@@ -74,11 +74,8 @@ def camera_json(camera: Camera) -> dict[str, Any]:
 
 async def camera_in_scope(caller: Principal, res: Resources, camera_id: UUID) -> Camera:
     """The caller's camera, or 404 — for another tenant's camera too."""
-    tenant = await owning_tenant(caller, lambda: cameras.tenant_of(res.pool, camera_id))
-    camera = await cameras.get(res.pool, tenant, camera_id) if tenant else None
-    if camera is None:
-        raise HTTPException(404, "camera not found")
-    return camera
+    return await found_in_scope(caller, "camera", lambda: cameras.tenant_of(res.pool, camera_id),
+                                lambda tenant: cameras.get(res.pool, tenant, camera_id))
 
 
 @router.post("", status_code=201)

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel
 from actors.clip_exporter import CLIP_EXPORTER_NAME
 from domain.clips import plan_clip
 from domain.rbac import Action, Principal
-from serve.deps import Caller, Res, Resources, owning_tenant, require, scoped_tenant
+from serve.deps import Caller, Res, Resources, found_in_scope, require, scoped_tenant
 from serve.ranges import checked_range
 from serve.routes.cameras import camera_in_scope
 from storage import audit, clips, timeline
@@ -42,11 +42,8 @@ def clip_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _clip_in_scope(caller: Principal, res: Resources, clip_id: UUID) -> dict[str, Any]:
-    tenant = await owning_tenant(caller, lambda: clips.tenant_of(res.pool, clip_id))
-    row = await clips.get(res.pool, tenant, clip_id) if tenant else None
-    if row is None:
-        raise HTTPException(404, "clip not found")
-    return row
+    return await found_in_scope(caller, "clip", lambda: clips.tenant_of(res.pool, clip_id),
+                                lambda tenant: clips.get(res.pool, tenant, clip_id))
 
 
 @router.post("", status_code=202)

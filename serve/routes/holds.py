@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.rbac import Action, Principal
-from serve.deps import Caller, Res, Resources, owning_tenant, require, scoped_tenant
+from serve.deps import Caller, Res, Resources, found_in_scope, require, scoped_tenant
 from serve.routes.cameras import camera_in_scope
 from storage import audit, holds
 
@@ -29,11 +29,8 @@ class ReleaseIn(BaseModel):
 
 
 async def _hold_in_scope(caller: Principal, res: Resources, hold_id: UUID) -> dict[str, Any]:
-    tenant = await owning_tenant(caller, lambda: holds.tenant_of(res.pool, hold_id))
-    row = await holds.get(res.pool, tenant, hold_id) if tenant else None
-    if row is None:
-        raise HTTPException(404, "hold not found")
-    return row
+    return await found_in_scope(caller, "hold", lambda: holds.tenant_of(res.pool, hold_id),
+                                lambda tenant: holds.get(res.pool, tenant, hold_id))
 
 
 @router.post("", status_code=201)

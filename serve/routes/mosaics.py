@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from domain.mosaic import Layout, fill_slots, may_change
 from domain.rbac import Principal, Role
-from serve.deps import Caller, Res, Resources, owning_tenant, scoped_tenant
+from serve.deps import Caller, Res, Resources, found_in_scope, scoped_tenant
 from serve.routes.cameras import camera_in_scope
 from storage import mosaics
 
@@ -40,12 +40,9 @@ async def _checked_cameras(caller: Principal, res: Resources, tenant_id: UUID, b
 
 
 async def _visible(caller: Principal, res: Resources, mosaic_id: UUID) -> dict[str, Any]:
-    tenant = await owning_tenant(caller, lambda: mosaics.tenant_of(res.pool, mosaic_id))
-    row = await mosaics.get_visible(res.pool, tenant, caller.user_id, mosaic_id,
-                                    any_owner=caller.role == Role.ADMIN) if tenant else None
-    if row is None:
-        raise HTTPException(404, "mosaic not found")
-    return row
+    return await found_in_scope(caller, "mosaic", lambda: mosaics.tenant_of(res.pool, mosaic_id),
+                                lambda tenant: mosaics.get_visible(res.pool, tenant, caller.user_id, mosaic_id,
+                                                                   any_owner=caller.role == Role.ADMIN))
 
 
 _NAME_TAKEN = "you already have a mosaic with this name"
