@@ -32,6 +32,7 @@ from serve.routes import (
     clips,
     holds,
     live,
+    lpr,
     media_access,
     mosaics,
     objects,
@@ -80,7 +81,7 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, tenants, plans, users, cameras, live, playback, media_access, clips, mosaics, holds,
-                   retention, audit, objects):
+                   retention, lpr, audit, objects):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])

@@ -1,0 +1,161 @@
+"""LPR end to end: each vendor's payload stored once with the right plate, time, camera and image; every bad
+delivery refused with a reason and nothing stored; search, wildcards, pages, CSV; tenants apart."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from storage.objects import open_object_store
+from tests.support.system import ADMIN_PASSWORD, System, new_city
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "lpr"
+JPEG = (FIXTURES / "plate.jpg").read_bytes()
+
+
+def _lpr_camera(system: System, manager: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    camera = system.client.post("/cameras", headers=manager, json={
+        "name": f"lpr {uuid.uuid4().hex[:4]}", "rtsp_url": "rtsp://127.0.0.1:1/lpr", "enabled": False}).json()
+    credentials = system.client.post(f"/cameras/{camera['id']}/lpr-credentials", headers=manager)
+    assert credentials.status_code == 200, credentials.text
+    return camera["id"], credentials.json()
+
+
+def _signed(secret: str, body: bytes, camera_id: str, at: int | None = None) -> dict[str, str]:
+    stamp = str(at if at is not None else int(time.time()))
+    signature = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"x-camera-id": camera_id, "x-timestamp": stamp, "x-signature": signature,
+            "content-type": "application/json"}
+
+
+def _search(system: System, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    response = system.client.get("/lpr/events", headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+@pytest.fixture
+def city(system: System) -> tuple[str, dict[str, str], dict[str, str]]:
+    return new_city(system, system.login("admin", ADMIN_PASSWORD))
+
+
+def test_each_vendor_payload_is_stored_once_with_plate_time_camera_and_image(system: System, city: Any) -> None:
+    tenant, manager, viewer = city
+    camera_id, creds = _lpr_camera(system, manager)
+    base = system.settings.public_url  # credential paths are absolute (/api/v1/webhooks/…)
+
+    intelbras = (FIXTURES / "intelbras_tollgate.json").read_bytes()
+    first = httpx.post(base + creds["intelbras"], content=intelbras, headers={"content-type": "application/json"})
+    again = httpx.post(base + creds["intelbras"], content=intelbras, headers={"content-type": "application/json"})
+    assert first.status_code == again.status_code == 202, first.text
+    assert again.json() == {**first.json(), "duplicate": True}, "a redelivery is stored once"
+    keepalive = httpx.post(base + creds["intelbras"].replace("TollgateInfo", "KeepAlive"), json={})
+    assert keepalive.status_code == 200 and keepalive.json()["Result"] is True
+
+    xml = (FIXTURES / "hikvision_anpr.xml").read_bytes()
+    hik = httpx.post(base + creds["hikvision"], files=[
+        ("anpr.xml", ("anpr.xml", xml, "application/xml")),
+        ("licensePlatePicture.jpg", ("licensePlatePicture.jpg", JPEG, "image/jpeg"))])
+    assert hik.status_code == 202, hik.text
+
+    generic = (FIXTURES / "generic.json").read_bytes()
+    signed = httpx.post(base + creds["generic"], content=generic, headers=_signed(creds["secret"], generic, camera_id))
+    assert signed.status_code == 202, signed.text
+
+    events = {e["plate"]: e for e in _search(system, viewer)}
+    assert set(events) == {"ABC1D23", "DEF4567", "XYZ9876"}
+    assert events["ABC1D23"]["captured_at"].startswith("2026-11-23T13:15:30.25")  # 10:15:30.25 in São Paulo
+    assert events["DEF4567"]["captured_at"].startswith("2026-11-23T13:15:32.12")
+    assert all(e["camera_id"] == camera_id for e in events.values())
+    assert (events["DEF4567"]["direction"], events["DEF4567"]["vehicle_color"]) == ("leaving", "black")
+    store = open_object_store(system.settings.object_store_url,
+                              public_base_url=f"{system.settings.public_url}/api/v1/objects",
+                              signing_secret=system.settings.key("objects"))
+    for plate in ("ABC1D23", "DEF4567", "XYZ9876"):
+        (key,) = events[plate]["image_keys"]
+        assert key.startswith(f"t/{tenant}/lpr/2026/11/23/") and store.get(key) == JPEG
+
+
+def test_bad_deliveries_are_refused_with_a_reason_and_nothing_is_stored(system: System, city: Any) -> None:
+    _, manager, viewer = city
+    camera_id, creds = _lpr_camera(system, manager)
+    base = system.settings.public_url  # credential paths are absolute (/api/v1/webhooks/…)
+    generic = (FIXTURES / "generic.json").read_bytes()
+    headers = _signed(creds["secret"], generic, camera_id)
+    refusals = {
+        "bad signature": httpx.post(base + creds["generic"], content=generic,
+                                    headers={**headers, "x-signature": "0" * 64}),
+        "old timestamp": httpx.post(base + creds["generic"], content=generic,
+                                    headers=_signed(creds["secret"], generic, camera_id, int(time.time()) - 600)),
+        "unknown camera token": httpx.post(base + "/api/v1/webhooks/hikvision/not-a-token", files={"anpr.xml": b"<x/>"}),
+        "over the size limit": httpx.post(base + creds["intelbras"], content=b"{" + b" " * (3 * 1024 * 1024) + b"}"),
+        "malformed JSON": httpx.post(base + creds["intelbras"], content=b"{nope"),
+        "malformed XML": httpx.post(base + creds["hikvision"], files={"anpr.xml": ("anpr.xml", b"<Event", "text/xml")}),
+        "missing plate": httpx.post(base + creds["generic"], content=(body := json.dumps(
+            {**json.loads(generic), "plate": ""}).encode()), headers=_signed(creds["secret"], body, camera_id)),
+    }
+    codes = {reason: (r.status_code, r.json()["error"]["message"]) for reason, r in refusals.items()}
+    assert codes["bad signature"][0] == 401 and "signature" in codes["bad signature"][1]
+    assert codes["old timestamp"][0] == 401 and "clock" in codes["old timestamp"][1]
+    assert codes["unknown camera token"][0] == 401
+    assert codes["over the size limit"][0] == 413
+    assert codes["malformed JSON"][0] == 422 and "malformed JSON" in codes["malformed JSON"][1]
+    assert codes["malformed XML"][0] == 422 and "anpr.xml" in codes["malformed XML"][1]
+    assert codes["missing plate"][0] == 422 and "no plate" in codes["missing plate"][1]
+    assert _search(system, viewer) == [], "nothing stored"
+    accepted = httpx.post(base + creds["generic"], content=generic, headers=headers)
+    replayed = httpx.post(base + creds["generic"], content=generic, headers=headers)
+    assert accepted.status_code == 202 and replayed.status_code == 409
+    assert "replayed" in replayed.json()["error"]["message"]
+
+
+def test_search_normalizes_wildcards_pages_exports_and_keeps_tenants_apart(system: System, city: Any) -> None:
+    tenant, manager, viewer = city
+    camera_id, creds = _lpr_camera(system, manager)
+    base = system.settings.public_url  # credential paths are absolute (/api/v1/webhooks/…)
+    plates = ["ABC1D23", "ABC1E23", "ABC1234", "QRS9Z99"] + [f"PAG{i:04d}" for i in range(25)]
+    for i, plate in enumerate(plates):
+        body = json.dumps({"plate": plate, "captured_at": f"2026-11-20T10:{i // 60:02d}:{i % 60:02d}Z"}).encode()
+        assert httpx.post(base + creds["generic"], content=body,
+                          headers=_signed(creds["secret"], body, camera_id)).status_code == 202
+    assert [e["plate"] for e in _search(system, viewer, plate="abc-1d23")] == ["ABC1D23"]
+    assert sorted(e["plate"] for e in _search(system, viewer, plate="ABC1?23")) == ["ABC1D23", "ABC1E23"]
+    assert len(_search(system, viewer, plate="ABC*")) == 3
+    bad = system.client.get("/lpr/events", headers=viewer, params={"plate": "ABC%"})
+    assert bad.status_code == 422 and "plate search" in bad.json()["error"]["message"]
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        page = system.client.get("/lpr/events", headers=viewer, params={
+            "plate": "PAG*", "limit": 10, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [e["plate"] for e in page["events"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"PAG{i:04d}" for i in reversed(range(25))], "newest first, no repeats, none missing"
+
+    exported = list(csv.DictReader(io.StringIO(system.client.get(
+        "/lpr/events.csv", headers=viewer, params={"plate": "ABC*"}).text)))
+    assert sorted(r["plate"] for r in exported) == ["ABC1234", "ABC1D23", "ABC1E23"]
+
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, other_manager, other_viewer = new_city(system, admin)
+    assert _search(system, other_viewer, plate="ABC*") == []
+    assert system.client.get("/lpr/events", headers=other_viewer, params={"camera": camera_id}).status_code == 404
+    assert system.client.get("/lpr/events", headers=other_viewer, params={"tenant_id": tenant}).status_code == 404
+    assert system.client.post(f"/cameras/{camera_id}/lpr-credentials", headers=other_manager).status_code == 404
+    audit = system.client.get("/audit", headers=manager, params={
+        "start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z", "action": "lpr.search"}).json()
+    assert {e["detail"]["plate"] for e in audit} >= {"abc-1d23", "ABC1?23", "ABC*"}, "plate searches are audited"
