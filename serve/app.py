@@ -30,6 +30,7 @@ from serve.routes import (
     auth,
     cameras,
     clips,
+    events,
     holds,
     live,
     lpr,
@@ -41,8 +42,11 @@ from serve.routes import (
     retention,
     tenants,
     users,
+    watchlists,
 )
+from serve.watchlist_cache import WatchlistCache
 from storage import retention as retention_store
+from storage.bus import open_bus
 from storage.db import create_pool
 from storage.objects import open_object_store
 
@@ -69,11 +73,13 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
         )
         pool = await create_pool(settings.database_url, min_size=1, max_size=10)
         hosts = CameraHosts(settings.namespace)
+        bus = open_bus(settings.bus_url, namespace=settings.namespace)
         app.state.resources = Resources(settings, pool, store, camera_status or fleet_status_lookup(settings),
-                                        hosts, LiveHub(hosts))
+                                        hosts, LiveHub(hosts), bus, WatchlistCache(pool))
         try:
             yield
         finally:
+            await bus.close()
             await pool.close()
 
     app = FastAPI(title="GT-Vision", version="0.1.0", lifespan=lifespan,
@@ -81,7 +87,7 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, tenants, plans, users, cameras, live, playback, media_access, clips, mosaics, holds,
-                   retention, lpr, audit, objects):
+                   retention, lpr, watchlists, events, audit, objects):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])

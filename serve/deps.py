@@ -16,6 +16,8 @@ from domain.settings import Settings
 from serve import tokens
 from serve.camera_hosts import CameraHosts
 from serve.live_hub import LiveHub
+from serve.watchlist_cache import WatchlistCache
+from storage.bus import EventBus
 from storage.objects import ObjectStore
 
 T = TypeVar("T")
@@ -30,6 +32,8 @@ class Resources:
     camera_status: CameraStatusLookup
     hosts: CameraHosts
     live: LiveHub
+    bus: EventBus
+    watchlists: WatchlistCache
 
 
 def resources(request: HTTPConnection) -> Resources:

@@ -24,6 +24,7 @@ from media.live import LiveGop
 from serve.camera_hosts import CameraNotRunning
 from serve.deps import MediaCaller, Res, Resources, issue_media_token, media_principal, resources
 from serve.routes.cameras import camera_in_scope
+from serve.sockets import until_closed
 from storage import audit
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
         return
     await audit.record(res.pool, who.user_id, "live.view", tenant_id=camera.tenant_id, camera_id=camera_id,
                        detail={"transport": "websocket"})
-    closed = asyncio.create_task(_until_closed(websocket))
+    closed = asyncio.create_task(until_closed(websocket))
     try:
         async with res.live.watch(camera_id) as viewer:
             while True:
@@ -66,16 +67,6 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
     finally:
         closed.cancel()
 
-
-async def _until_closed(websocket: WebSocket) -> None:
-    """Read (and ignore) client messages until it disconnects."""
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-    except (WebSocketDisconnect, RuntimeError):
-        return
 
 
 @router.get("/{camera_id}/live.m3u8")

@@ -13,13 +13,14 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from domain.events import tenant_stream
 from domain.lpr import (
     SIGNATURE_WINDOW_S,
     BadEvent,
@@ -31,6 +32,7 @@ from domain.lpr import (
 )
 from domain.plates import BadPlate, search_pattern
 from domain.rbac import Action
+from domain.watchlist import hits, lpr_alert_event
 from serve.deps import Caller, Res, Resources, require, scoped_tenant
 from serve.routes.cameras import camera_in_scope
 from storage import audit, lpr_events
@@ -72,7 +74,23 @@ async def _store(res: Resources, camera: dict[str, Any], read: PlateRead, sender
                             headers={"Retry-After": "5"}) from None
     if not new and keys:
         await asyncio.to_thread(res.store.delete_many, keys)  # a duplicate: the first delivery's images stay
+    if new:
+        await _alert_watchers(res, camera, read, stored)
     return JSONResponse({"id": str(stored), "duplicate": not new, "plate": read.plate}, status_code=202)
+
+
+async def _alert_watchers(res: Resources, camera: dict[str, Any], read: PlateRead, event_id: UUID) -> None:
+    """A read of a watched plate alerts the city's operators (WS /events), right after it is stored."""
+    tenant = camera["tenant_id"]
+    try:
+        matched = hits(read.plate, await res.watchlists.entries(tenant))
+        for entry in matched:
+            await res.bus.publish(tenant_stream(tenant), lpr_alert_event(tenant, entry, {
+                "event_id": str(event_id), "camera_id": str(camera["id"]), "plate": read.plate,
+                "captured_at": read.captured_at.isoformat(timespec="milliseconds"),
+                "received_at": datetime.now(UTC).isoformat(timespec="milliseconds")}))
+    except Exception as exc:  # the read is stored; the alert is best effort (logged)
+        log.error("watchlist alert for %s not published: %s", read.plate, exc)
 
 
 def _refuse(exc: BadEvent) -> HTTPException:

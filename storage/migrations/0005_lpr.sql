@@ -33,3 +33,14 @@ CREATE TABLE lpr_signatures (
     signature  text PRIMARY KEY,
     seen_at    timestamptz(3) NOT NULL DEFAULT now()
 );
+
+-- Plates a city watches for (exact or with ? and * wildcards), and why.
+CREATE TABLE lpr_watchlist (
+    id          uuid PRIMARY KEY,
+    tenant_id   uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    pattern     text NOT NULL CHECK (pattern ~ '^[A-Z0-9?*]{1,10}$'),
+    reason      text NOT NULL CHECK (length(reason) BETWEEN 1 AND 2000),
+    created_by  uuid NOT NULL,
+    created_at  timestamptz(3) NOT NULL DEFAULT now(),
+    UNIQUE (tenant_id, pattern)
+);

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from storage.objects import open_object_store
 from tests.support.system import ADMIN_PASSWORD, System, new_city
@@ -159,3 +161,57 @@ def test_search_normalizes_wildcards_pages_exports_and_keeps_tenants_apart(syste
     audit = system.client.get("/audit", headers=manager, params={
         "start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z", "action": "lpr.search"}).json()
     assert {e["detail"]["plate"] for e in audit} >= {"abc-1d23", "ABC1?23", "ABC*"}, "plate searches are audited"
+
+
+def _events_url(system: System, headers: dict[str, str], last_id: str | None = None) -> str:
+    token = headers["authorization"].split(" ", 1)[1]
+    base = system.settings.public_url.replace("http://", "ws://")
+    return f"{base}/api/v1/events?token={token}" + (f"&last_id={last_id}" if last_id else "")
+
+
+def test_a_watchlist_hit_reaches_the_operators_socket_and_a_reconnect_gets_what_it_missed(
+    system: System, city: Any
+) -> None:
+    _, manager, viewer = city
+    camera_id, creds = _lpr_camera(system, manager)
+    base = system.settings.public_url
+    watched = system.client.post("/lpr/watchlist", headers=manager, json={"plate": "abc?d23", "reason": "roubo"})
+    assert watched.status_code == 201 and watched.json()["pattern"] == "ABC?D23"
+    assert system.client.post("/lpr/watchlist", headers=viewer, json={"plate": "X", "reason": "y"}).status_code == 403
+
+    def post(plate: str, second: int) -> None:
+        body = json.dumps({"plate": plate, "captured_at": f"2026-11-21T08:00:{second:02d}Z"}).encode()
+        assert httpx.post(base + creds["generic"], content=body,
+                          headers=_signed(creds["secret"], body, camera_id)).status_code == 202
+
+    with connect(_events_url(system, viewer), open_timeout=10) as ws:
+        time.sleep(0.3)  # the socket is reading
+        sent = time.monotonic()
+        post("ABC1D23", 1)
+        message = json.loads(ws.recv(timeout=10))
+        latency = time.monotonic() - sent
+        alert = message["event"]
+        assert alert["type"] == "lpr.alert" and alert["plate"] == "ABC1D23" and alert["reason"] == "roubo"
+        assert alert["camera_id"] == camera_id and latency < 2.0, latency
+        last_id = message["id"]
+    post("ABC2D23", 2)  # while nobody is connected
+    post("ZZZ9999", 3)  # not watched
+    post("ABC3D23", 4)
+    with connect(_events_url(system, viewer, last_id), open_timeout=10) as ws:
+        missed = [json.loads(ws.recv(timeout=10))["event"]["plate"] for _ in range(2)]
+        assert missed == ["ABC2D23", "ABC3D23"]
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1.0)  # nothing twice, nothing else
+
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, _, other_viewer = new_city(system, admin)
+    assert system.client.get("/lpr/watchlist", headers=other_viewer).json() == []
+    with connect(_events_url(system, other_viewer), open_timeout=10) as ws:
+        time.sleep(0.3)
+        post("ABC4D23", 5)
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1.5)  # another city's alert never arrives here
+    with pytest.raises(ConnectionClosed) as closed, connect(
+            _events_url(system, {"authorization": "Bearer nope"}), open_timeout=10) as ws:
+        ws.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
