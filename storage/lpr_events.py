@@ -123,3 +123,13 @@ async def camera_by_id(pool: asyncpg.Pool, camera_id: UUID) -> dict[str, Any] | 
 
 async def set_credentials(pool: asyncpg.Pool, camera_id: UUID, token: str, secret: str) -> None:
     await pool.execute("UPDATE cameras SET lpr_token = $2, lpr_secret = $3 WHERE id = $1", camera_id, token, secret)
+
+
+async def hourly_counts(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime,
+                        camera_id: UUID | None) -> list[dict[str, Any]]:
+    """Reads per UTC hour and camera in [start, end) (an index range scan on (tenant, captured_at))."""
+    rows = await pool.fetch(
+        "SELECT date_trunc('hour', captured_at) AS hour, camera_id, count(*) AS events FROM lpr_events"
+        " WHERE tenant_id = $1 AND captured_at >= $2 AND captured_at < $3 AND ($4::uuid IS NULL OR camera_id = $4)"
+        " GROUP BY 1, 2 ORDER BY 1, 2", tenant_id, start, end, camera_id)
+    return [dict(r) for r in rows]

@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -34,6 +34,7 @@ from domain.plates import BadPlate, search_pattern
 from domain.rbac import Action
 from domain.watchlist import hits, lpr_alert_event
 from serve.deps import Caller, Res, Resources, require, scoped_tenant
+from serve.ranges import checked_range
 from serve.routes.cameras import camera_in_scope
 from storage import audit, lpr_events
 
@@ -260,3 +261,18 @@ async def export_events(caller: Caller, res: Res, plate: str | None = Query(None
 
     return StreamingResponse(lines(), media_type="text/csv",
                              headers={"content-disposition": 'attachment; filename="lpr-events.csv"'})
+
+
+@router.get("/lpr/stats")
+async def hourly_stats(caller: Caller, res: Res, start: datetime = Query(...), end: datetime = Query(...),
+                       camera: UUID | None = Query(None), tenant_id: UUID | None = Query(None)) -> dict[str, Any]:
+    """Reads per hour (UTC) per camera and for the city, over at most 31 days — for dashboards."""
+    checked_range(start, end, timedelta(days=31))
+    tenant, _, _ = await _search_args(caller, res, None, camera, tenant_id)
+    rows = await lpr_events.hourly_counts(res.pool, tenant, start, end, camera)
+    per_hour: dict[datetime, int] = {}
+    for row in rows:
+        per_hour[row["hour"]] = per_hour.get(row["hour"], 0) + row["events"]
+    return {"tenant_id": tenant, "start": start, "end": end, "total": sum(per_hour.values()),
+            "per_hour": [{"hour": hour, "events": n} for hour, n in sorted(per_hour.items())],
+            "per_camera_hour": rows}

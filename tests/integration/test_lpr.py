@@ -148,6 +148,15 @@ def test_search_normalizes_wildcards_pages_exports_and_keeps_tenants_apart(syste
             break
     assert seen == [f"PAG{i:04d}" for i in reversed(range(25))], "newest first, no repeats, none missing"
 
+    stats = system.client.get("/lpr/stats", headers=viewer, params={
+        "start": "2026-11-20T00:00:00Z", "end": "2026-11-21T00:00:00Z"}).json()
+    assert stats["total"] == len(plates) and stats["per_hour"][0]["hour"].startswith("2026-11-20T10:00")
+    assert stats["per_camera_hour"] == [{"hour": stats["per_hour"][0]["hour"], "camera_id": camera_id,
+                                         "events": len(plates)}]
+    too_long = system.client.get("/lpr/stats", headers=viewer, params={
+        "start": "2026-01-01T00:00:00Z", "end": "2026-11-21T00:00:00Z"})
+    assert too_long.status_code == 422
+
     exported = list(csv.DictReader(io.StringIO(system.client.get(
         "/lpr/events.csv", headers=viewer, params={"plate": "ABC*"}).text)))
     assert sorted(r["plate"] for r in exported) == ["ABC1234", "ABC1D23", "ABC1E23"]
