@@ -23,7 +23,7 @@ from domain.settings import Settings
 from media.live import Keyframe, LiveGop, LivePiece
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
-from storage.objects import ObjectStore, open_object_store
+from storage.objects import ObjectStore, open_object_store_for
 from storage.spool import FsyncPolicy, SpoolBudget
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,7 @@ class CameraHost:
     async def _resources(self) -> tuple[asyncpg.Pool, ObjectStore]:
         if self._pool is None or self._store is None:
             s = self._settings
-            self._store = await asyncio.to_thread(
-                open_object_store, s.object_store_url,
-                public_base_url=f"{s.public_url}/api/v1/objects", signing_secret=s.key("objects"),
-            )
+            self._store = await asyncio.to_thread(open_object_store_for, s)
             self._pool = await create_pool(s.database_url, min_size=1, max_size=4)
             self._bus = open_bus(s.bus_url, namespace=s.namespace)
         return self._pool, self._store

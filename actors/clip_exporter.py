@@ -27,7 +27,7 @@ from media.clip import ClipPiece, remux_clip
 from storage import audit, clips, timeline
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
-from storage.objects import ObjectStore, open_object_store
+from storage.objects import ObjectStore, open_object_store_for
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,7 @@ class ClipExporter:
             s = self._settings
             self._work_dir.mkdir(parents=True, exist_ok=True)
             self._pool = await create_pool(s.database_url, min_size=1, max_size=2)
-            self._store = await asyncio.to_thread(open_object_store, s.object_store_url,
-                                                  public_base_url=f"{s.public_url}/api/v1/objects",
-                                                  signing_secret=s.key("objects"))
+            self._store = await asyncio.to_thread(open_object_store_for, s)
             self._bus = open_bus(s.bus_url, namespace=s.namespace)
             requeued = await clips.requeue_interrupted(self._pool)
             if requeued:

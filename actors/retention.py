@@ -34,7 +34,7 @@ from domain.watermarks import Level, Watermarks
 from storage import audit, retention
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
-from storage.objects import ObjectStore, open_object_store
+from storage.objects import ObjectStore, open_object_store_for
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +200,7 @@ class RetentionActor:
                 return
             s = self._settings
             self._pool = await create_pool(s.database_url, min_size=1, max_size=3)
-            self._store = await asyncio.to_thread(open_object_store, s.object_store_url,
-                                                  public_base_url=f"{s.public_url}/api/v1/objects",
-                                                  signing_secret=s.key("objects"))
+            self._store = await asyncio.to_thread(open_object_store_for, s)
             try:
                 self._bus = open_bus(s.bus_url, namespace=s.namespace)
             except Exception as exc:  # alerts need the bus; purging does not

@@ -34,6 +34,10 @@ class BadEvent(ValueError):
     """The payload is not a plate read we can store (the message says why); answered with a 4xx."""
 
 
+class BadSignature(BadEvent):
+    """The sender is not who it claims (signature or timestamp wrong); answered with 401."""
+
+
 @dataclass(frozen=True)
 class PlateRead:
     plate: str  # canonical (domain/plates.py)
@@ -124,12 +128,12 @@ def verify_signature(secret: bytes, timestamp: str, body: bytes, signature: str,
     try:
         sent = int(timestamp)
     except (TypeError, ValueError):
-        raise BadEvent("X-Timestamp must be Unix seconds") from None
+        raise BadSignature("X-Timestamp must be Unix seconds") from None
     if abs(now - sent) > window_s:
-        raise BadEvent(f"X-Timestamp is more than {window_s} s away from the server's clock")
+        raise BadSignature(f"X-Timestamp is more than {window_s} s away from the server's clock")
     expected = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, (signature or "").strip().lower()):
-        raise BadEvent("bad signature")
+        raise BadSignature("bad signature")
 
 
 def parse_generic(body: bytes) -> PlateRead:

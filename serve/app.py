@@ -48,7 +48,7 @@ from serve.watchlist_cache import WatchlistCache
 from storage import retention as retention_store
 from storage.bus import open_bus
 from storage.db import create_pool
-from storage.objects import open_object_store
+from storage.objects import open_object_store_for
 
 API_PREFIX = "/api/v1"
 
@@ -67,10 +67,7 @@ def fleet_status_lookup(settings: Settings) -> CameraStatusLookup:
 def create_app(settings: Settings, camera_status: CameraStatusLookup | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await asyncio.to_thread(
-            open_object_store, settings.object_store_url,
-            public_base_url=f"{settings.public_url}{API_PREFIX}/objects", signing_secret=settings.key("objects"),
-        )
+        store = await asyncio.to_thread(open_object_store_for, settings)
         pool = await create_pool(settings.database_url, min_size=1, max_size=10)
         hosts = CameraHosts(settings.namespace)
         bus = open_bus(settings.bus_url, namespace=settings.namespace)

@@ -29,6 +29,8 @@ from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
+from domain.settings import Settings
+
 
 class ObjectNotFound(KeyError):
     """No object at that key."""
@@ -250,3 +252,12 @@ def open_object_store(url: str, *, public_base_url: str = "", signing_secret: by
         store.ensure_bucket()
         return store
     raise ValueError(f"unsupported object store URL scheme {parts.scheme!r}: use s3:// or file://")
+
+
+OBJECTS_ROUTE = "/api/v1/objects"  # where the API serves a directory store's presigned GETs
+
+
+def open_object_store_for(settings: Settings) -> S3ObjectStore | DirObjectStore:
+    """The deployment's object store, presigning directory-store URLs for the API's objects route."""
+    return open_object_store(settings.object_store_url, public_base_url=f"{settings.public_url}{OBJECTS_ROUTE}",
+                             signing_secret=settings.key("objects"))

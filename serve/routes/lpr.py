@@ -24,6 +24,7 @@ from domain.events import tenant_stream
 from domain.lpr import (
     SIGNATURE_WINDOW_S,
     BadEvent,
+    BadSignature,
     PlateRead,
     parse_generic,
     parse_hikvision,
@@ -95,7 +96,7 @@ async def _alert_watchers(res: Resources, camera: dict[str, Any], read: PlateRea
 
 
 def _refuse(exc: BadEvent) -> HTTPException:
-    return HTTPException(422 if "signature" not in str(exc) and "X-Timestamp" not in str(exc) else 401, str(exc))
+    return HTTPException(401 if isinstance(exc, BadSignature) else 422, str(exc))
 
 
 # --- senders -------------------------------------------------------------------------------------

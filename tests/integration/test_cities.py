@@ -13,7 +13,7 @@ from asyncpg import Range
 
 from domain.recording import chunk_object_key
 from storage.db import create_pool
-from storage.objects import open_object_store
+from storage.objects import open_object_store_for
 from tests.support.system import ADMIN_PASSWORD, System, new_city
 
 
@@ -68,9 +68,7 @@ def test_retention_through_the_api_keeps_held_footage_and_reports_the_rest(syste
     tenant, manager, viewer = new_city(system, admin)
     camera = system.client.post("/cameras", headers=manager, json={
         "name": "arquivo", "rtsp_url": "rtsp://127.0.0.1:1/z", "enabled": False}).json()
-    store = open_object_store(system.settings.object_store_url,
-                              public_base_url=f"{system.settings.public_url}/api/v1/objects",
-                              signing_secret=system.settings.key("objects"))
+    store = open_object_store_for(system.settings)
     old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
     starts = [old + timedelta(minutes=i) for i in range(10)]
     keys = [chunk_object_key(uuid.UUID(tenant), uuid.UUID(camera["id"]), s) for s in starts]

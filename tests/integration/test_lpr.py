@@ -18,7 +18,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from storage.objects import open_object_store
+from storage.objects import open_object_store_for
 from tests.support.system import ADMIN_PASSWORD, System, new_city
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "lpr"
@@ -81,9 +81,7 @@ def test_each_vendor_payload_is_stored_once_with_plate_time_camera_and_image(sys
     assert events["DEF4567"]["captured_at"].startswith("2026-11-23T13:15:32.12")
     assert all(e["camera_id"] == camera_id for e in events.values())
     assert (events["DEF4567"]["direction"], events["DEF4567"]["vehicle_color"]) == ("leaving", "black")
-    store = open_object_store(system.settings.object_store_url,
-                              public_base_url=f"{system.settings.public_url}/api/v1/objects",
-                              signing_secret=system.settings.key("objects"))
+    store = open_object_store_for(system.settings)
     for plate in ("ABC1D23", "DEF4567", "XYZ9876"):
         (key,) = events[plate]["image_keys"]
         assert key.startswith(f"t/{tenant}/lpr/2026/11/23/") and store.get(key) == JPEG
