@@ -22,7 +22,6 @@ from domain.recording import FragmentEntry
 from media.chunk_file import complete_prefix_length
 from storage.bus import open_bus
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
-from tests.support.ports import free_port
 from tests.support.rtsp_camera import RtspTestCamera
 from tests.support.system import ADMIN_PASSWORD, METRICS_PORT, NAMESPACE, System, new_city, wait_for
 
@@ -85,7 +84,9 @@ def test_camera_created_through_the_api_is_recorded_indexed_and_listed(
     assert system.client.delete(f"/cameras/{camera_id}", headers=manager).status_code == 204
 
 
-def test_broken_cameras_show_a_reason_and_touch_no_other_camera(system: System, rtsp_camera: RtspTestCamera) -> None:
+def test_broken_cameras_show_a_reason_and_touch_no_other_camera(
+    system: System, rtsp_camera: RtspTestCamera, closed_port: int
+) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
     _, manager, _ = new_city(system, admin)
     malformed = system.client.post("/cameras", headers=manager, json={"name": "bad", "rtsp_url": "rtsp://host:99999/x"})
@@ -96,7 +97,7 @@ def test_broken_cameras_show_a_reason_and_touch_no_other_camera(system: System, 
 
     good = system.client.post("/cameras", headers=manager, json={"name": "good", "rtsp_url": rtsp_camera.url("cam-audio")}).json()
     dead = system.client.post("/cameras", headers=manager, json={
-        "name": "dead", "rtsp_url": f"rtsp://127.0.0.1:{free_port()}/stream", "username": "u", "password": "s3cr3t!",
+        "name": "dead", "rtsp_url": f"rtsp://127.0.0.1:{closed_port}/stream", "username": "u", "password": "s3cr3t!",
     }).json()
     assert "s3cr3t" not in str(dead) and dead["has_password"] is True
     missing = system.client.post(
