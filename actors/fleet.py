@@ -5,7 +5,7 @@ with what the camera hosts report, and starts or stops supervisors to close the
 gap — at start and every ``reconcile_interval_s``. Actors are disposable: a
 host that died comes back (max_restarts=-1) empty and is refilled on the next
 pass; a restarted Fleet re-attaches to the named hosts. The platform's other
-named actors (clip exporter, retention) are poked each pass too: Ray restarts
+named actors (clip exporter, retention, LPR writer) are poked each pass too: Ray restarts
 a crashed actor empty, and its idempotent ``start()`` brings its schedule back.
 """
 
@@ -67,7 +67,10 @@ class Fleet:
         self._hosts.clear()
         self._placement.clear()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), _CALL_TIMEOUT_S)
+            except TimeoutError:  # a connection still checked out by a call in flight
+                self._pool.terminate()
 
     async def _reconcile_forever(self) -> None:
         while True:

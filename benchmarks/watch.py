@@ -30,7 +30,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -41,23 +40,12 @@ from uuid import UUID, uuid4
 import httpx
 
 from benchmarks.report import base_parser, publish
+from benchmarks.serving import serve_direct, serve_proxy, summary
 
 SYNTHETIC_DAYS = 7
 SYNTHETIC_CAMERAS = 16
 CHUNK_S = 60
 PASSWORD = "benchmark password"
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    return {"p50": _pct(values, 0.5), "p95": _pct(values, 0.95), "p99": _pct(values, 0.99),
-            "max": round(max(values), 1) if values else float("nan"), "n": len(values)}
 
 
 # --- clients (run in a child process) ----------------------------------------------
@@ -91,7 +79,7 @@ async def live_clients(url: str, viewers: int, seconds: float) -> dict[str, Any]
     latencies = [lat for r in results if not isinstance(r, BaseException) for lat in r[0]]
     firsts = [r[1] for r in results if not isinstance(r, BaseException) and r[1] is not None]
     errors = [repr(r) for r in results if isinstance(r, BaseException)]
-    return {"viewers": viewers, "latency_ms": _summary(latencies), "first_frame_ms": _summary(firsts),
+    return {"viewers": viewers, "latency_ms": summary(latencies), "first_frame_ms": summary(firsts),
             "errors": errors[:3], "failed_viewers": len(errors)}
 
 
@@ -127,7 +115,7 @@ def seek_clients(base: str, tokens: dict[str, str], since: str, count: int, seed
                     break
             else:
                 times.append((time.perf_counter() - t0) * 1000)
-    return {"seeks": count, "seek_ms": _summary(times), "playlist_ms": _summary(playlist_ms), "failures": failures}
+    return {"seeks": count, "seek_ms": summary(times), "playlist_ms": summary(playlist_ms), "failures": failures}
 
 
 def timeline_clients(base: str, bearer: str, cameras: list[str], since: str, repeats: int) -> dict[str, Any]:
@@ -149,7 +137,7 @@ def timeline_clients(base: str, bearer: str, cameras: list[str], since: str, rep
                 "cameras": ",".join(cameras), "start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat()})
             assert response.status_code == 200 and len(response.json()["cameras"]) == len(cameras), response.text
             many.append((time.perf_counter() - t0) * 1000)
-    return {"one_camera_7_days_ms": _summary(one), "16_cameras_1_day_ms": _summary(many)}
+    return {"one_camera_7_days_ms": summary(one), "16_cameras_1_day_ms": summary(many)}
 
 
 def run_client(kind: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -236,19 +224,6 @@ async def build_index(database_url: str, objects: Path, tenant_id: UUID, cameras
     return rows
 
 
-def serve_direct(app: Any, port: int) -> Any:
-    """The same FastAPI app on plain uvicorn in a thread of this process (Ray calls work from here too)."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, ws="websockets-sansio"))
-    threading.Thread(target=server.run, daemon=True, name="direct-uvicorn").start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return server
-
-
 def main() -> None:
     parser = base_parser(__doc__, warmup_s=10)
     parser.add_argument("--viewers", type=int, nargs="+", default=[1, 10, 50])
@@ -306,7 +281,7 @@ def run(args: argparse.Namespace) -> None:
         index_s = time.monotonic() - t0
 
         direct_app = create_app(replace(settings, public_url=f"http://127.0.0.1:{direct_port}"))
-        direct = serve_direct(direct_app, direct_port)
+        direct = serve_direct(direct_app, direct_port, ws="websockets-sansio")
         time.sleep(args.warmup)
         media_tokens = {str(c): api.post(f"/cameras/{c}/media-token", headers=auth).json()["token"] for c in synthetic}
         live_token = api.post(f"/cameras/{live}/media-token", headers=auth).json()["token"]
@@ -347,7 +322,7 @@ def run(args: argparse.Namespace) -> None:
         "camera": {"source": "GStreamer RTSP, H.264 640x360 25 fps, 1 s GOP", "fps": status.get("fps")},
         "index": {"rows": rows, "cameras": SYNTHETIC_CAMERAS, "days": SYNTHETIC_DAYS, "build_s": round(index_s, 1)},
         "window_s": args.window,
-        "serve_proxy": "HAProxy" if os.environ.get("RAY_SERVE_ENABLE_HA_PROXY") == "1" else "default Python proxy",
+        "serve_proxy": serve_proxy(),
         "results": results,
     }, args.out)
     if args.out:

@@ -17,6 +17,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
@@ -120,6 +121,17 @@ def _str(value: Any) -> str | None:
 
 
 # --- generic JSON (senders we control) -------------------------------------------------
+
+
+def source_allowed(address: str | None, allowed: list[IPv4Network | IPv6Network] | None) -> bool:
+    """Whether a push from ``address`` is accepted; no allow-list accepts any address (the token decides)."""
+    if not allowed:
+        return True
+    try:
+        host = ip_address(address or "")
+    except ValueError:
+        return False
+    return any(host in network for network in allowed)
 
 
 def verify_signature(secret: bytes, timestamp: str, body: bytes, signature: str, now: float,

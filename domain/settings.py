@@ -37,6 +37,8 @@ class Settings:
     storage_critical_ratio: float = 0.95  # … and above this, apply storage_full_policy to the whole store
     object_store_capacity_bytes: int | None = None  # a bucket's size (a directory store measures its disk)
     storage_full_policy: str = "purge_oldest"  # over a plan's storage quota: purge_oldest | pause (actors/retention.py)
+    lpr_max_backlog: int = 1_000_000  # reads waiting for the LPR writer; beyond it webhooks answer 503 (or spool)
+    lpr_spool_max_bytes: int = 2 * 1024**3  # node-local disk for reads of senders that never retry (docs/lpr.md)
     clip_work_dir: str = "var/clips"  # scratch space of clip exports (faststart needs a seekable file)
 
     def key(self, purpose: str) -> bytes:

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from serve import errors
 from serve.camera_hosts import CameraHosts
 from serve.deps import CameraStatusLookup, Res, Resources
 from serve.live_hub import LiveHub
+from serve.lpr_ingest import LprIngest
 from serve.routes import (
     audit,
     auth,
@@ -44,10 +46,11 @@ from serve.routes import (
     users,
     watchlists,
 )
-from serve.watchlist_cache import WatchlistCache
 from storage import retention as retention_store
 from storage.bus import open_bus
 from storage.db import create_pool
+from storage.lpr_intake import open_intake
+from storage.lpr_spool import LprSpool
 from storage.objects import open_object_store_for
 
 API_PREFIX = "/api/v1"
@@ -71,21 +74,30 @@ def create_app(settings: Settings, camera_status: CameraStatusLookup | None = No
         pool = await create_pool(settings.database_url, min_size=1, max_size=10)
         hosts = CameraHosts(settings.namespace)
         bus = open_bus(settings.bus_url, namespace=settings.namespace)
+        intake = open_intake(settings.bus_url, pool)
+        lpr = LprIngest(intake, store, LprSpool(Path(settings.spool_dir) / "lpr", settings.lpr_spool_max_bytes),
+                        max_backlog=settings.lpr_max_backlog, pool=pool)
         app.state.resources = Resources(settings, pool, store, camera_status or fleet_status_lookup(settings),
-                                        hosts, LiveHub(hosts), bus, WatchlistCache(pool))
+                                        hosts, LiveHub(hosts), bus, lpr)
+        draining = asyncio.create_task(lpr.drain_spool_forever())
         try:
             yield
         finally:
+            draining.cancel()
+            await asyncio.gather(draining, return_exceptions=True)
+            await intake.close()
             await bus.close()
             await pool.close()
 
     app = FastAPI(title="GT-Vision", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
+    # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
+    # the busiest routes by far, go first, and routers are included flat, not nested.
+    for module in (lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds,
+                   retention, watchlists, events, audit, objects):
+        app.include_router(module.router, prefix=API_PREFIX)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, tenants, plans, users, cameras, live, playback, media_access, clips, mosaics, holds,
-                   retention, lpr, watchlists, events, audit, objects):
-        api.include_router(module.router)
 
     @api.get("/health", tags=["health"])
     async def health(res: Res) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from domain.settings import Settings
 from serve import tokens
 from serve.camera_hosts import CameraHosts
 from serve.live_hub import LiveHub
-from serve.watchlist_cache import WatchlistCache
+from serve.lpr_ingest import LprIngest
 from storage.bus import EventBus
 from storage.objects import ObjectStore
 
@@ -33,7 +33,7 @@ class Resources:
     hosts: CameraHosts
     live: LiveHub
     bus: EventBus
-    watchlists: WatchlistCache
+    lpr: LprIngest
 
 
 def resources(request: HTTPConnection) -> Resources:
@@ -73,9 +73,25 @@ def issue_media_token(res: Resources, who: Principal, camera_id: UUID) -> str:
                         camera_id=camera_id)
 
 
-Res = Annotated[Resources, Depends(resources)]
-Caller = Annotated[Principal, Depends(principal)]
-MediaCaller = Annotated[Principal, Depends(media_principal)]
+# FastAPI runs a plain ``def`` dependency in its thread pool: a thread hop per dependency per request. These
+# wrappers are ``async`` so the (non-blocking) lookups run inline.
+
+
+async def _resources(request: HTTPConnection) -> Resources:
+    return resources(request)
+
+
+async def _principal(request: HTTPConnection) -> Principal:
+    return principal(request)
+
+
+async def _media_principal(connection: HTTPConnection, camera_id: UUID) -> Principal:
+    return media_principal(connection, camera_id)
+
+
+Res = Annotated[Resources, Depends(_resources)]
+Caller = Annotated[Principal, Depends(_principal)]
+MediaCaller = Annotated[Principal, Depends(_media_principal)]
 
 
 async def owning_tenant(caller: Principal, lookup: Callable[[], Awaitable[UUID | None]]) -> UUID | None:

@@ -1,8 +1,8 @@
 """Bring the runtime up on Ray and take it down: used by ``gtvision up`` and the tests.
 
 Order: migrate the database → start the Fleet (which starts camera hosts), the
-clip exporter and the retention actor → deploy the API on Serve. Stopping reverses it, and every camera stores what it
-recorded before its host goes.
+clip exporter, the retention actor and the LPR writer → deploy the API on Serve.
+Stopping reverses it, and every camera stores what it recorded before its host goes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ray import serve
 
 from actors.clip_exporter import CLIP_EXPORTER_NAME, ClipExporter
 from actors.fleet import FLEET_NAME, Fleet
+from actors.lpr_writer import LPR_WRITER_NAME, LprWriter
 from actors.retention import RETENTION_NAME, RetentionActor
 from domain.settings import Settings
 from serve.app import Api
@@ -44,6 +45,7 @@ class Runtime:
     fleet: Any
     exporter: Any
     retention: Any
+    lpr_writer: Any
     bus: Any | None
 
     def stop(self) -> None:
@@ -52,18 +54,19 @@ class Runtime:
             serve.shutdown()
         except Exception as exc:  # stopping must go on to the cameras whatever Serve says
             log.warning("serve shutdown: %s", exc)
-        try:
-            ray.get(self.exporter.stop.remote(), timeout=30)
-        except Exception as exc:  # an export in flight is requeued at the next start
-            log.warning("clip exporter stop: %s", exc)
-        ray.kill(self.exporter, no_restart=True)
-        try:
-            ray.get(self.retention.stop.remote(), timeout=30)
-        except Exception as exc:  # a pass cut short is finished by the next one
-            log.warning("retention stop: %s", exc)
-        ray.kill(self.retention, no_restart=True)
+        # Whatever these were doing is picked up at the next start: a requeued export, a pass finished by the
+        # next one, reads the writer had not confirmed.
+        for name, service in (("clip exporter", self.exporter), ("retention", self.retention),
+                              ("LPR writer", self.lpr_writer)):
+            try:
+                ray.get(service.stop.remote(), timeout=30)
+            except Exception as exc:
+                log.warning("%s stop: %s", name, exc)
+            ray.kill(service, no_restart=True)
         try:
             ray.get(self.fleet.stop.remote(), timeout=90)
+        except Exception as exc:  # what a camera could not store in time is recovered from its spool at the next start
+            log.warning("fleet stop: %s", exc)
         finally:
             ray.kill(self.fleet, no_restart=True)
             if self.bus is not None:
@@ -83,7 +86,7 @@ def start_runtime(settings: Settings) -> Runtime:
     fleet = (
         cast(Any, ray.remote(Fleet))
         .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100)
-        .remote(settings, keep_started=(CLIP_EXPORTER_NAME, RETENTION_NAME))
+        .remote(settings, keep_started=(CLIP_EXPORTER_NAME, RETENTION_NAME, LPR_WRITER_NAME))
     )
     exporter = (
         cast(Any, ray.remote(ClipExporter))
@@ -95,7 +98,13 @@ def start_runtime(settings: Settings) -> Runtime:
         .options(name=RETENTION_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
         .remote(settings)
     )
-    ray.get([fleet.start.remote(), exporter.start.remote(), retention.start.remote()], timeout=120)
+    lpr_writer = (
+        cast(Any, ray.remote(LprWriter))
+        .options(name=LPR_WRITER_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
+        .remote(settings)
+    )
+    ray.get([fleet.start.remote(), exporter.start.remote(), retention.start.remote(), lpr_writer.start.remote()],
+            timeout=120)
     serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
     serve.run(cast(Any, Api).bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
-    return Runtime(settings, fleet, exporter, retention, bus)
+    return Runtime(settings, fleet, exporter, retention, lpr_writer, bus)

@@ -137,13 +137,23 @@ class RayBus:
         pass
 
 
+def is_redis_url(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
+def redis_server_and_prefix(url: str) -> tuple[str, str]:
+    """``redis://host:port/db?prefix=p:`` → (the server URL, the key prefix; ``gtv:`` by default)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    prefix = query.pop("prefix", ["gtv:"])[0]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), prefix
+
+
 def open_bus(url: str, *, namespace: str) -> EventBus:
     """``redis://host:port/db[?prefix=p:]`` → Redis streams; ``ray://`` → the in-Ray bus actor."""
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        parts = urlsplit(url)
-        query = parse_qs(parts.query)
-        prefix = query.pop("prefix", ["gtv:"])[0]
-        return RedisBus(urlunsplit(parts._replace(query=urlencode(query, doseq=True))), prefix=prefix)
+    if is_redis_url(url):
+        server, prefix = redis_server_and_prefix(url)
+        return RedisBus(server, prefix=prefix)
     if url.startswith("ray://"):
         import ray
 

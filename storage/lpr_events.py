@@ -1,15 +1,17 @@
-"""Plate reads in PostgreSQL: monthly partitions, idempotent inserts, keyset-paginated search."""
+"""Plate reads in PostgreSQL: monthly partitions, batched idempotent inserts (COPY), keyset-paginated search."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
-from domain.lpr import PlateRead
+from domain.queued_read import QueuedRead
 
 _COLUMNS = ("id, camera_id, plate, captured_at, received_at, confidence, direction, vehicle_color, vehicle_type,"
             " sender, image_keys")
@@ -39,23 +41,44 @@ async def ensure_partition(pool: asyncpg.Pool, instant: datetime) -> None:
     _known_partitions.add(name)
 
 
-async def insert(pool: asyncpg.Pool, *, tenant_id: UUID, camera_id: UUID, read: PlateRead, sender: str,
-                 image_keys: list[str], event_id: UUID | None = None) -> tuple[UUID, bool]:
-    """Store a read once: (its id, whether it was new). A duplicate delivery returns the first one's id."""
-    await ensure_partition(pool, read.captured_at)
-    key = read.dedupe_key(camera_id)
-    new_id = event_id or uuid4()
-    stored: UUID | None = await pool.fetchval(
-        "INSERT INTO lpr_events (id, tenant_id, camera_id, plate, captured_at, confidence, direction, vehicle_color,"
-        " vehicle_type, sender, image_keys, dedupe_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
-        " ON CONFLICT (dedupe_key, captured_at) DO NOTHING RETURNING id",
-        new_id, tenant_id, camera_id, read.plate, read.captured_at, read.confidence, read.direction,
-        read.vehicle_color, read.vehicle_type, sender, image_keys, key)
-    if stored is not None:
-        return stored, True
-    first: UUID = await pool.fetchval(
-        "SELECT id FROM lpr_events WHERE dedupe_key = $1 AND captured_at = $2", key, read.captured_at)
-    return first, False
+_ROW = ("id", "tenant_id", "camera_id", "plate", "captured_at", "received_at", "confidence", "direction",
+        "vehicle_color", "vehicle_type", "sender", "image_keys", "dedupe_key")
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What a batch did: reads stored now, reads an earlier attempt of the same entry stored, true duplicates."""
+
+    stored: list[QueuedRead]
+    stored_before: list[QueuedRead]
+    duplicates: list[QueuedRead]
+
+
+async def store_batch(pool: asyncpg.Pool, reads: list[QueuedRead]) -> BatchOutcome:
+    """COPY the batch into a staging table, then insert what is not stored yet — one transaction.
+
+    A read whose dedupe key is already taken is either this very read stored by
+    an earlier attempt (same id: the writer died before confirming it) or
+    another delivery of the same plate read (a duplicate, not stored).
+    """
+    for month in {_month(r.captured_at) for r in reads}:
+        await ensure_partition(pool, month)
+    records = [(r.id, r.tenant_id, r.camera_id, r.plate, r.captured_at, r.received_at, r.confidence, r.direction,
+                r.vehicle_color, r.vehicle_type, r.sender, list(r.image_keys), r.dedupe_key) for r in reads]
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("CREATE TEMP TABLE IF NOT EXISTS lpr_staging"
+                           " (LIKE lpr_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        await conn.copy_records_to_table("lpr_staging", records=records, columns=_ROW)
+        columns = ", ".join(_ROW)
+        inserted = {r["id"] for r in await conn.fetch(
+            f"INSERT INTO lpr_events ({columns}) SELECT {columns} FROM lpr_staging"
+            " ON CONFLICT (dedupe_key, captured_at) DO NOTHING RETURNING id")}
+        others = [r.id for r in reads if r.id not in inserted]
+        earlier = {r["id"] for r in await conn.fetch(
+            "SELECT id FROM lpr_events WHERE id = ANY($1::uuid[])", others)} if others else set()
+    return BatchOutcome(stored=[r for r in reads if r.id in inserted],
+                        stored_before=[r for r in reads if r.id in earlier],
+                        duplicates=[r for r in reads if r.id not in inserted and r.id not in earlier])
 
 
 def _query(tenant_id: UUID, plate: str | None, is_pattern: bool, camera_id: UUID | None, start: datetime | None,
@@ -98,31 +121,43 @@ async def stream(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_p
             yield dict(row)
 
 
-async def seen_signature(pool: asyncpg.Pool, signature: str, window_s: int) -> bool:
-    """Remember a signature for the replay window; True if it was seen before (a replay)."""
-    await pool.execute("DELETE FROM lpr_signatures WHERE seen_at < now() - make_interval(secs => $1)", 2 * window_s)
+async def seen_signature(pool: asyncpg.Pool, signature: str) -> bool:
+    """Remember a signature; True if it was seen before (a replay). ``forget_signatures`` ages them out."""
     fresh = await pool.fetchval("INSERT INTO lpr_signatures (signature) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1",
                                 signature)
     return fresh is None
 
 
+async def forget_signatures(pool: asyncpg.Pool, window_s: int) -> int:
+    """Drop signatures older than twice the replay window (a timestamp that old is refused anyway)."""
+    status: str = await pool.execute(
+        "DELETE FROM lpr_signatures WHERE seen_at < now() - make_interval(secs => $1)", 2 * window_s)
+    return int(status.split()[-1])
+
+
+_SENDER_COLUMNS = ("SELECT c.id, c.tenant_id, c.lpr_secret, c.lpr_allowed_sources,"
+                   " coalesce(c.time_zone, t.time_zone) AS time_zone")
+
+
 async def camera_by_token(pool: asyncpg.Pool, token: str) -> dict[str, Any] | None:
     row = await pool.fetchrow(
-        "SELECT c.id, c.tenant_id, c.lpr_secret, coalesce(c.time_zone, t.time_zone) AS time_zone FROM cameras c"
+        _SENDER_COLUMNS + " FROM cameras c"
         " JOIN tenants t ON t.id = c.tenant_id WHERE c.lpr_token = $1 AND c.deleted_at IS NULL", token)
     return dict(row) if row else None
 
 
 async def camera_by_id(pool: asyncpg.Pool, camera_id: UUID) -> dict[str, Any] | None:
     row = await pool.fetchrow(
-        "SELECT c.id, c.tenant_id, c.lpr_secret, coalesce(c.time_zone, t.time_zone) AS time_zone FROM cameras c"
+        _SENDER_COLUMNS + " FROM cameras c"
         " JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 AND c.deleted_at IS NULL AND c.lpr_secret IS NOT NULL",
         camera_id)
     return dict(row) if row else None
 
 
-async def set_credentials(pool: asyncpg.Pool, camera_id: UUID, token: str, secret: str) -> None:
-    await pool.execute("UPDATE cameras SET lpr_token = $2, lpr_secret = $3 WHERE id = $1", camera_id, token, secret)
+async def set_credentials(pool: asyncpg.Pool, camera_id: UUID, token: str, secret: str,
+                          allowed_sources: list[IPv4Network | IPv6Network] | None) -> None:
+    await pool.execute("UPDATE cameras SET lpr_token = $2, lpr_secret = $3, lpr_allowed_sources = $4 WHERE id = $1",
+                       camera_id, token, secret, allowed_sources)
 
 
 async def hourly_counts(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime,

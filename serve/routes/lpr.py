@@ -1,39 +1,38 @@
 """LPR: webhooks for each sender format, and plate search (JSON with keyset pages, CSV streamed).
 
-A read is acknowledged only once it is durable: images in the object store,
-then the row in PostgreSQL (idempotent on the read's dedupe key), then 2xx.
-If either store is down the sender gets 503 and nothing is half-stored.
+Each webhook authenticates its sender, parses the payload into a PlateRead and
+hands it to ``LprIngest`` (serve/lpr_ingest.py), which answers only once the
+read is durable; the batched writer actor stores it in ``lpr_events``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
-from domain.events import tenant_stream
 from domain.lpr import (
-    SIGNATURE_WINDOW_S,
     BadEvent,
     BadSignature,
-    PlateRead,
     parse_generic,
     parse_hikvision,
     parse_intelbras,
+    source_allowed,
     verify_signature,
 )
 from domain.plates import BadPlate, search_pattern
+from domain.queued_read import QueuedRead
 from domain.rbac import Action
-from domain.watchlist import hits, lpr_alert_event
 from serve.deps import Caller, Res, Resources, require, scoped_tenant
 from serve.ranges import checked_range
 from serve.routes.cameras import camera_in_scope
@@ -60,39 +59,8 @@ async def _body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def _store(res: Resources, camera: dict[str, Any], read: PlateRead, sender: str) -> JSONResponse:
-    """Images first, then the row: 202 only when both are durable."""
-    event_id = uuid4()
-    day = read.captured_at
-    keys = [f"t/{camera['tenant_id']}/lpr/{day:%Y/%m/%d}/{event_id}-{i}.jpg" for i in range(len(read.images))]
-    try:
-        for key, image in zip(keys, read.images, strict=True):
-            await asyncio.to_thread(res.store.put, key, image, "image/jpeg")
-        stored, new = await lpr_events.insert(res.pool, tenant_id=camera["tenant_id"], camera_id=camera["id"],
-                                              read=read, sender=sender, image_keys=keys, event_id=event_id)
-    except Exception as exc:  # a store is down: the sender must retry (nothing acknowledged)
-        log.warning("LPR event not stored: %s", exc)
-        raise HTTPException(503, "the event could not be stored right now; retry",
-                            headers={"Retry-After": "5"}) from None
-    if not new and keys:
-        await asyncio.to_thread(res.store.delete_many, keys)  # a duplicate: the first delivery's images stay
-    if new:
-        await _alert_watchers(res, camera, read, stored)
-    return JSONResponse({"id": str(stored), "duplicate": not new, "plate": read.plate}, status_code=202)
-
-
-async def _alert_watchers(res: Resources, camera: dict[str, Any], read: PlateRead, event_id: UUID) -> None:
-    """A read of a watched plate alerts the city's operators (WS /events), right after it is stored."""
-    tenant = camera["tenant_id"]
-    try:
-        matched = hits(read.plate, await res.watchlists.entries(tenant))
-        for entry in matched:
-            await res.bus.publish(tenant_stream(tenant), lpr_alert_event(tenant, entry, {
-                "event_id": str(event_id), "camera_id": str(camera["id"]), "plate": read.plate,
-                "captured_at": read.captured_at.isoformat(timespec="milliseconds"),
-                "received_at": datetime.now(UTC).isoformat(timespec="milliseconds")}))
-    except Exception as exc:  # the read is stored; the alert is best effort (logged)
-        log.error("watchlist alert for %s not published: %s", read.plate, exc)
+def _accepted(queued: QueuedRead) -> dict[str, Any]:
+    return {"id": str(queued.id), "plate": queued.plate}
 
 
 def _refuse(exc: BadEvent) -> HTTPException:
@@ -103,7 +71,7 @@ def _refuse(exc: BadEvent) -> HTTPException:
 
 
 @router.post("/webhooks/lpr", status_code=202)
-async def generic_webhook(request: Request, res: Res) -> JSONResponse:
+async def generic_webhook(request: Request, res: Res) -> dict[str, Any]:
     """Our JSON, signed: ``X-Camera-Id``, ``X-Timestamp`` (Unix s), ``X-Signature`` = hex HMAC-SHA256 of
     ``timestamp + "." + body`` with the camera's secret. Old timestamps and replays are refused."""
     body = await _body(request, MAX_JSON_BYTES)
@@ -111,9 +79,10 @@ async def generic_webhook(request: Request, res: Res) -> JSONResponse:
         camera_id = UUID(request.headers.get("x-camera-id", ""))
     except ValueError:
         raise HTTPException(401, "X-Camera-Id must be a camera id") from None
-    camera = await lpr_events.camera_by_id(res.pool, camera_id)
+    camera = await res.lpr.camera_by_id.get(camera_id)
     if camera is None:
         raise HTTPException(401, "unknown camera, or no LPR credentials issued for it")
+    _from_allowed_source(request, camera)
     signature = request.headers.get("x-signature", "")
     try:
         verify_signature(camera["lpr_secret"].encode(), request.headers.get("x-timestamp", ""), body, signature,
@@ -121,46 +90,57 @@ async def generic_webhook(request: Request, res: Res) -> JSONResponse:
         read = parse_generic(body)
     except BadEvent as exc:
         raise _refuse(exc) from None
-    if await lpr_events.seen_signature(res.pool, signature.lower(), SIGNATURE_WINDOW_S):
+    if await lpr_events.seen_signature(res.pool, signature.lower()):
         raise HTTPException(409, "replayed signature: this delivery was already received")
-    return await _store(res, camera, read, "generic")
+    return _accepted(await res.lpr.accept(read, camera, "generic"))
 
 
-async def _vendor_camera(res: Resources, token: str) -> dict[str, Any]:
-    camera = await lpr_events.camera_by_token(res.pool, token) if len(token) <= 100 else None
-    if camera is None:
-        raise HTTPException(401, "unknown camera token")
+def _from_allowed_source(request: Request, camera: dict[str, Any]) -> dict[str, Any]:
+    address = request.client.host if request.client else None
+    if not source_allowed(address, camera["lpr_allowed_sources"]):
+        raise HTTPException(403, f"pushes from {address} are not allowed for this camera")
     return camera
 
 
-@router.post("/webhooks/intelbras/{token}/NotificationInfo/TollgateInfo", status_code=202)
-async def intelbras_tollgate(token: str, request: Request, res: Res) -> JSONResponse:
-    camera = await _vendor_camera(res, token)
+async def _vendor_camera(res: Resources, token: str, request: Request) -> dict[str, Any]:
+    camera = await res.lpr.camera_by_token.get(token) if len(token) <= 100 else None
+    if camera is None:
+        raise HTTPException(401, "unknown camera token")
+    return _from_allowed_source(request, camera)
+
+
+@router.post("/webhooks/intelbras/{token}/NotificationInfo/TollgateInfo")
+async def intelbras_tollgate(token: str, request: Request, res: Res) -> dict[str, Any]:
+    """Answered 200 with ``Result: true`` (what the device expects) once the read is durable; 503 makes it resend."""
+    camera = await _vendor_camera(res, token, request)
     body = await _body(request, MAX_JSON_BYTES)
     try:
         read, _device = parse_intelbras(body, camera["time_zone"])
     except BadEvent as exc:
         raise _refuse(exc) from None
-    return await _store(res, camera, read, "intelbras")
+    return {"Result": True, "Message": "OK", **_accepted(await res.lpr.accept(read, camera, "intelbras"))}
 
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/KeepAlive")
-async def intelbras_keepalive(token: str, res: Res) -> dict[str, Any]:
-    await _vendor_camera(res, token)
+async def intelbras_keepalive(token: str, request: Request, res: Res) -> dict[str, Any]:
+    await _vendor_camera(res, token, request)
     return {"Result": True, "Message": "OK"}
 
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/DeviceInfo")
 async def intelbras_device_info(token: str, request: Request, res: Res) -> dict[str, Any]:
-    await _vendor_camera(res, token)
+    await _vendor_camera(res, token, request)
     await _body(request, MAX_JSON_BYTES)
     return {"Result": True, "Message": "OK"}
 
 
-@router.post("/webhooks/hikvision/{token}", status_code=202)
-async def hikvision_anpr(token: str, request: Request, res: Res) -> JSONResponse:
-    """ANPR push: ``multipart/form-data`` with an ``anpr.xml`` part and JPEG parts."""
-    camera = await _vendor_camera(res, token)
+@router.post("/webhooks/hikvision/{token}")
+async def hikvision_anpr(token: str, request: Request, res: Res) -> dict[str, Any]:
+    """ANPR push: ``multipart/form-data`` with an ``anpr.xml`` part and JPEG parts.
+
+    The device never resends, so when the stores are down the read is spooled on local disk and still answered
+    200; only a full spool gets 503."""
+    camera = await _vendor_camera(res, token, request)
     request._body = await _body(request, MAX_MULTIPART_BYTES)  # size-checked; form() parses these bytes
     try:
         form = await request.form(max_files=8, max_fields=16)
@@ -181,22 +161,32 @@ async def hikvision_anpr(token: str, request: Request, res: Res) -> JSONResponse
         read = parse_hikvision(xml, images)
     except BadEvent as exc:
         raise _refuse(exc) from None
-    return await _store(res, camera, read, "hikvision")
+    return _accepted(await res.lpr.accept(read, camera, "hikvision", never_retries=True))
 
 
 # --- credentials and search -------------------------------------------------------------------------
 
 
+class CredentialsIn(BaseModel):
+    allowed_sources: list[IPv4Network | IPv6Network] | None = Field(
+        None, max_length=64, description="sender addresses (CIDR) accepted for this camera; none: any")
+
+
 @router.post("/cameras/{camera_id}/lpr-credentials")
-async def issue_credentials(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+async def issue_credentials(camera_id: UUID, caller: Caller, res: Res,
+                            body: CredentialsIn | None = None) -> dict[str, Any]:
     """A new URL token (vendor pushes) and HMAC secret (generic JSON); the previous ones stop working."""
     camera = await camera_in_scope(caller, res, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
     token, secret = secrets.token_urlsafe(24), secrets.token_hex(32)
-    await lpr_events.set_credentials(res.pool, camera_id, token, secret)
-    await audit.record(res.pool, caller.user_id, "lpr.credentials", tenant_id=camera.tenant_id, camera_id=camera_id)
+    allowed = body.allowed_sources if body else None
+    await lpr_events.set_credentials(res.pool, camera_id, token, secret, allowed)
+    res.lpr.credentials_changed()
+    await audit.record(res.pool, caller.user_id, "lpr.credentials", tenant_id=camera.tenant_id, camera_id=camera_id,
+                       detail={"allowed_sources": [str(n) for n in allowed or []]})
     base = "/api/v1/webhooks"
-    return {"token": token, "secret": secret, "generic": f"{base}/lpr",
+    return {"token": token, "secret": secret, "allowed_sources": [str(n) for n in allowed] if allowed else None,
+            "generic": f"{base}/lpr",
             "intelbras": f"{base}/intelbras/{token}/NotificationInfo/TollgateInfo",
             "hikvision": f"{base}/hikvision/{token}"}
 

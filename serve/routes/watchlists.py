@@ -32,7 +32,6 @@ async def add_plate(body: WatchIn, caller: Caller, res: Res) -> dict[str, Any]:
         raise HTTPException(422, str(exc)) from None
     pattern = "".join(c for c in body.plate.upper() if c.isalnum() or c in "?*")
     entry = await watchlists.create(res.pool, tenant, pattern, body.reason, caller.user_id)
-    res.watchlists.forget(tenant)
     await audit.record(res.pool, caller.user_id, "lpr.watchlist.added", tenant_id=tenant,
                        detail={"pattern": pattern, "reason": body.reason})
     return entry
@@ -49,7 +48,6 @@ async def remove_plate(entry_id: UUID, caller: Caller, res: Res, tenant_id: UUID
     require(caller, Action.WRITE, tenant)
     if not await watchlists.delete(res.pool, tenant, entry_id):
         raise HTTPException(404, "watchlist entry not found")
-    res.watchlists.forget(tenant)
     await audit.record(res.pool, caller.user_id, "lpr.watchlist.removed", tenant_id=tenant,
                        detail={"entry_id": str(entry_id)})
     return Response(status_code=204)

@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 
-from domain.lpr import BadEvent, parse_generic, parse_hikvision, parse_intelbras, verify_signature
+from domain.lpr import BadEvent, parse_generic, parse_hikvision, parse_intelbras, source_allowed, verify_signature
 from domain.plates import BadPlate, PlateFormat, normalize, plate_format, search_pattern
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "lpr"
@@ -94,3 +95,11 @@ def test_signatures_time_window_and_tampering() -> None:
         verify_signature(secret, "1795000000", body + b" ", signature, now)
     with pytest.raises(BadEvent, match="Unix seconds"):
         verify_signature(secret, "yesterday", body, signature, now)
+
+
+def test_a_source_allow_list_accepts_only_its_networks() -> None:
+    allowed = [ip_network("10.9.9.0/24"), ip_network("fd00::/8")]
+    assert source_allowed("10.9.9.7", allowed) and source_allowed("fd00::1", allowed)
+    assert not source_allowed("10.9.10.1", allowed) and not source_allowed(None, allowed)
+    assert not source_allowed("not an address", allowed)
+    assert source_allowed("192.0.2.1", None) and source_allowed(None, []), "no list: the token decides"
