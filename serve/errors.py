@@ -8,6 +8,8 @@ import asyncpg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.errors import DomainError
 from storage.plans import QuotaExceeded
@@ -51,6 +53,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.CheckViolationError)
     async def check_failed(_: Request, exc: asyncpg.CheckViolationError) -> JSONResponse:
         return error_response(422, f"value out of range ({exc.constraint_name})")
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(asyncpg.ConnectionDoesNotExistError)
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisTimeoutError)
+    async def store_unreachable(_: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL, Redis or the object store is down: nothing was done, and a client may retry.
+        log.warning("a store is unreachable: %s", exc)
+        return error_response(503, "a backing store is unreachable right now; retry", {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
