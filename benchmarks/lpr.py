@@ -296,14 +296,14 @@ def search_queries(rng: random.Random, cameras: list[UUID]) -> dict[str, list[di
     }
 
 
-def time_searches(base: str, bearer: str, queries: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
+def time_searches(base: str, bearer: str, tenant: UUID, queries: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with httpx.Client(base_url=base + "/api/v1", headers={"authorization": f"Bearer {bearer}"}, timeout=60) as api:
         for kind, params in queries.items():
             took: list[float] = []
             for p in params:
                 t0 = time.perf_counter()
-                response = api.get("/lpr/events", params={**p, "limit": 100})
+                response = api.get("/lpr/events", params={**p, "tenant_id": str(tenant), "limit": 100})
                 took.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200, response.text
             results[kind] = summary(took)
@@ -403,7 +403,7 @@ def run(args: argparse.Namespace) -> None:
             fill_s = asyncio.run(fill_search_index(database_url, tenant, cameras))
             queries = search_queries(random.Random(11), cameras)
             search = {"rows": asyncio.run(count_rows(database_url, tenant)), "fill_s": round(fill_s, 1),
-                      "api": time_searches(f"http://127.0.0.1:{serve_port}", token, queries),
+                      "api": time_searches(f"http://127.0.0.1:{serve_port}", token, tenant, queries),
                       "sql": asyncio.run(time_sql(database_url, tenant, queries))}
     finally:
         runtime.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from domain.queued_read import QueuedRead
 _COLUMNS = ("id, camera_id, plate, captured_at, received_at, confidence, direction, vehicle_color, vehicle_type,"
             " sender, image_keys")
 _known_partitions: set[str] = set()
+_SELECTIVE_PREFIX = 3
 
 
 def _month(instant: datetime) -> datetime:
@@ -100,7 +102,13 @@ def _query(tenant_id: UUID, plate: str | None, is_pattern: bool, camera_id: UUID
         where.append(f"captured_at < {arg(end)}")
     if after is not None:
         where.append(f"(captured_at, id) < ({arg(after[0])}, {arg(after[1])})")
-    return f"SELECT {_COLUMNS} FROM lpr_events WHERE {' AND '.join(where)} ORDER BY captured_at DESC, id DESC", args
+    select = f"SELECT {_COLUMNS} FROM lpr_events WHERE {' AND '.join(where)}"
+    if plate is not None and is_pattern and len(re.split("[%_]", plate, maxsplit=1)[0]) >= _SELECTIVE_PREFIX:
+        # A pattern starting with 3+ literal characters matches few reads, but PostgreSQL tends to walk the time
+        # index newest-first filtering by plate (a whole-table scan for a rare prefix): collect the plate index's
+        # matches first, then order them.
+        return f"WITH matches AS MATERIALIZED ({select}) SELECT * FROM matches ORDER BY captured_at DESC, id DESC", args
+    return f"{select} ORDER BY captured_at DESC, id DESC", args
 
 
 async def search(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_pattern: bool,
