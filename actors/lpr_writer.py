@@ -106,10 +106,18 @@ class LprWriter:
             self._pool = await create_pool(s.database_url, min_size=1, max_size=3)
             self._bus = open_bus(s.bus_url, namespace=s.namespace)
             self._intake = open_intake(s.bus_url, self._pool)
-            if isinstance(self._intake, RedisIntake) and not await self._intake.persistent():
-                log.warning("Redis runs without appendonly: a Redis crash can lose acknowledged plate reads")
             store = await asyncio.to_thread(open_object_store_for, s)
             self._task = asyncio.create_task(self._run(self._pool, store, self._bus, self._intake))
+            if isinstance(self._intake, RedisIntake):
+                await self._warn_unless_persistent(self._intake)
+
+    @staticmethod
+    async def _warn_unless_persistent(intake: RedisIntake) -> None:
+        try:
+            if not await intake.persistent():
+                log.warning("Redis runs without appendonly: a Redis crash can lose acknowledged plate reads")
+        except Exception as exc:  # Redis down now: the writer retries taking reads anyway
+            log.warning("cannot tell whether Redis persists the LPR intake: %s", exc)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -119,7 +127,10 @@ class LprWriter:
             if closing is not None:
                 await closing.close()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), 30)
+            except TimeoutError:  # a connection still held by a query in flight
+                self._pool.terminate()
 
     async def status(self) -> dict[str, Any]:
         backlog = await self._intake.backlog() if self._intake is not None else None
