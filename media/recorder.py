@@ -224,8 +224,11 @@ class _Run:
                 self._tfdt0 = fragment.decode_time
             media_s = self._first_media_s + (fragment.decode_time - self._tfdt0) / fragment.timescale
             start_ms = self.clock.wall_ms(media_s)
-            self.end_ms = start_ms + fragment.duration_ms
-            for chunk in self._assembler.add(init, start_ms, fragment.duration_ms, fragment.data):
+            # The end from the unrounded timeline, not start + rounded duration: the next fragment starts at
+            # exactly this millisecond, so chunks touch (no ±1 ms seams from rounding twice).
+            end_media_s = self._first_media_s + (fragment.decode_time + fragment.duration - self._tfdt0) / fragment.timescale
+            self.end_ms = max(start_ms, self.clock.wall_ms(end_media_s))
+            for chunk in self._assembler.add(init, start_ms, self.end_ms - start_ms, fragment.data):
                 self._on_chunk(chunk)
             if self._live is not None:
                 self._live.gop(init, start_ms, fragment)
