@@ -73,6 +73,15 @@ class Runtime:
                 ray.kill(self.bus, no_restart=True)
 
 
+def _service(cls: type, name: str, settings: Settings) -> Any:
+    """A named platform actor that Ray restarts after a crash (the Fleet then pokes its ``start()``)."""
+    return (
+        cast(Any, ray.remote(cls))
+        .options(name=name, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
+        .remote(settings)
+    )
+
+
 def start_runtime(settings: Settings) -> Runtime:
     """Start the Fleet and the API on the already initialised Ray."""
     asyncio.run(migrate_database(settings))
@@ -88,21 +97,9 @@ def start_runtime(settings: Settings) -> Runtime:
         .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100)
         .remote(settings, keep_started=(CLIP_EXPORTER_NAME, RETENTION_NAME, LPR_WRITER_NAME))
     )
-    exporter = (
-        cast(Any, ray.remote(ClipExporter))
-        .options(name=CLIP_EXPORTER_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
-        .remote(settings)
-    )
-    retention = (
-        cast(Any, ray.remote(RetentionActor))
-        .options(name=RETENTION_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
-        .remote(settings)
-    )
-    lpr_writer = (
-        cast(Any, ray.remote(LprWriter))
-        .options(name=LPR_WRITER_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
-        .remote(settings)
-    )
+    exporter = _service(ClipExporter, CLIP_EXPORTER_NAME, settings)
+    retention = _service(RetentionActor, RETENTION_NAME, settings)
+    lpr_writer = _service(LprWriter, LPR_WRITER_NAME, settings)
     ray.get([fleet.start.remote(), exporter.start.remote(), retention.start.remote(), lpr_writer.start.remote()],
             timeout=120)
     serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
