@@ -22,6 +22,6 @@ def reconnect_delay(
     """
     if attempt < 0:
         raise ValueError("attempt must be >= 0")
-    ceiling = min(cap_s, first_s * (2 ** min(attempt, 32)))
+    ceiling = min(cap_s, first_s * 2.0 ** min(attempt, 32))
     draw = (rng or random).random()
     return ceiling / 2 + draw * ceiling / 2

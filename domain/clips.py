@@ -6,12 +6,36 @@ mid-GOP cannot be decoded) and ends with the fragment that covers ``end``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from uuid import UUID
 
-from domain.recording import FragmentEntry, fragments_overlapping, to_epoch_ms
+from domain.recording import IndexedChunk, fragments_overlapping, to_epoch_ms
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """An export job as its row holds it: queued → running → done | failed, with the result once done."""
+
+    id: UUID
+    tenant_id: UUID
+    camera_id: UUID
+    requested_by: UUID
+    start_at: datetime
+    end_at: datetime
+    state: str  # queued | running | done | failed
+    progress: float
+    attempts: int
+    object_key: str | None
+    bytes: int | None
+    sha256: str | None
+    first_frame_at: datetime | None
+    last_frame_at: datetime | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -26,22 +50,21 @@ class PiecePlan:
     duration_ms: int
 
 
-def plan_clip(chunks: Iterable[Mapping[str, Any]], start: datetime, end: datetime) -> list[PiecePlan]:
-    """Pieces of a clip from index rows (``start``, ``object_key``, ``init_length``, ``fragments``) in time order."""
+def plan_clip(chunks: Iterable[IndexedChunk], start: datetime, end: datetime) -> list[PiecePlan]:
+    """Pieces of a clip from indexed chunks in time order."""
     plan: list[PiecePlan] = []
     for chunk in chunks:
-        fragments = fragments_overlapping(chunk["start"], [FragmentEntry.from_row(f) for f in chunk["fragments"]],
-                                          start, end)
+        fragments = fragments_overlapping(chunk.start, chunk.fragments, start, end)
         if not fragments:
             continue
         first, last = fragments[0], fragments[-1]
         plan.append(PiecePlan(
-            chunk["object_key"], chunk["init_length"], first.offset, last.offset + last.length - first.offset,
-            to_epoch_ms(chunk["start"] + timedelta(milliseconds=first.start_ms)),
+            chunk.object_key, chunk.init_length, first.offset, last.offset + last.length - first.offset,
+            to_epoch_ms(chunk.start + timedelta(milliseconds=first.start_ms)),
             last.start_ms + last.duration_ms - first.start_ms,
         ))
     return plan
 
 
-def clip_object_key(tenant_id: object, clip_id: object) -> str:
+def clip_object_key(tenant_id: UUID, clip_id: UUID) -> str:
     return f"t/{tenant_id}/clips/{clip_id}.mp4"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -18,6 +20,19 @@ class Layout(StrEnum):
     def slots(self) -> int:
         side = int(self.value[0])
         return side * side
+
+
+@dataclass(frozen=True)
+class Mosaic:
+    id: UUID
+    tenant_id: UUID
+    owner_id: UUID
+    name: str
+    layout: str
+    cameras: list[UUID | None]  # row-major slots
+    shared: bool
+    created_at: datetime
+    updated_at: datetime
 
 
 def fill_slots(layout: Layout, cameras: list[UUID | None]) -> list[UUID | None]:

@@ -11,8 +11,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 SETTLE = timedelta(hours=2)  # an hour is swept only once nothing can still be uploading into it
+OBJECT_WITHOUT_ROW = "object_without_row"
+ROW_WITHOUT_OBJECT = "row_without_object"
+
+
+@dataclass(frozen=True)
+class SweepCursor:
+    """Where the sweep stands for one camera (deleted cameras too: their objects count)."""
+
+    id: UUID
+    tenant_id: UUID
+    created_at: datetime
+    swept_until: datetime | None
+
+
+@dataclass(frozen=True)
+class OrphanFinding:
+    object_key: str
+    kind: str  # OBJECT_WITHOUT_ROW | ROW_WITHOUT_OBJECT
+    tenant_id: UUID
+    camera_id: UUID
+    found_at: datetime
+    resolved_at: datetime | None = None
+    action: str | None = None  # object_deleted | row_deleted | healed
 
 
 def hour_floor(instant: datetime) -> datetime:

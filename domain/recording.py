@@ -2,7 +2,9 @@
 
 A *fragment* is one moof+mdat (one GOP). A *chunk* is an init segment plus the
 fragments of up to ``max_chunk_ms``; it is one object in the store and one
-index row. See ARCHITECTURE.md "Recording format" for why chunks, not files per GOP.
+index row. Chunks of about a minute, not an object per GOP: 1000 cameras × one
+object every 2–4 s would be 250–500 PUTs/s and ~650 million objects a month;
+one object a minute is 17 PUTs/s and ~43 million (docs/recording.md).
 """
 
 from __future__ import annotations
@@ -57,7 +59,40 @@ class ChunkMeta:
         return chunk_object_key(self.tenant_id, self.camera_id, self.start)
 
 
-def fragment_at(fragments: list[FragmentEntry], offset: timedelta) -> FragmentEntry:
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk as the index has it: where its object is, what it holds, and where each fragment lies.
+
+    ``new_run`` is set where a query groups chunks into runs (storage/timeline.py): the chunk starts a run.
+    """
+
+    id: int
+    camera_id: UUID
+    start: datetime
+    end: datetime
+    object_key: str
+    bytes: int
+    init_length: int
+    codec: str
+    width: int
+    height: int
+    fragments: tuple[FragmentEntry, ...]
+    new_run: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        """The API's shape of a chunk (fragments as [offset, length, start_ms, duration_ms])."""
+        return {"id": self.id, "start": self.start, "end": self.end, "object_key": self.object_key,
+                "bytes": self.bytes, "init_length": self.init_length, "codec": self.codec, "width": self.width,
+                "height": self.height, "fragments": [f.as_row() for f in self.fragments]}
+
+
+@dataclass(frozen=True)
+class ChunkThumbnail:
+    start: datetime
+    thumbnail_key: str
+
+
+def fragment_at(fragments: tuple[FragmentEntry, ...], offset: timedelta) -> FragmentEntry:
     """The fragment (GOP) of a chunk playing at ``offset`` from the chunk's start (the first if before it)."""
     offset_ms = offset.total_seconds() * 1000
     return next((f for f in reversed(fragments) if f.start_ms <= offset_ms), fragments[0])

@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 
 @dataclass(frozen=True)
 class Span:
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """A contiguous recording of one camera as the index groups it: its span, chunks and bytes (unclipped)."""
+
+    camera_id: UUID
+    start: datetime
+    end: datetime
+    chunks: int
+    bytes: int
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
 
 
 def clip(spans: list[Span], start: datetime, end: datetime) -> list[Span]:

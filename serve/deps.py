@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
-from domain.rbac import Action, Principal, Role, may, visible_tenant
+from domain.rbac import Principal
 from domain.settings import Settings
 from serve import tokens
 from serve.camera_hosts import CameraHosts
 from serve.live_hub import LiveHub
-from serve.lpr_ingest import LprIngest
+from services.lpr_accept import LprAccept
 from storage.bus import EventBus
 from storage.objects import ObjectStore
 
-T = TypeVar("T")
 CameraStatusLookup = Callable[[UUID], Awaitable[dict[str, Any] | None]]
 
 
@@ -33,7 +32,7 @@ class Resources:
     hosts: CameraHosts
     live: LiveHub
     bus: EventBus
-    lpr: LprIngest
+    lpr: LprAccept
 
 
 def resources(request: HTTPConnection) -> Resources:
@@ -92,33 +91,3 @@ async def _media_principal(connection: HTTPConnection, camera_id: UUID) -> Princ
 Res = Annotated[Resources, Depends(_resources)]
 Caller = Annotated[Principal, Depends(_principal)]
 MediaCaller = Annotated[Principal, Depends(_media_principal)]
-
-
-async def owning_tenant(caller: Principal, lookup: Callable[[], Awaitable[UUID | None]]) -> UUID | None:
-    """Where to look for a tenant-owned thing: the caller's own tenant; for platform admins, the thing's."""
-    return await lookup() if caller.role == Role.ADMIN else caller.tenant_id
-
-
-async def found_in_scope(caller: Principal, what: str, tenant_of: Callable[[], Awaitable[UUID | None]],
-                         get: Callable[[UUID], Awaitable[T | None]]) -> T:
-    """The caller's tenant's thing, or 404 "{what} not found" — for another tenant's thing too."""
-    tenant = await owning_tenant(caller, tenant_of)
-    found = await get(tenant) if tenant else None
-    if found is None:
-        raise HTTPException(404, f"{what} not found")
-    return found
-
-
-def require(caller: Principal, action: Action, tenant_id: UUID | None = None) -> None:
-    if not may(caller, action, tenant_id):
-        raise HTTPException(403, f"role {caller.role.value} may not {action.value} here")
-
-
-def scoped_tenant(caller: Principal, requested: UUID | None) -> UUID:
-    """The tenant a request works in. Another tenant's data is simply not found (404)."""
-    tenant = visible_tenant(caller, requested)
-    if tenant is None:
-        if requested is None:
-            raise HTTPException(422, "tenant_id is required for platform admins")
-        raise HTTPException(404, "tenant not found")
-    return tenant

@@ -12,6 +12,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.errors import DomainError
+from domain.lpr.reads import BadEvent
+from domain.lpr.signature import BadSignature
+from services.refusals import (
+    Conflict,
+    Invalid,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    Refusal,
+    Unavailable,
+)
 from storage.plans import QuotaExceeded
 
 log = logging.getLogger(__name__)
@@ -29,6 +40,15 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+_REFUSAL_STATUS: dict[type[Refusal], int] = {
+    NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, Invalid: 422, Unavailable: 503}
+
+
+def status_for(refusal: Refusal) -> int:
+    """The HTTP status a use case's refusal is answered with."""
+    return next(status for kind, status in _REFUSAL_STATUS.items() if isinstance(refusal, kind))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
@@ -37,6 +57,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, _describe_validation(exc))
+
+    @app.exception_handler(Refusal)
+    async def refused(_: Request, exc: Refusal) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Unavailable) else None
+        return error_response(status, str(exc), headers)
+
+    @app.exception_handler(BadEvent)
+    async def bad_event(_: Request, exc: BadEvent) -> JSONResponse:
+        # A pushed plate read we cannot store: a sender that is not who it claims (401), else what is wrong (422).
+        return error_response(401 if isinstance(exc, BadSignature) else 422, str(exc))
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:

@@ -8,6 +8,9 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.audit import AuditEntry
+from storage.rows import records
+
 
 async def record(pool: asyncpg.Pool, user_id: UUID | None, action: str, *, tenant_id: UUID | None,
                  camera_id: UUID | None = None, start: datetime | None = None, end: datetime | None = None,
@@ -20,7 +23,7 @@ async def record(pool: asyncpg.Pool, user_id: UUID | None, action: str, *, tenan
 
 
 async def between(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime, *,
-                  camera_id: UUID | None = None, action: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+                  camera_id: UUID | None = None, action: str | None = None, limit: int = 1000) -> list[AuditEntry]:
     """Entries of a tenant in [start, end), newest first."""
     rows = await pool.fetch(
         "SELECT id, at, user_id, action, camera_id, range_start, range_end, detail FROM audit_log"
@@ -28,4 +31,4 @@ async def between(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: dat
         " AND ($5::text IS NULL OR action = $5) ORDER BY at DESC, id DESC LIMIT $6",
         tenant_id, start, end, camera_id, action, limit,
     )
-    return [dict(r) for r in rows]
+    return records(AuditEntry, rows)

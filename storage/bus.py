@@ -21,7 +21,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 
-Event = dict[str, Any]
+from domain.events import Event
+
 BUS_ACTOR_NAME = "event-bus"
 DEFAULT_MAXLEN = 10_000
 

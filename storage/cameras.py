@@ -88,7 +88,7 @@ async def update(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, changes: 
 
 async def soft_delete(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID) -> bool:
     """Hide the camera and stop its recording; its recordings stay until retention removes them."""
-    result = await pool.execute(
+    result: str = await pool.execute(
         "UPDATE cameras SET deleted_at = now(), enabled = false, updated_at = clock_timestamp()"
         " WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
         camera_id, tenant_id,

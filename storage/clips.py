@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+
+from domain.clips import ClipJob
+from storage.rows import record, record_or_none, records
 
 MAX_ATTEMPTS = 3
 _COLUMNS = ("id, tenant_id, camera_id, requested_by, start_at, end_at, state, progress, attempts, object_key,"
@@ -14,16 +16,16 @@ _COLUMNS = ("id, tenant_id, camera_id, requested_by, start_at, end_at, state, pr
 
 
 async def create(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, requested_by: UUID,
-                 start: datetime, end: datetime) -> dict[str, Any]:
+                 start: datetime, end: datetime) -> ClipJob:
     row = await pool.fetchrow(
         f"INSERT INTO clips (id, tenant_id, camera_id, requested_by, start_at, end_at) VALUES ($1,$2,$3,$4,$5,$6)"
         f" RETURNING {_COLUMNS}", uuid4(), tenant_id, camera_id, requested_by, start, end)
-    return dict(row)
+    return record(ClipJob, row)
 
 
-async def get(pool: asyncpg.Pool, tenant_id: UUID, clip_id: UUID) -> dict[str, Any] | None:
+async def get(pool: asyncpg.Pool, tenant_id: UUID, clip_id: UUID) -> ClipJob | None:
     row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM clips WHERE tenant_id = $1 AND id = $2", tenant_id, clip_id)
-    return dict(row) if row else None
+    return record_or_none(ClipJob, row)
 
 
 async def tenant_of(pool: asyncpg.Pool, clip_id: UUID) -> UUID | None:
@@ -31,19 +33,19 @@ async def tenant_of(pool: asyncpg.Pool, clip_id: UUID) -> UUID | None:
     return tenant
 
 
-async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID, *, limit: int = 100) -> list[dict[str, Any]]:
+async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID, *, limit: int = 100) -> list[ClipJob]:
     rows = await pool.fetch(f"SELECT {_COLUMNS} FROM clips WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT $2",
                             tenant_id, limit)
-    return [dict(r) for r in rows]
+    return records(ClipJob, rows)
 
 
-async def claim_next(pool: asyncpg.Pool) -> dict[str, Any] | None:
+async def claim_next(pool: asyncpg.Pool) -> ClipJob | None:
     """Take the oldest queued job (another exporter never takes the same one)."""
     row = await pool.fetchrow(
         f"UPDATE clips SET state = 'running', attempts = attempts + 1, started_at = now(), progress = 0"
         f" WHERE id = (SELECT id FROM clips WHERE state = 'queued' ORDER BY created_at"
         f"             FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING {_COLUMNS}")
-    return dict(row) if row else None
+    return record_or_none(ClipJob, row)
 
 
 async def requeue_interrupted(pool: asyncpg.Pool) -> int:

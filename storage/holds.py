@@ -3,38 +3,40 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 from asyncpg import Range
+
+from domain.holds import Hold
+from storage.rows import record_or_none, records
 
 _COLUMNS = ("id, tenant_id, camera_id, lower(time_range) AS start, upper(time_range) AS \"end\", reason, case_number,"
             " created_by, created_at, released_at, released_by, release_reason")
 
 
 async def create(pool: asyncpg.Pool, *, tenant_id: UUID, camera_ids: list[UUID], start: datetime, end: datetime,
-                 reason: str, case_number: str, created_by: UUID) -> list[dict[str, Any]]:
+                 reason: str, case_number: str, created_by: UUID) -> list[Hold]:
     """One hold per camera, all in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         rows = [await conn.fetchrow(
             f"INSERT INTO legal_holds (id, tenant_id, camera_id, time_range, reason, case_number, created_by)"
             f" VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING {_COLUMNS}",
             uuid4(), tenant_id, camera_id, Range(start, end), reason, case_number, created_by) for camera_id in camera_ids]
-    return [dict(r) for r in rows]
+    return records(Hold, rows)
 
 
 async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID, *, active_only: bool = False,
-                          limit: int = 1000) -> list[dict[str, Any]]:
+                          limit: int = 1000) -> list[Hold]:
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM legal_holds WHERE tenant_id = $1 AND (NOT $2 OR released_at IS NULL)"
         f" ORDER BY created_at DESC LIMIT $3", tenant_id, active_only, limit)
-    return [dict(r) for r in rows]
+    return records(Hold, rows)
 
 
-async def get(pool: asyncpg.Pool, tenant_id: UUID, hold_id: UUID) -> dict[str, Any] | None:
+async def get(pool: asyncpg.Pool, tenant_id: UUID, hold_id: UUID) -> Hold | None:
     row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM legal_holds WHERE tenant_id = $1 AND id = $2", tenant_id, hold_id)
-    return dict(row) if row else None
+    return record_or_none(Hold, row)
 
 
 async def tenant_of(pool: asyncpg.Pool, hold_id: UUID) -> UUID | None:
@@ -42,9 +44,9 @@ async def tenant_of(pool: asyncpg.Pool, hold_id: UUID) -> UUID | None:
     return tenant
 
 
-async def release(pool: asyncpg.Pool, hold_id: UUID, released_by: UUID, reason: str) -> dict[str, Any] | None:
+async def release(pool: asyncpg.Pool, hold_id: UUID, released_by: UUID, reason: str) -> Hold | None:
     """Release an active hold; None if it was already released."""
     row = await pool.fetchrow(
         f"UPDATE legal_holds SET released_at = now(), released_by = $2, release_reason = $3"
         f" WHERE id = $1 AND released_at IS NULL RETURNING {_COLUMNS}", hold_id, released_by, reason)
-    return dict(row) if row else None
+    return record_or_none(Hold, row)

@@ -12,7 +12,10 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.queued_read import QueuedRead
+from domain.lpr.queued_read import QueuedRead
+from domain.lpr.senders import LprSender
+from domain.lpr.stored import HourlyCount, StoredRead
+from storage.rows import record, record_or_none, records
 
 _COLUMNS = ("id, camera_id, plate, captured_at, received_at, confidence, direction, vehicle_color, vehicle_type,"
             " sender, image_keys")
@@ -113,20 +116,20 @@ def _query(tenant_id: UUID, plate: str | None, is_pattern: bool, camera_id: UUID
 
 async def search(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_pattern: bool,
                  camera_id: UUID | None, start: datetime | None, end: datetime | None,
-                 after: tuple[datetime, UUID] | None, limit: int) -> list[dict[str, Any]]:
+                 after: tuple[datetime, UUID] | None, limit: int) -> list[StoredRead]:
     """Newest first; ``after`` is the (captured_at, id) of the last row of the previous page."""
     sql, args = _query(tenant_id, plate, is_pattern, camera_id, start, end, after)
-    return [dict(r) for r in await pool.fetch(f"{sql} LIMIT {int(limit)}", *args)]
+    return records(StoredRead, await pool.fetch(f"{sql} LIMIT {int(limit)}", *args))
 
 
 async def stream(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_pattern: bool,
                  camera_id: UUID | None, start: datetime | None, end: datetime | None,
-                 batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
+                 batch: int = 1000) -> AsyncIterator[StoredRead]:
     """Every match, newest first, fetched through a server-side cursor (no full materialization)."""
     sql, args = _query(tenant_id, plate, is_pattern, camera_id, start, end, None)
     async with pool.acquire() as conn, conn.transaction():
         async for row in conn.cursor(sql, *args, prefetch=batch):
-            yield dict(row)
+            yield record(StoredRead, row)
 
 
 async def seen_signature(pool: asyncpg.Pool, signature: str) -> bool:
@@ -147,19 +150,19 @@ _SENDER_COLUMNS = ("SELECT c.id, c.tenant_id, c.lpr_secret, c.lpr_allowed_source
                    " coalesce(c.time_zone, t.time_zone) AS time_zone")
 
 
-async def camera_by_token(pool: asyncpg.Pool, token: str) -> dict[str, Any] | None:
+async def camera_by_token(pool: asyncpg.Pool, token: str) -> LprSender | None:
     row = await pool.fetchrow(
         _SENDER_COLUMNS + " FROM cameras c"
         " JOIN tenants t ON t.id = c.tenant_id WHERE c.lpr_token = $1 AND c.deleted_at IS NULL", token)
-    return dict(row) if row else None
+    return record_or_none(LprSender, row)
 
 
-async def camera_by_id(pool: asyncpg.Pool, camera_id: UUID) -> dict[str, Any] | None:
+async def camera_by_id(pool: asyncpg.Pool, camera_id: UUID) -> LprSender | None:
     row = await pool.fetchrow(
         _SENDER_COLUMNS + " FROM cameras c"
         " JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 AND c.deleted_at IS NULL AND c.lpr_secret IS NOT NULL",
         camera_id)
-    return dict(row) if row else None
+    return record_or_none(LprSender, row)
 
 
 async def set_credentials(pool: asyncpg.Pool, camera_id: UUID, token: str, secret: str,
@@ -169,10 +172,10 @@ async def set_credentials(pool: asyncpg.Pool, camera_id: UUID, token: str, secre
 
 
 async def hourly_counts(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime,
-                        camera_id: UUID | None) -> list[dict[str, Any]]:
+                        camera_id: UUID | None) -> list[HourlyCount]:
     """Reads per UTC hour and camera in [start, end) (an index range scan on (tenant, captured_at))."""
     rows = await pool.fetch(
         "SELECT date_trunc('hour', captured_at) AS hour, camera_id, count(*) AS events FROM lpr_events"
         " WHERE tenant_id = $1 AND captured_at >= $2 AND captured_at < $3 AND ($4::uuid IS NULL OR camera_id = $4)"
         " GROUP BY 1, 2 ORDER BY 1, 2", tenant_id, start, end, camera_id)
-    return [dict(r) for r in rows]
+    return records(HourlyCount, rows)

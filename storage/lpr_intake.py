@@ -21,7 +21,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from domain.queued_read import QueuedRead
+from domain.lpr.queued_read import QueuedRead
 from storage.bus import is_redis_url, redis_server_and_prefix
 
 _GROUP = "lpr-writer"

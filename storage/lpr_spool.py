@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from domain.queued_read import QueuedRead
+from domain.lpr.queued_read import QueuedRead
 
 log = logging.getLogger(__name__)
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from domain.orphans import OrphanFinding, SweepCursor
+from storage.rows import records
 
-async def cameras_to_sweep(pool: asyncpg.Pool, limit: int) -> list[dict[str, Any]]:
+
+async def cameras_to_sweep(pool: asyncpg.Pool, limit: int) -> list[SweepCursor]:
     """Cameras (deleted ones too: their objects count) least recently swept first."""
     rows = await pool.fetch(
         "SELECT c.id, c.tenant_id, c.created_at, s.swept_until FROM cameras c"
         " LEFT JOIN orphan_sweep s ON s.camera_id = c.id ORDER BY s.swept_until NULLS FIRST, c.id LIMIT $1", limit)
-    return [dict(r) for r in rows]
+    return records(SweepCursor, rows)
 
 
 async def indexed_keys(pool: asyncpg.Pool, camera_id: UUID, hour: datetime) -> set[str]:
@@ -42,11 +44,11 @@ async def record(pool: asyncpg.Pool, kind: str, keys: list[str], tenant_id: UUID
         " ON CONFLICT (object_key) DO NOTHING", [(k, kind, tenant_id, camera_id) for k in keys])
 
 
-async def unresolved(pool: asyncpg.Pool, found_before: datetime, limit: int) -> list[dict[str, Any]]:
+async def unresolved(pool: asyncpg.Pool, found_before: datetime, limit: int) -> list[OrphanFinding]:
     rows = await pool.fetch(
         "SELECT object_key, kind, tenant_id, camera_id, found_at FROM orphan_findings"
         " WHERE resolved_at IS NULL AND found_at < $1 ORDER BY found_at LIMIT $2", found_before, limit)
-    return [dict(r) for r in rows]
+    return records(OrphanFinding, rows)
 
 
 async def still_indexed(pool: asyncpg.Pool, key: str) -> bool:
@@ -63,8 +65,8 @@ async def delete_row(pool: asyncpg.Pool, key: str) -> None:
     await pool.execute("DELETE FROM recordings WHERE object_key = $1", key)
 
 
-async def findings(pool: asyncpg.Pool, tenant_id: UUID | None, *, limit: int = 1000) -> list[dict[str, Any]]:
+async def findings(pool: asyncpg.Pool, tenant_id: UUID | None, *, limit: int = 1000) -> list[OrphanFinding]:
     rows = await pool.fetch(
         "SELECT object_key, kind, tenant_id, camera_id, found_at, resolved_at, action FROM orphan_findings"
         " WHERE $1::uuid IS NULL OR tenant_id = $1 ORDER BY found_at DESC LIMIT $2", tenant_id, limit)
-    return [dict(r) for r in rows]
+    return records(OrphanFinding, rows)

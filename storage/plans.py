@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
-from domain.retention import Plan, Quota, quota_refusal
+from domain.plans import Plan, Quota, quota_refusal
+from storage.rows import record, record_or_none, records
 
 _COLUMNS = "id, name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes"
 
@@ -18,12 +18,8 @@ class QuotaExceeded(Exception):
     """One more camera or user would exceed the tenant's plan (answered with 409)."""
 
 
-def _plan(row: asyncpg.Record) -> Plan:
-    return Plan(**{k: row[k] for k in _COLUMNS.split(", ")})
-
-
 async def list_all(pool: asyncpg.Pool) -> list[Plan]:
-    return [_plan(r) for r in await pool.fetch(f"SELECT {_COLUMNS} FROM plans ORDER BY retention_days, name")]
+    return records(Plan, await pool.fetch(f"SELECT {_COLUMNS} FROM plans ORDER BY retention_days, name"))
 
 
 async def create(pool: asyncpg.Pool, *, name: str, retention_days: int, camera_quota: int, manager_quota: int,
@@ -31,7 +27,7 @@ async def create(pool: asyncpg.Pool, *, name: str, retention_days: int, camera_q
     row = await pool.fetchrow(
         f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING {_COLUMNS}",
         uuid4(), name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes)
-    return _plan(row)
+    return record(Plan, row)
 
 
 async def of_tenant(db: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, *, lock: bool = False) -> Plan | None:
@@ -39,7 +35,7 @@ async def of_tenant(db: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, *, l
     row = await db.fetchrow(
         f"SELECT {', '.join('p.' + c for c in _COLUMNS.split(', '))} FROM tenants t JOIN plans p ON p.id = t.plan_id"
         f" WHERE t.id = $1{' FOR UPDATE OF t' if lock else ''}", tenant_id)
-    return _plan(row) if row else None
+    return record_or_none(Plan, row)
 
 
 async def assign(pool: asyncpg.Pool, tenant_id: UUID, plan_id: UUID) -> bool:
@@ -70,8 +66,3 @@ async def within_quota(pool: asyncpg.Pool, tenant_id: UUID, quota: Quota) -> Asy
             raise QuotaExceeded(refusal)
         yield conn
 
-
-def plan_json(plan: Plan) -> dict[str, Any]:
-    return {"id": plan.id, "name": plan.name, "retention_days": plan.retention_days, "camera_quota": plan.camera_quota,
-            "manager_quota": plan.manager_quota, "viewer_quota": plan.viewer_quota,
-            "storage_quota_bytes": plan.storage_quota_bytes}

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 from asyncpg import Range
 
-from domain.recording import ChunkMeta
+from domain.recording import ChunkMeta, ChunkThumbnail, FragmentEntry, IndexedChunk
+from storage.rows import records
 
 
 async def insert(pool: asyncpg.Pool, meta: ChunkMeta) -> int:
     """Index a chunk whose object is already stored. Idempotent on the object key."""
-    return await pool.fetchval(
+    chunk_id: int = await pool.fetchval(
         "INSERT INTO recordings (tenant_id, camera_id, time_range, object_key, bytes, init_length,"
         " codec, width, height, fragments, media_start_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
         " ON CONFLICT (object_key) DO UPDATE SET object_key = EXCLUDED.object_key RETURNING id",
@@ -22,21 +22,27 @@ async def insert(pool: asyncpg.Pool, meta: ChunkMeta) -> int:
         meta.object_key, meta.size, meta.init_length, meta.codec, meta.width, meta.height,
         [f.as_row() for f in meta.fragments], meta.media_start_ms,
     )
+    return chunk_id
+
+
+def fragment_table(stored: list[list[int]]) -> tuple[FragmentEntry, ...]:
+    """The index's fragment table (one [offset, length, start_ms, duration_ms] per fragment) as entries."""
+    return tuple(FragmentEntry.from_row(f) for f in stored)
 
 
 async def in_range(
     pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime, *, limit: int = 1000
-) -> list[dict[str, Any]]:
+) -> list[IndexedChunk]:
     """Chunks of a camera overlapping [start, end), oldest first."""
     rows = await pool.fetch(
-        "SELECT id, lower(time_range) AS start, upper(time_range) AS end, object_key, bytes,"
+        "SELECT id, camera_id, lower(time_range) AS start, upper(time_range) AS end, object_key, bytes,"
         " init_length, codec, width, height, fragments FROM recordings"
         " WHERE tenant_id = $1 AND camera_id = $2 AND time_range && tstzrange($3, $4)"
         " AND lower(time_range) >= $3::timestamptz - interval '1 hour' AND lower(time_range) < $4"
         " ORDER BY lower(time_range) LIMIT $5",
         tenant_id, camera_id, start, end, limit,
     )
-    return [dict(r) for r in rows]
+    return records(IndexedChunk, rows, fragments=fragment_table)
 
 
 async def set_thumbnail(pool: asyncpg.Pool, object_key: str, thumbnail_key: str) -> None:
@@ -44,7 +50,7 @@ async def set_thumbnail(pool: asyncpg.Pool, object_key: str, thumbnail_key: str)
 
 
 async def thumbnails(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime,
-                     *, limit: int = 5000) -> list[dict[str, Any]]:
+                     *, limit: int = 5000) -> list[ChunkThumbnail]:
     """Chunks starting in [start, end) that have a thumbnail, oldest first."""
     rows = await pool.fetch(
         "SELECT lower(time_range) AS start, thumbnail_key FROM recordings"
@@ -52,4 +58,4 @@ async def thumbnails(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start
         " AND thumbnail_key IS NOT NULL ORDER BY lower(time_range) LIMIT $5",
         tenant_id, camera_id, start, end, limit,
     )
-    return [dict(r) for r in rows]
+    return records(ChunkThumbnail, rows)

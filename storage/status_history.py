@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from domain.camera_health import Transition
+from domain.camera_state import CameraState, ErrorReason
+from storage.rows import records
 
 
 async def insert(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, transition: Transition) -> None:
@@ -22,7 +23,7 @@ async def insert(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, transitio
 
 async def between(
     pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime, *, limit: int = 10_000
-) -> list[dict[str, Any]]:
+) -> list[Transition]:
     """Transitions in [start, end), plus the last one before ``start`` (the state at ``start``)."""
     rows = await pool.fetch(
         "(SELECT at, previous, state, reason, detail FROM camera_status_history"
@@ -33,4 +34,8 @@ async def between(
         " ORDER BY at",
         tenant_id, camera_id, start, end, limit,
     )
-    return [dict(r) for r in rows]
+    return records(Transition, rows, previous=CameraState, state=CameraState, reason=_reason)
+
+
+def _reason(stored: str | None) -> ErrorReason | None:
+    return ErrorReason(stored) if stored else None

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from domain.tenant import TenantUsage
 from domain.tenant_health import CameraHealth
+from storage.rows import record, records
 
 
 async def cameras(pool: asyncpg.Pool, tenant_id: UUID) -> list[CameraHealth]:
     """One index lookup per camera for each (last transition, newest chunk): fast for 1 000 cameras."""
     rows = await pool.fetch(
-        """SELECT c.id, c.name, c.enabled, h.state, h.reason, h.at, r.newest_end
+        """SELECT c.id AS camera_id, c.name, c.enabled, h.state, h.reason, h.at AS since,
+                  r.newest_end AS newest_recording_end
            FROM cameras c
            LEFT JOIN LATERAL (SELECT state, reason, at FROM camera_status_history h
                               WHERE h.camera_id = c.id ORDER BY at DESC LIMIT 1) h ON true
            LEFT JOIN LATERAL (SELECT upper(time_range) AS newest_end FROM recordings r
                               WHERE r.camera_id = c.id ORDER BY lower(time_range) DESC LIMIT 1) r ON true
            WHERE c.tenant_id = $1 AND c.deleted_at IS NULL ORDER BY c.name""", tenant_id)
-    return [CameraHealth(r["id"], r["name"], r["enabled"], r["state"], r["reason"], r["at"], r["newest_end"])
-            for r in rows]
+    return records(CameraHealth, rows)
 
 
-async def usage(pool: asyncpg.Pool, tenant_id: UUID) -> dict[str, Any]:
+async def usage(pool: asyncpg.Pool, tenant_id: UUID) -> TenantUsage:
     row = await pool.fetchrow(
         """SELECT (SELECT coalesce(sum(bytes), 0)::bigint FROM recordings WHERE tenant_id = $1) AS recorded_bytes,
                   (SELECT count(*) FROM recordings WHERE tenant_id = $1) AS chunks,
@@ -32,4 +33,4 @@ async def usage(pool: asyncpg.Pool, tenant_id: UUID) -> dict[str, Any]:
                   (SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'viewer') AS viewers,
                   (SELECT count(*) FROM legal_holds WHERE tenant_id = $1 AND released_at IS NULL) AS active_holds,
                   (SELECT recording_paused FROM tenants WHERE id = $1) AS recording_paused""", tenant_id)
-    return dict(row)
+    return record(TenantUsage, row)

@@ -11,10 +11,14 @@ so a month of one camera comes back as a handful of rows.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from domain.recording import IndexedChunk
+from domain.timeline import RecordedRun
+from storage.recordings import fragment_table
+from storage.rows import records
 
 CONTINUITY_TOLERANCE_MS = 5  # chunk bounds are rounded to ms on both sides
 
@@ -44,18 +48,18 @@ SELECT *, sum(new_run::int) OVER (PARTITION BY camera_id ORDER BY start) AS run 
 
 
 async def runs(pool: asyncpg.Pool, tenant_id: UUID, camera_ids: list[UUID], start: datetime, end: datetime,
-               ) -> list[dict[str, Any]]:
+               ) -> list[RecordedRun]:
     """Recorded runs of the cameras overlapping [start, end), per camera in time order (unclipped)."""
     rows = await pool.fetch(
         f"SELECT camera_id, min(start) AS start, max(\"end\") AS \"end\", count(*) AS chunks, sum(bytes) AS bytes"
         f" FROM ({_CHUNKS_WITH_RUNS}) r GROUP BY camera_id, run ORDER BY camera_id, min(start)",
         tenant_id, camera_ids, start, end,
     )
-    return [dict(r) for r in rows]
+    return records(RecordedRun, rows)
 
 
 async def chunks(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime,
-                 *, limit: int) -> list[dict[str, Any]]:
+                 *, limit: int) -> list[IndexedChunk]:
     """Chunks overlapping [start, end) in time order, each marked ``new_run`` where a run begins."""
     rows = await pool.fetch(f"{_CHUNKS_WITH_RUNS} ORDER BY start LIMIT $5", tenant_id, [camera_id], start, end, limit)
-    return [dict(r) for r in rows]
+    return records(IndexedChunk, rows, fragments=fragment_table)

@@ -2,40 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+
+from domain.rbac import Role
+from domain.user import User
+from storage.rows import record, record_or_none, records
 
 _COLUMNS = "id, tenant_id, username, role, created_at"
 
 
 async def create(
     pool: asyncpg.Pool | asyncpg.Connection, *, username: str, password_hash: str, role: str, tenant_id: UUID | None
-) -> dict[str, Any]:
+) -> User:
     row = await pool.fetchrow(
         f"INSERT INTO users (id, tenant_id, username, password_hash, role) VALUES ($1, $2, $3, $4, $5)"
         f" RETURNING {_COLUMNS}",
         uuid4(), tenant_id, username, password_hash, role,
     )
-    return dict(row)
+    return record(User, row, role=Role)
 
 
-async def credentials(pool: asyncpg.Pool, username: str) -> dict[str, Any] | None:
+async def credentials(pool: asyncpg.Pool, username: str) -> tuple[User, str] | None:
+    """The user of that name and its password hash."""
     row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1", username)
-    return dict(row) if row else None
+    return None if row is None else (record(User, row, role=Role), row["password_hash"])
 
 
-async def get(pool: asyncpg.Pool, user_id: UUID) -> dict[str, Any] | None:
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id)
-    return dict(row) if row else None
+async def get(pool: asyncpg.Pool, user_id: UUID) -> User | None:
+    return record_or_none(User, await pool.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id), role=Role)
 
 
-async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID | None) -> list[dict[str, Any]]:
+async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID | None) -> list[User]:
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM users WHERE tenant_id IS NOT DISTINCT FROM $1 ORDER BY username", tenant_id
     )
-    return [dict(r) for r in rows]
+    return records(User, rows, role=Role)
 
 
 async def any_admin(pool: asyncpg.Pool) -> bool:

@@ -11,14 +11,14 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.watchlist import WatchEntry
+from domain.lpr.watchlist import WatchEntry
 from storage import watchlists
 from storage.ttl_cache import TtlCache
 
 
 class WatchlistCache:
     def __init__(self, pool: asyncpg.Pool, ttl_s: float = 5.0) -> None:
-        self._cache: TtlCache[UUID, list[WatchEntry]] = TtlCache(partial(watchlists.entries, pool), ttl_s=ttl_s)
+        self._cache: TtlCache[UUID, list[WatchEntry]] = TtlCache(partial(watchlists.list_for_tenant, pool), ttl_s=ttl_s)
 
     async def entries(self, tenant_id: UUID) -> list[WatchEntry]:
         return await self._cache.get(tenant_id)

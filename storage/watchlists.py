@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
-from domain.watchlist import WatchEntry
+from domain.lpr.watchlist import WatchEntry
+from storage.rows import record, records
+
+_COLUMNS = "id, tenant_id, pattern, reason, created_by, created_at"
 
 
-async def create(pool: asyncpg.Pool, tenant_id: UUID, pattern: str, reason: str, created_by: UUID) -> dict[str, Any]:
+async def create(pool: asyncpg.Pool, tenant_id: UUID, pattern: str, reason: str, created_by: UUID) -> WatchEntry:
     row = await pool.fetchrow(
-        "INSERT INTO lpr_watchlist (id, tenant_id, pattern, reason, created_by) VALUES ($1,$2,$3,$4,$5)"
-        " RETURNING id, tenant_id, pattern, reason, created_by, created_at", uuid4(), tenant_id, pattern, reason,
-        created_by)
-    return dict(row)
+        f"INSERT INTO lpr_watchlist (id, tenant_id, pattern, reason, created_by) VALUES ($1,$2,$3,$4,$5)"
+        f" RETURNING {_COLUMNS}", uuid4(), tenant_id, pattern, reason, created_by)
+    return record(WatchEntry, row)
 
 
-async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> list[dict[str, Any]]:
-    rows = await pool.fetch("SELECT id, tenant_id, pattern, reason, created_by, created_at FROM lpr_watchlist"
-                            " WHERE tenant_id = $1 ORDER BY pattern", tenant_id)
-    return [dict(r) for r in rows]
-
-
-async def entries(pool: asyncpg.Pool, tenant_id: UUID) -> list[WatchEntry]:
-    rows = await pool.fetch("SELECT id, pattern, reason FROM lpr_watchlist WHERE tenant_id = $1", tenant_id)
-    return [WatchEntry(r["id"], r["pattern"], r["reason"]) for r in rows]
+async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> list[WatchEntry]:
+    """Every entry of the city, by pattern (what the writer matches reads against, and what the API lists)."""
+    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM lpr_watchlist WHERE tenant_id = $1 ORDER BY pattern", tenant_id)
+    return records(WatchEntry, rows)
 
 
 async def delete(pool: asyncpg.Pool, tenant_id: UUID, entry_id: UUID) -> bool:

@@ -9,8 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from domain.rbac import Action
-from serve.deps import Caller, Res, require, scoped_tenant
-from serve.ranges import checked_range
+from serve.bodies import bodies
+from serve.deps import Caller, Res
+from serve.time_range import checked_range
+from services.scope import require, scoped_tenant
 from storage import audit
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -24,4 +26,4 @@ async def audit_log(caller: Caller, res: Res, start: datetime = Query(...), end:
     tenant = scoped_tenant(caller, tenant_id)
     require(caller, Action.WRITE, tenant)  # viewers do not read the trail of others
     checked_range(start, end, timedelta(days=366))
-    return await audit.between(res.pool, tenant, start, end, camera_id=camera_id, action=action, limit=limit)
+    return bodies(await audit.between(res.pool, tenant, start, end, camera_id=camera_id, action=action, limit=limit))

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from domain.rbac import Principal, Role
+from domain.rbac import Principal
 from serve import tokens
 from serve.deps import Caller, Res
 from serve.passwords import verify_password
@@ -37,10 +37,10 @@ def _token_pair(res: Res, who: Principal) -> dict[str, Any]:
 
 @router.post("/login")
 async def login(body: Login, res: Res) -> dict[str, Any]:
-    row = await users.credentials(res.pool, body.username)
-    if not verify_password(row["password_hash"] if row else None, body.password) or row is None:
+    found = await users.credentials(res.pool, body.username)
+    if not verify_password(found[1] if found else None, body.password) or found is None:
         raise HTTPException(401, "invalid username or password")
-    return _token_pair(res, Principal(row["id"], Role(row["role"]), row["tenant_id"]))
+    return _token_pair(res, found[0].principal)
 
 
 @router.post("/refresh")
@@ -49,10 +49,10 @@ async def refresh(body: Refresh, res: Res) -> dict[str, Any]:
         who = tokens.verify(body.refresh_token, res.settings.key("jwt"), kind="refresh")
     except tokens.InvalidToken as exc:
         raise HTTPException(401, str(exc)) from None
-    row = await users.get(res.pool, who.user_id)
-    if row is None:
+    user = await users.get(res.pool, who.user_id)
+    if user is None:
         raise HTTPException(401, "user no longer exists")
-    return _token_pair(res, Principal(row["id"], Role(row["role"]), row["tenant_id"]))
+    return _token_pair(res, user.principal)
 
 
 @router.get("/me")

@@ -8,17 +8,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
+from domain.retention import Quota
+from domain.vendors import StreamKind, Vendor, build_stream_url
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from domain.camera import Camera
 from domain.rbac import Action, Principal
-from domain.retention import Quota
 from domain.stream_url import parse_stream_url
 from domain.uptime import uptime
-from domain.vendors import StreamKind, Vendor, build_stream_url
 from serve.deps import Caller, Res, Resources, found_in_scope, require, scoped_tenant
-from serve.ranges import checked_range
+from serve.time_range import checked_range
 from storage import cameras, plans, recordings, status_history
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from actors.clip_exporter import CLIP_EXPORTER_NAME
 from domain.clips import plan_clip
 from domain.rbac import Action, Principal
 from serve.deps import Caller, Res, Resources, found_in_scope, require, scoped_tenant
-from serve.ranges import checked_range
 from serve.routes.cameras import camera_in_scope
+from serve.time_range import checked_range
 from storage import audit, clips, timeline
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,8 @@ from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from uuid import UUID
 
+from domain.plates import BadPlate, search_pattern
+from domain.queued_read import QueuedRead
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -30,12 +32,10 @@ from domain.lpr import (
     source_allowed,
     verify_signature,
 )
-from domain.plates import BadPlate, search_pattern
-from domain.queued_read import QueuedRead
 from domain.rbac import Action
 from serve.deps import Caller, Res, Resources, require, scoped_tenant
-from serve.ranges import checked_range
 from serve.routes.cameras import camera_in_scope
+from serve.time_range import checked_range
 from storage import audit, lpr_events
 
 log = logging.getLogger(__name__)

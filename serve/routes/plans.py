@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from domain.rbac import Action
 from domain.tenant_health import rollup
-from serve.deps import Caller, Res, require, scoped_tenant
+from serve.bodies import bodies, body
+from serve.deps import Caller, Res
+from services.scope import require, scoped_tenant
 from storage import audit, plans, tenants
 from storage import tenant_health as tenant_health_store
 
@@ -47,15 +49,15 @@ class TimeZoneIn(BaseModel):
 
 @router.get("/plans")
 async def list_plans(caller: Caller, res: Res) -> list[dict[str, Any]]:
-    return [plans.plan_json(p) for p in await plans.list_all(res.pool)]
+    return bodies(await plans.list_all(res.pool))
 
 
 @router.post("/plans", status_code=201)
-async def create_plan(body: PlanIn, caller: Caller, res: Res) -> dict[str, Any]:
+async def create_plan(plan_in: PlanIn, caller: Caller, res: Res) -> dict[str, Any]:
     require(caller, Action.MANAGE_TENANTS)
-    plan = await plans.create(res.pool, **body.model_dump())
-    await audit.record(res.pool, caller.user_id, "plan.created", tenant_id=None, detail=plans.plan_json(plan))
-    return plans.plan_json(plan)
+    plan = await plans.create(res.pool, **plan_in.model_dump())
+    await audit.record(res.pool, caller.user_id, "plan.created", tenant_id=None, detail=body(plan))
+    return body(plan)
 
 
 @router.get("/tenants/{tenant_id}/plan")
@@ -63,24 +65,24 @@ async def tenant_plan(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, An
     plan = await plans.of_tenant(res.pool, scoped_tenant(caller, tenant_id))
     if plan is None:
         raise HTTPException(404, "tenant not found")
-    return plans.plan_json(plan)
+    return body(plan)
 
 
 @router.put("/tenants/{tenant_id}/plan")
-async def assign_plan(tenant_id: UUID, body: PlanChoice, caller: Caller, res: Res) -> dict[str, Any]:
+async def assign_plan(tenant_id: UUID, choice: PlanChoice, caller: Caller, res: Res) -> dict[str, Any]:
     """Takes effect on the next retention pass (and for quotas at once)."""
     require(caller, Action.MANAGE_TENANTS)
     before = await plans.of_tenant(res.pool, tenant_id)
     if before is None:
         raise HTTPException(404, "tenant not found")
-    if body.plan_id not in {p.id for p in await plans.list_all(res.pool)}:
+    if choice.plan_id not in {p.id for p in await plans.list_all(res.pool)}:
         raise HTTPException(422, "no such plan")
-    await plans.assign(res.pool, tenant_id, body.plan_id)
+    await plans.assign(res.pool, tenant_id, choice.plan_id)
     after = await plans.of_tenant(res.pool, tenant_id)
     assert after is not None
     await audit.record(res.pool, caller.user_id, "plan.assigned", tenant_id=tenant_id,
-                       detail={"from": plans.plan_json(before), "to": plans.plan_json(after)})
-    return plans.plan_json(after)
+                       detail={"from": body(before), "to": body(after)})
+    return body(after)
 
 
 @router.get("/tenants/{tenant_id}/health")
@@ -93,24 +95,24 @@ async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, 
     cameras = await tenant_health_store.cameras(res.pool, tenant)
     usage = await tenant_health_store.usage(res.pool, tenant)
     return {
-        "tenant_id": tenant, "at": datetime.now(UTC), "plan": plans.plan_json(plan),
+        "tenant_id": tenant, "at": datetime.now(UTC), "plan": body(plan),
         **rollup(cameras, datetime.now(UTC)),
-        "storage": {"recorded_bytes": usage["recorded_bytes"], "chunks": usage["chunks"],
+        "storage": {"recorded_bytes": usage.recorded_bytes, "chunks": usage.chunks,
                     "quota_bytes": plan.storage_quota_bytes,
-                    "used_ratio": round(usage["recorded_bytes"] / plan.storage_quota_bytes, 4)
+                    "used_ratio": round(usage.recorded_bytes / plan.storage_quota_bytes, 4)
                     if plan.storage_quota_bytes else None},
         "quotas": {"cameras": {"used": len(cameras), "limit": plan.camera_quota},
-                   "managers": {"used": usage["managers"], "limit": plan.manager_quota},
-                   "viewers": {"used": usage["viewers"], "limit": plan.viewer_quota}},
-        "active_holds": usage["active_holds"], "recording_paused": usage["recording_paused"],
+                   "managers": {"used": usage.managers, "limit": plan.manager_quota},
+                   "viewers": {"used": usage.viewers, "limit": plan.viewer_quota}},
+        "active_holds": usage.active_holds, "recording_paused": usage.recording_paused,
     }
 
 
 @router.put("/tenants/{tenant_id}/time-zone")
-async def set_time_zone(tenant_id: UUID, body: TimeZoneIn, caller: Caller, res: Res) -> dict[str, Any]:
+async def set_time_zone(tenant_id: UUID, zone: TimeZoneIn, caller: Caller, res: Res) -> dict[str, Any]:
     """The zone of the city's report days (storage stays UTC)."""
     require(caller, Action.MANAGE_TENANTS)
-    found = await tenants.set_time_zone(res.pool, tenant_id, body.time_zone)
+    found = await tenants.set_time_zone(res.pool, tenant_id, zone.time_zone)
     if found is None:
         raise HTTPException(404, "tenant not found")
-    return found
+    return body(found)

@@ -21,8 +21,8 @@ from media.live import Keyframe
 from media.snapshot import keyframe_jpeg, recorded_jpeg
 from serve.camera_hosts import CameraNotRunning
 from serve.deps import Caller, MediaCaller, Res, Resources
-from serve.ranges import checked_range
 from serve.routes.cameras import camera_in_scope
+from serve.time_range import checked_range
 from storage import audit, recordings, timeline
 
 router = APIRouter(tags=["playback"])

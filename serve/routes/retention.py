@@ -10,10 +10,12 @@ import ray
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from actors.retention import RETENTION_NAME
+from domain.purge_rules import ReportRow, report_csv
 from domain.rbac import Action, Role
-from domain.retention import report_csv
-from serve.deps import Caller, Res, Resources, require, scoped_tenant
-from storage import orphans, retention
+from serve.bodies import bodies, body
+from serve.deps import Caller, Res, Resources
+from services.scope import require, scoped_tenant
+from storage import orphans, purges
 
 router = APIRouter(prefix="/retention", tags=["retention"])
 
@@ -45,16 +47,16 @@ async def status(caller: Caller, res: Res) -> dict[str, Any]:
 @router.get("/passes")
 async def passes(caller: Caller, res: Res, limit: int = Query(50, ge=1, le=1000)) -> list[dict[str, Any]]:
     require(caller, Action.READ, caller.tenant_id)
-    return await retention.passes(res.pool, limit=limit)
+    return bodies(await purges.passes(res.pool, limit=limit))
 
 
-async def _report(caller: Caller, res: Resources, pass_id: int, tenant_id: UUID | None) -> list[dict[str, Any]]:
+async def _report(caller: Caller, res: Resources, pass_id: int, tenant_id: UUID | None) -> list[ReportRow]:
     """Admins see every tenant's lines (or one's); a manager sees their city's."""
     tenant = tenant_id if caller.role == Role.ADMIN else scoped_tenant(caller, tenant_id)
     require(caller, Action.WRITE, tenant)
-    if await retention.get_pass(res.pool, pass_id) is None:
+    if await purges.get_pass(res.pool, pass_id) is None:
         raise HTTPException(404, "retention pass not found")
-    return await retention.report(res.pool, pass_id, tenant)
+    return await purges.report(res.pool, pass_id, tenant)
 
 
 @router.get("/passes/{pass_id}/report.json")
@@ -62,9 +64,10 @@ async def report_json(pass_id: int, caller: Caller, res: Res,
                       tenant_id: UUID | None = Query(None)) -> dict[str, Any]:
     """What the pass deleted, per tenant, camera and tenant-local day, and the expired chunks holds kept."""
     lines = await _report(caller, res, pass_id, tenant_id)
-    return {"pass": await retention.get_pass(res.pool, pass_id), "lines": lines,
-            "totals": {"chunks": sum(r["chunks"] for r in lines), "bytes": sum(r["bytes"] for r in lines),
-                       "held_chunks": sum(r["held_chunks"] for r in lines)}}
+    retention_pass = await purges.get_pass(res.pool, pass_id)
+    return {"pass": body(retention_pass) if retention_pass else None, "lines": bodies(lines),
+            "totals": {"chunks": sum(r.chunks for r in lines), "bytes": sum(r.bytes for r in lines),
+                       "held_chunks": sum(r.held_chunks for r in lines)}}
 
 
 @router.get("/passes/{pass_id}/report.csv")
@@ -80,4 +83,4 @@ async def orphan_findings(caller: Caller, res: Res, tenant_id: UUID | None = Que
     """What the orphan sweep found: objects without index rows, rows without objects (and what was done)."""
     tenant = tenant_id if caller.role == Role.ADMIN else scoped_tenant(caller, tenant_id)
     require(caller, Action.WRITE, tenant)
-    return await orphans.findings(res.pool, tenant, limit=limit)
+    return bodies(await orphans.findings(res.pool, tenant, limit=limit))

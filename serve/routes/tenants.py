@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from domain.rbac import Action
-from serve.deps import Caller, Res, require, scoped_tenant
+from serve.bodies import bodies, body
+from serve.deps import Caller, Res
+from services.scope import require, scoped_tenant
 from storage import tenants
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
@@ -20,9 +22,9 @@ class TenantIn(BaseModel):
 
 
 @router.post("", status_code=201)
-async def create_tenant(body: TenantIn, caller: Caller, res: Res) -> dict[str, Any]:
+async def create_tenant(tenant: TenantIn, caller: Caller, res: Res) -> dict[str, Any]:
     require(caller, Action.MANAGE_TENANTS)
-    return await tenants.create(res.pool, body.name.strip())
+    return body(await tenants.create(res.pool, tenant.name.strip()))
 
 
 @router.get("")
@@ -31,8 +33,8 @@ async def list_tenants(
 ) -> list[dict[str, Any]]:
     if caller.tenant_id is not None:
         own = await tenants.get(res.pool, caller.tenant_id)
-        return [own] if own else []
-    return await tenants.list_all(res.pool, limit=limit, offset=offset)
+        return [body(own)] if own else []
+    return bodies(await tenants.list_all(res.pool, limit=limit, offset=offset))
 
 
 @router.get("/{tenant_id}")
@@ -40,16 +42,16 @@ async def get_tenant(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any
     found = await tenants.get(res.pool, scoped_tenant(caller, tenant_id))
     if found is None:
         raise HTTPException(404, "tenant not found")
-    return found
+    return body(found)
 
 
 @router.patch("/{tenant_id}")
-async def rename_tenant(tenant_id: UUID, body: TenantIn, caller: Caller, res: Res) -> dict[str, Any]:
+async def rename_tenant(tenant_id: UUID, tenant: TenantIn, caller: Caller, res: Res) -> dict[str, Any]:
     require(caller, Action.MANAGE_TENANTS)
-    found = await tenants.rename(res.pool, tenant_id, body.name.strip())
+    found = await tenants.rename(res.pool, tenant_id, tenant.name.strip())
     if found is None:
         raise HTTPException(404, "tenant not found")
-    return found
+    return body(found)
 
 
 @router.delete("/{tenant_id}", status_code=204)

@@ -8,10 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from domain.plans import Quota
 from domain.rbac import Action, Role
-from domain.retention import Quota
-from serve.deps import Caller, Res, require, scoped_tenant
+from serve.bodies import bodies, body
+from serve.deps import Caller, Res
 from serve.passwords import MIN_PASSWORD_LENGTH, hash_password
+from services.scope import require, scoped_tenant
 from storage import plans, users
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -25,27 +27,27 @@ class UserIn(BaseModel):
 
 
 @router.post("", status_code=201)
-async def create_user(body: UserIn, caller: Caller, res: Res) -> dict[str, Any]:
-    if body.role == Role.ADMIN:
+async def create_user(user: UserIn, caller: Caller, res: Res) -> dict[str, Any]:
+    if user.role == Role.ADMIN:
         require(caller, Action.MANAGE_TENANTS)
         tenant = None
     else:
-        tenant = scoped_tenant(caller, body.tenant_id)
+        tenant = scoped_tenant(caller, user.tenant_id)
         require(caller, Action.WRITE, tenant)
-        if caller.role == Role.MANAGER and body.role != Role.VIEWER:
+        if caller.role == Role.MANAGER and user.role != Role.VIEWER:
             raise HTTPException(403, "managers may create viewers only")
-    password_hash = hash_password(body.password)
+    password_hash = hash_password(user.password)
     if tenant is None:
-        return await users.create(res.pool, username=body.username, password_hash=password_hash,
-                                  role=body.role.value, tenant_id=None)
-    quota = Quota.MANAGERS if body.role == Role.MANAGER else Quota.VIEWERS
+        return body(await users.create(res.pool, username=user.username, password_hash=password_hash,
+                                       role=user.role.value, tenant_id=None))
+    quota = Quota.MANAGERS if user.role == Role.MANAGER else Quota.VIEWERS
     async with plans.within_quota(res.pool, tenant, quota) as conn:
-        return await users.create(conn, username=body.username, password_hash=password_hash,
-                                  role=body.role.value, tenant_id=tenant)
+        return body(await users.create(conn, username=user.username, password_hash=password_hash,
+                                       role=user.role.value, tenant_id=tenant))
 
 
 @router.get("")
 async def list_users(caller: Caller, res: Res, tenant_id: UUID | None = Query(None)) -> list[dict[str, Any]]:
     tenant = scoped_tenant(caller, tenant_id)
     require(caller, Action.WRITE, tenant)  # user lists are for managers and admins
-    return await users.list_for_tenant(res.pool, tenant)
+    return bodies(await users.list_for_tenant(res.pool, tenant))

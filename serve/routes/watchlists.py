@@ -8,9 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from domain.plates import BadPlate, search_pattern
+from domain.lpr.plates import BadPlate, search_pattern
 from domain.rbac import Action
-from serve.deps import Caller, Res, require, scoped_tenant
+from serve.bodies import bodies, body
+from serve.deps import Caller, Res
+from services.scope import require, scoped_tenant
 from storage import audit, watchlists
 
 router = APIRouter(prefix="/lpr/watchlist", tags=["lpr"])
@@ -23,23 +25,23 @@ class WatchIn(BaseModel):
 
 
 @router.post("", status_code=201)
-async def add_plate(body: WatchIn, caller: Caller, res: Res) -> dict[str, Any]:
-    tenant = scoped_tenant(caller, body.tenant_id)
+async def add_plate(watch: WatchIn, caller: Caller, res: Res) -> dict[str, Any]:
+    tenant = scoped_tenant(caller, watch.tenant_id)
     require(caller, Action.WRITE, tenant)
     try:
-        search_pattern(body.plate)  # validates; the stored form keeps ? and *
+        search_pattern(watch.plate)  # validates; the stored form keeps ? and *
     except BadPlate as exc:
         raise HTTPException(422, str(exc)) from None
-    pattern = "".join(c for c in body.plate.upper() if c.isalnum() or c in "?*")
-    entry = await watchlists.create(res.pool, tenant, pattern, body.reason, caller.user_id)
+    pattern = "".join(c for c in watch.plate.upper() if c.isalnum() or c in "?*")
+    entry = await watchlists.create(res.pool, tenant, pattern, watch.reason, caller.user_id)
     await audit.record(res.pool, caller.user_id, "lpr.watchlist.added", tenant_id=tenant,
-                       detail={"pattern": pattern, "reason": body.reason})
-    return entry
+                       detail={"pattern": pattern, "reason": watch.reason})
+    return body(entry)
 
 
 @router.get("")
 async def list_plates(caller: Caller, res: Res, tenant_id: UUID | None = Query(None)) -> list[dict[str, Any]]:
-    return await watchlists.list_for_tenant(res.pool, scoped_tenant(caller, tenant_id))
+    return bodies(await watchlists.list_for_tenant(res.pool, scoped_tenant(caller, tenant_id)))
 
 
 @router.delete("/{entry_id}", status_code=204)

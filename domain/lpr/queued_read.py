@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.lpr import PlateRead
+from domain.lpr.reads import PlateRead
 
 
 def image_keys(tenant_id: UUID, captured_at: datetime, event_id: UUID, count: int) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
-from typing import Any
 from uuid import UUID
 
 
@@ -14,6 +14,9 @@ class WatchEntry:
     id: UUID
     pattern: str  # canonical plate characters plus ? and *
     reason: str
+    tenant_id: UUID | None = None
+    created_by: UUID | None = None
+    created_at: datetime | None = None
 
     def matches(self, plate: str) -> bool:
         return _regex(self.pattern).fullmatch(plate) is not None
@@ -26,9 +29,3 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 def hits(plate: str, entries: list[WatchEntry]) -> list[WatchEntry]:
     return [entry for entry in entries if entry.matches(plate)]
-
-
-def lpr_alert_event(tenant_id: UUID, entry: WatchEntry, event: dict[str, Any]) -> dict[str, Any]:
-    """The operator alert a watchlist hit publishes on the tenant's event stream."""
-    return {"type": "lpr.alert", "severity": "warning", "tenant_id": str(tenant_id), "watchlist_id": str(entry.id),
-            "pattern": entry.pattern, "reason": entry.reason, **event}

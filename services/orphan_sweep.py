@@ -17,13 +17,10 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from domain.orphans import SETTLE, compare, hours_to_sweep
+from domain.orphans import OBJECT_WITHOUT_ROW, ROW_WITHOUT_OBJECT, SETTLE, compare, hours_to_sweep
 from domain.recording import hour_prefix
 from storage import audit, orphans
 from storage.objects import ObjectStore
-
-OBJECT_WITHOUT_ROW = "object_without_row"
-ROW_WITHOUT_OBJECT = "row_without_object"
 
 
 @dataclass(frozen=True)
@@ -39,17 +36,17 @@ async def orphan_sweep(pool: asyncpg.Pool, store: ObjectStore, *, now: datetime,
     fixed = await _second_strike(pool, store, now) if policy == "fix" else 0
     listed = lonely_objects = lonely_rows = 0
     for camera in await orphans.cameras_to_sweep(pool, max_cameras):
-        hours = hours_to_sweep(camera["swept_until"], camera["created_at"], now, max_prefixes - listed)
+        hours = hours_to_sweep(camera.swept_until, camera.created_at, now, max_prefixes - listed)
         for hour in hours:
-            prefix = hour_prefix(camera["tenant_id"], camera["id"], hour)
+            prefix = hour_prefix(camera.tenant_id, camera.id, hour)
             objects = await asyncio.to_thread(_keys_under, store, prefix)
-            found = compare(objects, await orphans.indexed_keys(pool, camera["id"], hour),
+            found = compare(objects, await orphans.indexed_keys(pool, camera.id, hour),
                             await orphans.queued_with_prefix(pool, prefix))
-            await orphans.record(pool, OBJECT_WITHOUT_ROW, found.objects_without_rows, camera["tenant_id"], camera["id"])
-            await orphans.record(pool, ROW_WITHOUT_OBJECT, found.rows_without_objects, camera["tenant_id"], camera["id"])
+            await orphans.record(pool, OBJECT_WITHOUT_ROW, found.objects_without_rows, camera.tenant_id, camera.id)
+            await orphans.record(pool, ROW_WITHOUT_OBJECT, found.rows_without_objects, camera.tenant_id, camera.id)
             lonely_objects += len(found.objects_without_rows)
             lonely_rows += len(found.rows_without_objects)
-            await orphans.advance(pool, camera["id"], hour + timedelta(hours=1))
+            await orphans.advance(pool, camera.id, hour + timedelta(hours=1))
         listed += len(hours)
         if listed >= max_prefixes:
             break
@@ -60,13 +57,13 @@ async def _second_strike(pool: asyncpg.Pool, store: ObjectStore, now: datetime) 
     """Fix findings recorded at least SETTLE ago that still hold."""
     fixed = 0
     for finding in await orphans.unresolved(pool, now - SETTLE, limit=10_000):
-        key = finding["object_key"]
+        key = finding.object_key
         exists = await asyncio.to_thread(store.stat, key) is not None
         indexed = await orphans.still_indexed(pool, key)
-        if finding["kind"] == OBJECT_WITHOUT_ROW and exists and not indexed:
+        if finding.kind == OBJECT_WITHOUT_ROW and exists and not indexed:
             await asyncio.to_thread(store.delete_many, [key])
             action = "object_deleted"
-        elif finding["kind"] == ROW_WITHOUT_OBJECT and indexed and not exists:
+        elif finding.kind == ROW_WITHOUT_OBJECT and indexed and not exists:
             await orphans.delete_row(pool, key)
             action = "row_deleted"
         else:
@@ -74,8 +71,8 @@ async def _second_strike(pool: asyncpg.Pool, store: ObjectStore, now: datetime) 
         await orphans.resolve(pool, key, action)
         if action != "healed":
             fixed += 1
-            await audit.record(pool, None, f"orphan.{action}", tenant_id=finding["tenant_id"],
-                               camera_id=finding["camera_id"], detail={"object_key": key})
+            await audit.record(pool, None, f"orphan.{action}", tenant_id=finding.tenant_id,
+                               camera_id=finding.camera_id, detail={"object_key": key})
     return fixed
 
 

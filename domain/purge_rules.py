@@ -1,4 +1,4 @@
-"""Retention rules: plans, quotas, what a pass may delete, and how its report is cut into days.
+"""Purge rules: what a retention pass may delete, when retention is stalled, and how the report is cut into days.
 
 Storage is UTC; only the report's day boundaries use the tenant's time zone
 (America/Sao_Paulo by default), so a DST change elsewhere neither loses nor
@@ -11,44 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
-
-DEFAULT_TIME_ZONE = "America/Sao_Paulo"
-
-
-@dataclass(frozen=True)
-class Plan:
-    id: UUID
-    name: str
-    retention_days: int
-    camera_quota: int
-    manager_quota: int
-    viewer_quota: int
-    storage_quota_bytes: int | None
-
-
-class Quota(StrEnum):
-    CAMERAS = "cameras"
-    MANAGERS = "managers"
-    VIEWERS = "viewers"
-
-
-def quota_limit(plan: Plan, quota: Quota) -> int:
-    return {Quota.CAMERAS: plan.camera_quota, Quota.MANAGERS: plan.manager_quota,
-            Quota.VIEWERS: plan.viewer_quota}[quota]
-
-
-def quota_refusal(plan: Plan, quota: Quota, current: int) -> str | None:
-    """Why one more is refused (the message of a 409), or None if it fits."""
-    limit = quota_limit(plan, quota)
-    if current < limit:
-        return None
-    return f"the plan '{plan.name}' allows {limit} {quota.value} per city and this city has {current}"
 
 
 def retention_cutoff(now: datetime, days: int) -> datetime:
@@ -96,16 +63,42 @@ def report_lines(chunks: Iterable[PurgedChunk], time_zone: str) -> list[ReportLi
     return sorted(lines.values(), key=lambda line: (str(line.camera_id), line.local_day))
 
 
-REPORT_COLUMNS = ("tenant_id", "camera_id", "local_day", "chunks", "bytes", "first_start", "last_end", "held_chunks")
+@dataclass(frozen=True)
+class ReportRow:
+    """A stored line of a pass's report: what it deleted of one camera on one local day, and what holds kept."""
+
+    tenant_id: UUID
+    camera_id: UUID
+    local_day: date
+    chunks: int
+    bytes: int
+    first_start: datetime | None
+    last_end: datetime | None
+    held_chunks: int
 
 
-def report_csv(rows: Iterable[dict[str, Any]]) -> str:
+@dataclass(frozen=True)
+class RetentionPass:
+    id: int
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    state: str  # running | done | interrupted | failed
+    error: str | None
+    chunks: int
+    bytes: int
+
+
+REPORT_COLUMNS = tuple(f.name for f in fields(ReportRow))
+
+
+def report_csv(rows: Iterable[ReportRow]) -> str:
     """The purge report as CSV (UTC instants in ISO 8601 with ms; days are tenant-local)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(REPORT_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[c]) for c in REPORT_COLUMNS])
+        writer.writerow([_cell(getattr(row, c)) for c in REPORT_COLUMNS])
     return out.getvalue()
 
 

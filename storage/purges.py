@@ -9,12 +9,13 @@ queue is drained after each batch and at the start of every pass.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from domain.retention import PurgedChunk, ReportLine
+from domain.plans import TenantPolicy
+from domain.purge_rules import PurgedChunk, ReportLine, ReportRow, RetentionPass
+from storage.rows import record_or_none, records
 
 _UNHELD = ("NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.camera_id = r.camera_id AND h.released_at IS NULL"
            " AND h.time_range && r.time_range)")
@@ -44,7 +45,7 @@ async def purge_batch(conn: asyncpg.Connection, tenant_id: UUID, cutoff: datetim
             )
             SELECT camera_id, start, "end", bytes FROM gone""",
         tenant_id, cutoff, limit, max_bytes)
-    return [PurgedChunk(r["camera_id"], r["start"], r["end"], r["bytes"]) for r in rows]
+    return records(PurgedChunk, rows)
 
 
 async def add_report_lines(conn: asyncpg.Connection, pass_id: int, tenant_id: UUID, lines: list[ReportLine]) -> None:
@@ -70,7 +71,7 @@ async def record_held(pool: asyncpg.Pool, pass_id: int, tenant_id: UUID, cutoff:
             ON CONFLICT (pass_id, tenant_id, camera_id, local_day) DO UPDATE SET held_chunks = EXCLUDED.held_chunks
             RETURNING held_chunks""",
         pass_id, tenant_id, cutoff, time_zone)
-    return sum(r["held_chunks"] for r in result)
+    return sum(int(r["held_chunks"]) for r in result)
 
 
 async def queued_objects(pool: asyncpg.Pool, limit: int) -> list[str]:
@@ -82,15 +83,17 @@ async def dequeue(pool: asyncpg.Pool, keys: list[str]) -> None:
     await pool.execute("DELETE FROM purge_queue WHERE object_key = ANY($1::text[])", keys)
 
 
-async def tenants_to_purge(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+async def tenants_to_purge(pool: asyncpg.Pool) -> list[TenantPolicy]:
     rows = await pool.fetch(
         "SELECT t.id, t.time_zone, t.recording_paused, p.retention_days, p.storage_quota_bytes"
         " FROM tenants t JOIN plans p ON p.id = t.plan_id ORDER BY t.name")
-    return [dict(r) for r in rows]
+    return records(TenantPolicy, rows)
 
 
-async def bytes_used(pool: asyncpg.Pool, tenant_id: UUID) -> int:
-    used: int = await pool.fetchval("SELECT coalesce(sum(bytes), 0)::bigint FROM recordings WHERE tenant_id = $1", tenant_id)
+async def bytes_used(pool: asyncpg.Pool, tenant_id: UUID | None) -> int:
+    """Bytes of recordings the index holds, of one tenant or (``None``) all."""
+    used: int = await pool.fetchval("SELECT coalesce(sum(bytes), 0)::bigint FROM recordings"
+                                    " WHERE $1::uuid IS NULL OR tenant_id = $1", tenant_id)
     return used
 
 
@@ -128,23 +131,23 @@ async def mark_interrupted(pool: asyncpg.Pool) -> int:
 _PASS_COLUMNS = "id, trigger, started_at, finished_at, state, error, chunks, bytes"
 
 
-async def passes(pool: asyncpg.Pool, *, limit: int = 50) -> list[dict[str, Any]]:
-    return [dict(r) for r in await pool.fetch(
-        f"SELECT {_PASS_COLUMNS} FROM retention_passes ORDER BY id DESC LIMIT $1", limit)]
+async def passes(pool: asyncpg.Pool, *, limit: int = 50) -> list[RetentionPass]:
+    return records(RetentionPass, await pool.fetch(
+        f"SELECT {_PASS_COLUMNS} FROM retention_passes ORDER BY id DESC LIMIT $1", limit))
 
 
-async def get_pass(pool: asyncpg.Pool, pass_id: int) -> dict[str, Any] | None:
+async def get_pass(pool: asyncpg.Pool, pass_id: int) -> RetentionPass | None:
     row = await pool.fetchrow(f"SELECT {_PASS_COLUMNS} FROM retention_passes WHERE id = $1", pass_id)
-    return dict(row) if row else None
+    return record_or_none(RetentionPass, row)
 
 
-async def report(pool: asyncpg.Pool, pass_id: int, tenant_id: UUID | None) -> list[dict[str, Any]]:
+async def report(pool: asyncpg.Pool, pass_id: int, tenant_id: UUID | None) -> list[ReportRow]:
     """The pass's report lines, of one tenant or (``None``) all."""
     rows = await pool.fetch(
         "SELECT tenant_id, camera_id, local_day, chunks, bytes, first_start, last_end, held_chunks FROM purge_report"
         " WHERE pass_id = $1 AND ($2::uuid IS NULL OR tenant_id = $2) ORDER BY tenant_id, camera_id, local_day",
         pass_id, tenant_id)
-    return [dict(r) for r in rows]
+    return records(ReportRow, rows)
 
 
 async def last_finished(pool: asyncpg.Pool) -> tuple[datetime | None, datetime | None]:

@@ -1,0 +1,109 @@
+"""The shape every platform actor shares: start once, open what it needs from Settings, stop in order.
+
+Ray restarts a crashed platform actor empty and the Fleet pokes its ``start()``
+on every pass, so ``start()`` must be idempotent; ``stop()`` cancels the
+actor's background tasks before closing what they use, and never waits without
+bound for a connection still held by a query in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import asyncpg
+
+from domain.settings import Settings
+from storage.bus import EventBus, open_bus
+from storage.db import create_pool
+from storage.objects import ObjectStore, open_object_store_for
+
+log = logging.getLogger(__name__)
+
+_CLOSE_POOL_S = 30.0
+
+
+class NotStarted(RuntimeError):
+    """The actor was used before ``start()`` opened its resources."""
+
+
+class PlatformActor:
+    """Subclasses say what they need (``pool_size``, ``uses_store``, ``uses_bus``, and whether they can work
+    without the bus), prepare in ``_prepare``, and name their background work in ``_background``."""
+
+    pool_size = 2
+    uses_store = True
+    uses_bus = True
+    works_without_bus = False  # True: its events are informative, its own work goes on without them
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._starting = asyncio.Lock()
+        self._started = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pool: asyncpg.Pool | None = None
+        self._store: ObjectStore | None = None
+        self._bus: EventBus | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise NotStarted(f"{type(self).__name__} is not started")
+        return self._pool
+
+    @property
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            raise NotStarted(f"{type(self).__name__} has no object store")
+        return self._store
+
+    @property
+    def bus(self) -> EventBus | None:
+        return self._bus
+
+    async def start(self) -> None:
+        """Open resources, prepare, start the background work — once; later calls are no-ops."""
+        async with self._starting:
+            if self._started:
+                return
+            s = self.settings
+            self._pool = await create_pool(s.database_url, min_size=1, max_size=self.pool_size)
+            if self.uses_store:
+                self._store = await asyncio.to_thread(open_object_store_for, s)
+            if self.uses_bus:
+                try:
+                    self._bus = open_bus(s.bus_url, namespace=s.namespace)
+                except Exception as exc:
+                    if not self.works_without_bus:
+                        raise
+                    log.error("%s: event bus unavailable, its events will not go out: %s", type(self).__name__, exc)
+            await self._prepare()
+            self._tasks = [asyncio.create_task(work, name=f"{type(self).__name__}.{getattr(work, '__name__', 'work')}")
+                           for work in self._background()]
+            self._started = True
+
+    async def _prepare(self) -> None:
+        """What to do once resources are open and before the background work starts."""
+
+    def _background(self) -> list[Coroutine[Any, Any, None]]:
+        """The actor's long-running work, cancelled by ``stop()``."""
+        return []
+
+    async def _close(self) -> None:
+        """Close what the subclass opened itself (after the background work stopped, before the pool)."""
+
+    async def stop(self) -> None:
+        """Cancel the background work, then close the subclass's resources, the bus and the pool."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._close()
+        if self._bus is not None:
+            await self._bus.close()
+        if self._pool is not None:
+            try:
+                await asyncio.wait_for(self._pool.close(), _CLOSE_POOL_S)
+            except TimeoutError:  # a connection still checked out by a call in flight
+                self._pool.terminate()

@@ -1,0 +1,1 @@
+"""Licence plates (LPR): plate forms, sender payloads, signatures, queued and stored reads, watchlists."""
