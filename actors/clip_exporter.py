@@ -31,7 +31,6 @@ from storage.objects import ObjectStore, open_object_store_for
 
 log = logging.getLogger(__name__)
 
-CLIP_EXPORTER_NAME = "clip-exporter"
 _IDLE_LOOK_S = 5.0
 _PROGRESS_EVERY_S = 0.5
 _MAX_CHUNKS = 10_000

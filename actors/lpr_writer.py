@@ -36,7 +36,6 @@ from storage.watchlist_cache import WatchlistCache
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-LPR_WRITER_NAME = "lpr-writer"
 BATCH_MAX = 2000
 _TAKE_BLOCK_S = 1.0
 _FORGET_SIGNATURES_EVERY_S = 60.0

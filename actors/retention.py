@@ -38,7 +38,6 @@ from storage.objects import ObjectStore, open_object_store_for
 
 log = logging.getLogger(__name__)
 
-RETENTION_NAME = "retention"
 PURGE_BATCH = 1000
 
 

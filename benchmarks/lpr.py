@@ -192,7 +192,7 @@ def ingest_phase(database_url: str, tenant: UUID, base: str, paths: list[str], t
                  work: Path, alerts_url: str, phase: int) -> dict[str, Any]:
     import ray
 
-    from actors.lpr_writer import LPR_WRITER_NAME
+    from actor_client.names import LPR_WRITER_NAME
 
     before = asyncio.run(count_rows(database_url, tenant))
     alerts = start_alert_client(alerts_url, seconds + 15)

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
+from actor_client.client import ActorClient
 from domain.rbac import Action, Principal, Role, may, visible_tenant
 from domain.settings import Settings
 from serve import tokens
-from serve.camera_hosts import CameraHosts
 from serve.live_hub import LiveHub
 from serve.lpr_ingest import LprIngest
 from storage.bus import EventBus
 from storage.objects import ObjectStore
 
 T = TypeVar("T")
-CameraStatusLookup = Callable[[UUID], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass
@@ -29,8 +28,7 @@ class Resources:
     settings: Settings
     pool: asyncpg.Pool
     store: ObjectStore
-    camera_status: CameraStatusLookup
-    hosts: CameraHosts
+    actors: ActorClient
     live: LiveHub
     bus: EventBus
     lpr: LprIngest
