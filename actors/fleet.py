@@ -20,6 +20,8 @@ from uuid import UUID
 import asyncpg
 import ray
 
+from actor_client.client import ActorClient
+from actor_client.names import host_name
 from actors.camera_host import CameraHost
 from domain.placement import choose_host, reconcile
 from domain.settings import Settings
@@ -28,12 +30,7 @@ from storage.db import create_pool
 
 log = logging.getLogger(__name__)
 
-FLEET_NAME = "fleet"
 _CALL_TIMEOUT_S = 30.0
-
-
-def host_name(slot: int) -> str:
-    return f"camera-host-{slot}"
 
 
 class Fleet:
@@ -42,6 +39,7 @@ class Fleet:
     def __init__(self, settings: Settings, keep_started: tuple[str, ...] = ()) -> None:
         self._settings = settings
         self._keep_started = keep_started  # names of actors whose start() each pass calls
+        self._actors = ActorClient(settings.namespace)
         self._hosts: dict[int, Any] = {}  # slot → actor handle
         self._placement: dict[UUID, int] = {}  # camera → slot
         self._pool: asyncpg.Pool | None = None
@@ -84,7 +82,7 @@ class Fleet:
     def _poke_services(self) -> None:
         for name in self._keep_started:
             try:
-                ray.get_actor(name, namespace=self._settings.namespace).start.remote()
+                self._actors.start_service(name)
             except Exception as exc:  # not there (yet): the launcher creates them
                 log.debug("service %s not poked: %s", name, exc)
 

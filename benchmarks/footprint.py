@@ -24,7 +24,7 @@ from typing import Any
 from benchmarks.procfs import children, cmdline, cpu_percent_over, owned_by, pss_kib
 from benchmarks.report import base_parser, publish
 from media.sources import _encode_pattern
-from serve.bootstrap import DEMO_SOURCE
+from runtime.bootstrap import DEMO_SOURCE
 from tests.support.processes import stop_process
 
 STARTUP_TIMEOUT_S = 180

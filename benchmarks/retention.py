@@ -92,6 +92,7 @@ def _link(trees: list[Path], key: str, n: int) -> None:
 def run_pass(database_url: str, store_url: str) -> dict[str, Any]:
     """In the child: one retention pass; its result, wall time and this process's peak RSS."""
     from actors.retention import retention_pass
+
     from storage.db import create_pool
     from storage.objects import open_object_store
 

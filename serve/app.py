@@ -2,7 +2,7 @@
 
 ``create_app`` builds the app from Settings (plain uvicorn can serve it, e.g.
 for benchmarks against Serve); ``Api`` is the Serve deployment that builds it
-on each replica and asks the Fleet actor for live camera status.
+on each replica, reaching the actors through one ActorClient.
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
-import ray
+from domain.retention import is_stalled
 from fastapi import APIRouter, FastAPI
 from ray import serve
 
-from actors.fleet import FLEET_NAME
-from domain.retention import is_stalled
+from actor_client.client import ActorClient
 from domain.settings import Settings
 from serve import errors
-from serve.camera_hosts import CameraHosts
-from serve.deps import CameraStatusLookup, Res, Resources
+from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
 from serve.lpr_ingest import LprIngest
 from serve.routes import (
@@ -56,29 +53,17 @@ from storage.objects import open_object_store_for
 API_PREFIX = "/api/v1"
 
 
-def fleet_status_lookup(settings: Settings) -> CameraStatusLookup:
-    """Camera status from the Fleet actor (found by name, on first use)."""
-
-    async def lookup(camera_id: UUID) -> dict[str, Any] | None:
-        fleet = ray.get_actor(FLEET_NAME, namespace=settings.namespace)
-        result: dict[str, Any] | None = await asyncio.wait_for(fleet.camera_status.remote(camera_id), 10)
-        return result
-
-    return lookup
-
-
-def create_app(settings: Settings, camera_status: CameraStatusLookup | None = None) -> FastAPI:
+def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await asyncio.to_thread(open_object_store_for, settings)
         pool = await create_pool(settings.database_url, min_size=1, max_size=10)
-        hosts = CameraHosts(settings.namespace)
+        actors = ActorClient(settings.namespace)
         bus = open_bus(settings.bus_url, namespace=settings.namespace)
         intake = open_intake(settings.bus_url, pool)
         lpr = LprIngest(intake, store, LprSpool(Path(settings.spool_dir) / "lpr", settings.lpr_spool_max_bytes),
                         max_backlog=settings.lpr_max_backlog, pool=pool)
-        app.state.resources = Resources(settings, pool, store, camera_status or fleet_status_lookup(settings),
-                                        hosts, LiveHub(hosts), bus, lpr)
+        app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr)
         draining = asyncio.create_task(lpr.drain_spool_forever())
         try:
             yield

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
+from actor_client.client import ActorClient
 from domain.rbac import Principal
 from domain.settings import Settings
 from serve import tokens
-from serve.camera_hosts import CameraHosts
 from serve.live_hub import LiveHub
 from services.lpr_accept import LprAccept
 from storage.bus import EventBus
 from storage.objects import ObjectStore
-
-CameraStatusLookup = Callable[[UUID], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass
@@ -28,8 +25,7 @@ class Resources:
     settings: Settings
     pool: asyncpg.Pool
     store: ObjectStore
-    camera_status: CameraStatusLookup
-    hosts: CameraHosts
+    actors: ActorClient
     live: LiveHub
     bus: EventBus
     lpr: LprAccept

@@ -17,10 +17,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from actor_client.client import ActorClient, CameraNotRunning
 from domain.backoff import reconnect_delay
 from domain.viewer_queue import Outgoing, ViewerQueue
 from media.live import LivePiece
-from serve.camera_hosts import CameraHosts, CameraNotRunning
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,8 @@ class _Feed:
 
 
 class LiveHub:
-    def __init__(self, hosts: CameraHosts) -> None:
-        self._hosts = hosts
+    def __init__(self, actors: ActorClient) -> None:
+        self._actors = actors
         self._feeds: dict[UUID, _Feed] = {}
 
     def viewers(self, camera_id: UUID) -> int:
@@ -95,8 +95,7 @@ class LiveHub:
         failures = 0
         while feed.viewers:
             try:
-                pieces: list[LivePiece] = await self._hosts.call(
-                    camera_id, "live_frames", after, _POLL_WAIT_S, timeout_s=_POLL_WAIT_S + 10)
+                pieces = await self._actors.live_frames(camera_id, after, _POLL_WAIT_S)
                 for piece in pieces:
                     await self._deliver(camera_id, feed, piece)
                     after = piece.seq
@@ -116,7 +115,7 @@ class LiveHub:
 
     async def _deliver(self, camera_id: UUID, feed: _Feed, piece: LivePiece) -> None:
         if piece.init_id != feed.init_id:
-            init = await self._hosts.call(camera_id, "live_init", piece.init_id)
+            init = await self._actors.live_init(camera_id, piece.init_id)
             feed.init, feed.init_id = Outgoing(init, is_init=True), piece.init_id
             for viewer in feed.viewers:
                 viewer.put(feed.init)

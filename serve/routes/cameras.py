@@ -141,7 +141,7 @@ async def camera_status(camera_id: UUID, caller: Caller, res: Res) -> dict[str, 
     if not camera.enabled:
         return {"camera_id": camera_id, "state": "disabled"}
     try:
-        status = await res.camera_status(camera_id)
+        status = await res.actors.camera_status(camera_id)
     except Exception:
         log.exception("camera status lookup failed")
         raise HTTPException(503, "camera status is unavailable right now: the fleet is not reachable") from None

@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import ray
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
-from actors.clip_exporter import CLIP_EXPORTER_NAME
 from domain.clips import plan_clip
 from domain.rbac import Action, Principal
 from serve.deps import Caller, Res, Resources, found_in_scope, require, scoped_tenant
@@ -64,7 +62,7 @@ async def export_clip(body: ClipIn, caller: Caller, res: Res) -> dict[str, Any]:
 
 def _wake_exporter(res: Resources) -> None:
     try:
-        ray.get_actor(CLIP_EXPORTER_NAME, namespace=res.settings.namespace).wake.remote()
+        res.actors.wake_clip_exporter()
     except Exception as exc:  # it looks at the queue every few seconds anyway
         log.info("clip exporter not woken: %s", exc)
 

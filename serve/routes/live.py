@@ -14,21 +14,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, WebSocketDisconnect
 
+from actor_client.client import CameraNotRunning
 from domain.hls import LiveSegment, live_playlist
 from media.live import LiveGop
-from serve.camera_hosts import CameraNotRunning
-from serve.deps import MediaCaller, Res, Resources, issue_media_token, media_principal, resources
+from serve.deps import MediaCaller, Res, issue_media_token, media_principal, resources
 from serve.routes.cameras import camera_in_scope
 from serve.sockets import until_closed
 from storage import audit
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cameras", tags=["live"])
+T = TypeVar("T")
 
 _IDLE_PING_S = 10.0
 
@@ -73,7 +75,7 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
 async def live_hls(camera_id: UUID, caller: MediaCaller, res: Res, token: str | None = Query(None)) -> Response:
     """The live window as HLS: the camera's latest GOP fragments, straight from its memory."""
     await camera_in_scope(caller, res, camera_id)
-    gops: list[LiveGop] = await _call(res, camera_id, "live_gops")
+    gops: list[LiveGop] = await _call(res.actors.live_gops(camera_id))
     query = f"?token={token or issue_media_token(res, caller, camera_id)}"
     playlist = live_playlist(
         [LiveSegment(g.seq, g.init_id, g.start_ms, g.duration_s) for g in gops],
@@ -86,19 +88,19 @@ async def live_hls(camera_id: UUID, caller: MediaCaller, res: Res, token: str | 
 @router.get("/{camera_id}/live/init-{init_id}.mp4")
 async def live_hls_init(camera_id: UUID, init_id: int, caller: MediaCaller, res: Res) -> Response:
     await camera_in_scope(caller, res, camera_id)
-    init: bytes = await _call(res, camera_id, "live_init", init_id)
+    init: bytes = await _call(res.actors.live_init(camera_id, init_id))
     return Response(init, media_type="video/mp4", headers={"cache-control": "max-age=3600"})
 
 
 @router.get("/{camera_id}/live/{seq}.m4s")
 async def live_hls_segment(camera_id: UUID, seq: int, caller: MediaCaller, res: Res) -> Response:
     await camera_in_scope(caller, res, camera_id)
-    gop: LiveGop = await _call(res, camera_id, "live_gop", seq)
+    gop: LiveGop = await _call(res.actors.live_gop(camera_id, seq))
     return Response(gop.data, media_type="video/iso.segment", headers={"cache-control": "max-age=60"})
 
 
-async def _call(res: Resources, camera_id: UUID, method: str, *args: Any) -> Any:
+async def _call(call: Awaitable[T]) -> T:
     try:
-        return await res.hosts.call(camera_id, method, *args)
+        return await call
     except CameraNotRunning as exc:
         raise HTTPException(404, f"not live: {exc}") from None

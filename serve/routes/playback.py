@@ -13,13 +13,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from actor_client.client import CameraNotRunning
 from domain.camera import Camera
 from domain.hls import PlaybackChunk, playback_fragments, vod_playlist
 from domain.recording import FragmentEntry, fragment_at, to_epoch_ms
 from domain.timeline import Span, clip, gaps
 from media.live import Keyframe
 from media.snapshot import keyframe_jpeg, recorded_jpeg
-from serve.camera_hosts import CameraNotRunning
 from serve.deps import Caller, MediaCaller, Res, Resources
 from serve.routes.cameras import camera_in_scope
 from serve.time_range import checked_range
@@ -103,7 +103,7 @@ async def snapshot(camera_id: UUID, caller: MediaCaller, res: Res,
     camera = await camera_in_scope(caller, res, camera_id)
     if at is None:
         try:
-            keyframe: Keyframe = await res.hosts.call(camera_id, "keyframe")
+            keyframe: Keyframe = await res.actors.keyframe(camera_id)
         except CameraNotRunning as exc:
             raise HTTPException(404, f"no live picture: {exc}") from None
         jpeg = await asyncio.to_thread(keyframe_jpeg, keyframe.codec, keyframe.extradata, keyframe.data, width)

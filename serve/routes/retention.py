@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from uuid import UUID
 
-import ray
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from actors.retention import RETENTION_NAME
 from domain.purge_rules import ReportRow, report_csv
 from domain.rbac import Action, Role
 from serve.bodies import bodies, body
@@ -22,16 +19,12 @@ router = APIRouter(prefix="/retention", tags=["retention"])
 _RUN_TIMEOUT_S = 1800.0
 
 
-def retention_actor(res: Resources) -> Any:
-    return ray.get_actor(RETENTION_NAME, namespace=res.settings.namespace)
-
-
 @router.post("/run")
 async def run_pass(caller: Caller, res: Res) -> dict[str, Any]:
     """Run a pass now and wait for it (platform admins)."""
     require(caller, Action.MANAGE_TENANTS)
     try:
-        result: dict[str, Any] = await asyncio.wait_for(retention_actor(res).run_now.remote("api"), _RUN_TIMEOUT_S)
+        result = await res.actors.run_retention("api", _RUN_TIMEOUT_S)
     except TimeoutError:
         raise HTTPException(504, "the pass is still running; see GET /retention/passes") from None
     return result
@@ -40,8 +33,7 @@ async def run_pass(caller: Caller, res: Res) -> dict[str, Any]:
 @router.get("/status")
 async def status(caller: Caller, res: Res) -> dict[str, Any]:
     require(caller, Action.MANAGE_TENANTS)
-    health: dict[str, Any] = await asyncio.wait_for(retention_actor(res).health.remote(), 30)
-    return health
+    return await res.actors.retention_health()
 
 
 @router.get("/passes")

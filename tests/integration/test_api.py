@@ -16,7 +16,7 @@ import httpx
 import pytest
 import ray
 
-from actors.fleet import FLEET_NAME
+from actor_client.names import FLEET_NAME
 from domain.events import tenant_stream
 from domain.recording import FragmentEntry
 from media.chunk_file import complete_prefix_length

@@ -22,7 +22,7 @@ import ray
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from actors.lpr_writer import LPR_WRITER_NAME
+from actor_client.names import LPR_WRITER_NAME
 from storage.objects import open_object_store_for
 from tests.support.system import ADMIN_PASSWORD, System, new_city, wait_for
 

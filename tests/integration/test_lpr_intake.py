@@ -12,13 +12,13 @@ from typing import Any
 
 import asyncpg
 import pytest
+from domain.queued_read import QueuedRead
 from fastapi import HTTPException
 from redis.exceptions import ConnectionError as RedisConnectionError
+from serve.lpr_ingest import LprIngest
 
 from actors.lpr_writer import write_batch
 from domain.lpr import PlateRead
-from domain.queued_read import QueuedRead
-from serve.lpr_ingest import LprIngest
 from storage import tenants, watchlists
 from storage.bus import RedisBus
 from storage.lpr_intake import LprIntake, PostgresIntake, RedisIntake

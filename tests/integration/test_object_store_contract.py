@@ -44,7 +44,7 @@ def object_route_server() -> Iterator[tuple[str, dict[str, Any]]]:
 def store(object_store_url: str, object_route_server: tuple[str, dict[str, Any]]) -> ObjectStore:
     base_url, holder = object_route_server
     opened = open_object_store(object_store_url, public_base_url=base_url, signing_secret=SECRET)
-    holder["app"].state.resources = Resources(settings=None, pool=None, store=opened, camera_status=None, hosts=None, live=None,
+    holder["app"].state.resources = Resources(settings=None, pool=None, store=opened, actors=None, live=None,
                                                    bus=None, lpr=None)  # type: ignore[arg-type]
     return opened
 
@@ -119,7 +119,7 @@ def test_dir_presigned_urls_reject_tampering_and_expiry(
 ) -> None:
     base_url, holder = object_route_server
     store = DirObjectStore(tmp_path, public_base_url=base_url, signing_secret=SECRET)
-    holder["app"].state.resources = Resources(settings=None, pool=None, store=store, camera_status=None, hosts=None, live=None,
+    holder["app"].state.resources = Resources(settings=None, pool=None, store=store, actors=None, live=None,
                                                    bus=None, lpr=None)  # type: ignore[arg-type]
     store.put("t/a/secret.mp4", b"evidence")
     good = store.presigned_get("t/a/secret.mp4", timedelta(minutes=1))

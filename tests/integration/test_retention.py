@@ -15,11 +15,11 @@ from typing import Any, cast
 import asyncpg
 import pytest
 import ray
+from actors.orphan_sweep import orphan_sweep
+from actors.retention import RetentionActor, retention_pass
 from asyncpg import Range
 
 from actors.camera import CameraSupervisor
-from actors.orphan_sweep import orphan_sweep
-from actors.retention import RetentionActor, retention_pass
 from domain.camera_state import CameraState, ErrorReason
 from domain.events import tenant_stream
 from domain.recording import chunk_object_key, thumbnail_object_key

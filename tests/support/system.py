@@ -13,8 +13,8 @@ import httpx
 import redis.asyncio
 
 from domain.settings import Settings
-from serve.bootstrap import ensure_admin
-from serve.launcher import Runtime, start_runtime
+from runtime.bootstrap import ensure_admin
+from runtime.launcher import Runtime, start_runtime
 from storage.db import create_pool
 from tests.support.ports import free_port
 

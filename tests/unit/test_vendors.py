@@ -1,7 +1,7 @@
 import pytest
+from domain.vendors import StreamKind, Vendor, build_stream_url
 
 from domain.errors import InvalidCameraUrl
-from domain.vendors import StreamKind, Vendor, build_stream_url
 
 
 def test_intelbras_main_and_sub_stream() -> None:

@@ -63,8 +63,8 @@ def _secret(var_dir: Path) -> str:
 def cmd_up(args: argparse.Namespace) -> int:
     import ray
 
-    from serve.bootstrap import ensure_admin, ensure_demo_city
-    from serve.launcher import migrate_database, start_runtime
+    from runtime.bootstrap import ensure_admin, ensure_demo_city
+    from runtime.launcher import migrate_database, start_runtime
     from storage.db import create_pool
     from storage.embedded_postgres import EmbeddedPostgres
 

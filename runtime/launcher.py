@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import ray
+from actors.retention import RetentionActor
 from ray import serve
 
-from actors.clip_exporter import CLIP_EXPORTER_NAME, ClipExporter
-from actors.fleet import FLEET_NAME, Fleet
-from actors.lpr_writer import LPR_WRITER_NAME, LprWriter
-from actors.retention import RETENTION_NAME, RetentionActor
+from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME
+from actors.clip_exporter import ClipExporter
+from actors.fleet import Fleet
+from actors.lpr_writer import LprWriter
 from domain.settings import Settings
 from serve.app import Api
 from storage.bus import BUS_ACTOR_NAME, MemoryStreams
