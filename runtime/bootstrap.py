@@ -28,10 +28,10 @@ async def ensure_admin(pool: asyncpg.Pool, username: str, password: str | None) 
 async def ensure_demo_city(pool: asyncpg.Pool, camera_count: int) -> str:
     """The demo tenant with ``camera_count`` enabled test-pattern cameras (demo-1 … demo-N)."""
     tenant = await tenants.get_by_name(pool, DEMO_TENANT) or await tenants.create(pool, DEMO_TENANT)
-    existing = {c.name: c for c in await cameras.list_for_tenant(pool, tenant["id"])}
+    existing = {c.name: c for c in await cameras.list_for_tenant(pool, tenant.id)}
     for i in range(1, camera_count + 1):
         name = f"demo-{i}"
         if name not in existing:
-            await cameras.create(pool, tenant_id=tenant["id"], name=name, vendor="generic",
+            await cameras.create(pool, tenant_id=tenant.id, name=name, vendor="generic",
                                  stream=parse_stream_url(DEMO_SOURCE))
-    return str(tenant["id"])
+    return str(tenant.id)

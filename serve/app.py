@@ -14,16 +14,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from domain.retention import is_stalled
 from fastapi import APIRouter, FastAPI
 from ray import serve
 
 from actor_client.client import ActorClient
+from domain.purge_rules import is_stalled
 from domain.settings import Settings
 from serve import errors
 from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
-from serve.lpr_ingest import LprIngest
 from serve.routes import (
     audit,
     auth,
@@ -43,7 +42,8 @@ from serve.routes import (
     users,
     watchlists,
 )
-from storage import retention as retention_store
+from services.lpr_accept import LprAccept
+from storage import purges
 from storage.bus import open_bus
 from storage.db import create_pool
 from storage.lpr_intake import open_intake
@@ -61,7 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
         actors = ActorClient(settings.namespace)
         bus = open_bus(settings.bus_url, namespace=settings.namespace)
         intake = open_intake(settings.bus_url, pool)
-        lpr = LprIngest(intake, store, LprSpool(Path(settings.spool_dir) / "lpr", settings.lpr_spool_max_bytes),
+        lpr = LprAccept(intake, store, LprSpool(Path(settings.spool_dir) / "lpr", settings.lpr_spool_max_bytes),
                         max_backlog=settings.lpr_max_backlog, pool=pool)
         app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr)
         draining = asyncio.create_task(lpr.drain_spool_forever())
@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     @api.get("/health", tags=["health"])
     async def health(res: Res) -> dict[str, Any]:
         """Up if PostgreSQL answers; "degraded" when retention has not completed a pass in twice its interval."""
-        finished, running = await retention_store.last_finished(res.pool)
+        finished, running = await purges.last_finished(res.pool)
         interval = timedelta(seconds=res.settings.retention_interval_s)
         stalled = is_stalled(finished, running, datetime.now(UTC), interval)
         return {"status": "degraded" if stalled else "ok",

@@ -36,7 +36,10 @@ class EventBus(Protocol):
     async def close(self) -> None: ...
 
 
-def _parse_id(event_id: str) -> tuple[int, int]:
+MAX_SEQUENCE = 2**64 - 1  # the largest sequence part of an id (Redis keeps it in 64 bits)
+
+
+def parse_event_id(event_id: str) -> tuple[int, int]:
     ms, _, seq = event_id.partition("-")
     try:
         return int(ms), int(seq or 0)
@@ -59,7 +62,7 @@ class RedisBus:
 
     async def read(self, stream: str, after: str = "0-0", *, count: int = 100,
                    block_s: float = 0.0) -> list[tuple[str, Event]]:
-        _parse_id(after)
+        parse_event_id(after)
         block = int(block_s * 1000) if block_s > 0 else None
         # Without decode_responses, entries are [(key, [(id bytes, {b"data": bytes})])].
         result: Any = await self._redis.xread({self._prefix + stream: after}, count=count, block=block)
@@ -104,7 +107,7 @@ class MemoryStreams:
 
     async def read(self, stream: str, after: str = "0-0", *, count: int = 100,
                    block_s: float = 0.0) -> list[tuple[str, Event]]:
-        position = _parse_id(after)
+        position = parse_event_id(after)
         found = self._after(stream, position, count)
         if found or block_s <= 0:
             return found

@@ -8,17 +8,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from domain.retention import Quota
-from domain.vendors import StreamKind, Vendor, build_stream_url
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from domain.camera import Camera
-from domain.rbac import Action, Principal
+from domain.camera_vendors import StreamKind, Vendor, build_stream_url
+from domain.plans import Quota
+from domain.rbac import Action
 from domain.stream_url import parse_stream_url
 from domain.uptime import uptime
-from serve.deps import Caller, Res, Resources, found_in_scope, require, scoped_tenant
+from serve.deps import Caller, Res
 from serve.time_range import checked_range
+from services.scope import camera_in_scope, require, scoped_tenant
 from storage import cameras, plans, recordings, status_history
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,6 @@ def camera_json(camera: Camera) -> dict[str, Any]:
     }
 
 
-async def camera_in_scope(caller: Principal, res: Resources, camera_id: UUID) -> Camera:
-    """The caller's camera, or 404 — for another tenant's camera too."""
-    return await found_in_scope(caller, "camera", lambda: cameras.tenant_of(res.pool, camera_id),
-                                lambda tenant: cameras.get(res.pool, tenant, camera_id))
-
-
 @router.post("", status_code=201)
 async def create_camera(body: CameraIn, caller: Caller, res: Res) -> dict[str, Any]:
     tenant = scoped_tenant(caller, body.tenant_id)
@@ -107,12 +102,12 @@ async def list_cameras(
 
 @router.get("/{camera_id}")
 async def get_camera(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
-    return camera_json(await camera_in_scope(caller, res, camera_id))
+    return camera_json(await camera_in_scope(res.pool, caller, camera_id))
 
 
 @router.patch("/{camera_id}")
 async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res: Res) -> dict[str, Any]:
-    camera = await camera_in_scope(caller, res, camera_id)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
     changes = body.model_dump(exclude_unset=True)
     if {"rtsp_url", "username", "password"} & changes.keys():
@@ -129,7 +124,7 @@ async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res:
 
 @router.delete("/{camera_id}", status_code=204)
 async def delete_camera(camera_id: UUID, caller: Caller, res: Res) -> Response:
-    camera = await camera_in_scope(caller, res, camera_id)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
     await cameras.soft_delete(res.pool, camera.tenant_id, camera_id)
     return Response(status_code=204)
@@ -137,7 +132,7 @@ async def delete_camera(camera_id: UUID, caller: Caller, res: Res) -> Response:
 
 @router.get("/{camera_id}/status")
 async def camera_status(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
-    camera = await camera_in_scope(caller, res, camera_id)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
     if not camera.enabled:
         return {"camera_id": camera_id, "state": "disabled"}
     try:
@@ -159,13 +154,14 @@ async def list_recordings(
     urls: Literal["none", "presigned"] = Query("presigned"),
 ) -> dict[str, Any]:
     checked_range(start, end, MAX_RECORDINGS_SPAN)
-    camera = await camera_in_scope(caller, res, camera_id)
-    rows = await recordings.in_range(res.pool, camera.tenant_id, camera_id, start, end, limit=limit)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
+    chunks = await recordings.in_range(res.pool, camera.tenant_id, camera_id, start, end, limit=limit)
+    listed = [c.to_json() for c in chunks]
     if urls == "presigned":
-        signed = await asyncio.to_thread(lambda: [res.store.presigned_get(r["object_key"], CHUNK_URL_TTL) for r in rows])
-        for row, url in zip(rows, signed, strict=True):
-            row["url"] = url
-    return {"camera_id": camera_id, "start": start, "end": end, "chunks": rows}
+        signed = await asyncio.to_thread(lambda: [res.store.presigned_get(c.object_key, CHUNK_URL_TTL) for c in chunks])
+        for entry, url in zip(listed, signed, strict=True):
+            entry["url"] = url
+    return {"camera_id": camera_id, "start": start, "end": end, "chunks": listed}
 
 
 @router.get("/{camera_id}/uptime")
@@ -174,12 +170,12 @@ async def camera_uptime(
     day: date = Query(..., description="UTC day, YYYY-MM-DD"),
 ) -> dict[str, Any]:
     """Seconds per health state and the streaming ratio over one UTC day (up to now for today)."""
-    camera = await camera_in_scope(caller, res, camera_id)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
     start = datetime.combine(day, time(0), tzinfo=UTC)
     end = min(start + timedelta(days=1), datetime.now(UTC))
     if end <= start:
         raise HTTPException(422, "day is in the future")
-    rows = await status_history.between(res.pool, camera.tenant_id, camera_id, start, end)
-    result = uptime([(r["at"], r["state"]) for r in rows], start, end)
+    transitions = await status_history.between(res.pool, camera.tenant_id, camera_id, start, end)
+    result = uptime([(t.at, t.state.value) for t in transitions], start, end)
     return {"camera_id": camera_id, "start": start, "end": end, "seconds_by_state": result.seconds_by_state,
             "uptime_ratio": result.uptime_ratio}

@@ -4,8 +4,10 @@ Protocol: connect with ``?token=<access token>`` (browsers cannot send headers
 on a WebSocket) and optionally ``&last_id=<id>``; each message is
 ``{"id": "<stream id>", "event": {...}}``. After a reconnect, pass the last id
 seen: everything after it is delivered (Redis stream ids; the in-Ray bus keeps
-the same contract), nothing twice. Platform admins add ``&tenant_id=``.
-Errors close with 4401 / 4404 and a reason.
+the same contract), nothing twice. Platform admins add ``&tenant_id=``. The
+first message is ``{"type": "ready", ...}`` (docs/events.md): from then on no
+event of the city is missed, so a client needs no wait before relying on it.
+Errors close with 4401 / 4404 / 4422 and a reason.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import json
 import time
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from domain.events import tenant_stream
+from domain.events import ready_message, tenant_stream
 from serve import tokens
-from serve.deps import resources, scoped_tenant
-from serve.sockets import until_closed
+from serve.deps import resources
+from serve.errors import status_for
+from serve.sockets import refuse, until_closed
+from services.refusals import Refusal
+from services.scope import scoped_tenant
+from storage.bus import MAX_SEQUENCE, parse_event_id
 
 router = APIRouter(tags=["events"])
 
@@ -37,16 +43,22 @@ async def events(websocket: WebSocket) -> None:
         who = tokens.verify(params.get("token", ""), res.settings.key("jwt"), kind="access")
         requested = UUID(params["tenant_id"]) if params.get("tenant_id") else None
         tenant = scoped_tenant(who, requested)
+        after = params.get("last_id") or _from_now()
+        parse_event_id(after)
     except tokens.InvalidToken as exc:
-        await websocket.close(code=4401, reason=str(exc))
+        await refuse(websocket, 401, str(exc))
         return
-    except (HTTPException, ValueError) as exc:
-        await websocket.close(code=4404 if isinstance(exc, HTTPException) else 4422, reason=str(exc)[:120])
+    except Refusal as exc:
+        await refuse(websocket, status_for(exc), str(exc))
         return
-    after = params.get("last_id") or f"{int(time.time() * 1000)}-0"
+    except ValueError as exc:  # a malformed tenant_id or last_id
+        await refuse(websocket, 422, str(exc))
+        return
     stream = tenant_stream(tenant)
     closed = asyncio.create_task(until_closed(websocket))
     try:
+        # Every event published from here on has an id after ``after``: the client may rely on delivery.
+        await websocket.send_text(json.dumps(ready_message(tenant_id=str(tenant), after=after)))
         while not closed.done():
             batch = asyncio.ensure_future(res.bus.read(stream, after, count=_BATCH, block_s=_BLOCK_S))
             await asyncio.wait({batch, closed}, return_when=asyncio.FIRST_COMPLETED)
@@ -58,8 +70,11 @@ async def events(websocket: WebSocket) -> None:
                 after = event_id
     except (WebSocketDisconnect, RuntimeError):
         pass
-    except ValueError as exc:  # a malformed last_id
-        await websocket.close(code=4422, reason=str(exc)[:120])
     finally:
         closed.cancel()
 
+
+def _from_now() -> str:
+    """An id just before this millisecond's first: what is published from now on comes after it (the bus gives
+    an event published in this very millisecond the id ``<now>-0``)."""
+    return f"{int(time.time() * 1000) - 1}-{MAX_SEQUENCE}"

@@ -24,9 +24,11 @@ from actor_client.client import CameraNotRunning
 from domain.hls import LiveSegment, live_playlist
 from media.live import LiveGop
 from serve.deps import MediaCaller, Res, issue_media_token, media_principal, resources
-from serve.routes.cameras import camera_in_scope
-from serve.sockets import until_closed
-from storage import audit
+from serve.errors import status_for
+from serve.sockets import refuse, until_closed
+from services.media_access import open_footage
+from services.refusals import Refusal
+from services.scope import camera_in_scope
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cameras", tags=["live"])
@@ -41,12 +43,13 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
     res = resources(websocket)
     try:
         who = media_principal(websocket, camera_id)
-        camera = await camera_in_scope(who, res, camera_id)
+        await open_footage(res.pool, who, camera_id, "live.view", detail={"transport": "websocket"})
     except HTTPException as exc:
-        await websocket.close(code=4000 + exc.status_code, reason=str(exc.detail)[:120])
+        await refuse(websocket, exc.status_code, str(exc.detail))
         return
-    await audit.record(res.pool, who.user_id, "live.view", tenant_id=camera.tenant_id, camera_id=camera_id,
-                       detail={"transport": "websocket"})
+    except Refusal as exc:
+        await refuse(websocket, status_for(exc), str(exc))
+        return
     closed = asyncio.create_task(until_closed(websocket))
     try:
         async with res.live.watch(camera_id) as viewer:
@@ -70,11 +73,10 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
         closed.cancel()
 
 
-
 @router.get("/{camera_id}/live.m3u8")
 async def live_hls(camera_id: UUID, caller: MediaCaller, res: Res, token: str | None = Query(None)) -> Response:
     """The live window as HLS: the camera's latest GOP fragments, straight from its memory."""
-    await camera_in_scope(caller, res, camera_id)
+    await camera_in_scope(res.pool, caller, camera_id)
     gops: list[LiveGop] = await _call(res.actors.live_gops(camera_id))
     query = f"?token={token or issue_media_token(res, caller, camera_id)}"
     playlist = live_playlist(
@@ -87,14 +89,14 @@ async def live_hls(camera_id: UUID, caller: MediaCaller, res: Res, token: str | 
 
 @router.get("/{camera_id}/live/init-{init_id}.mp4")
 async def live_hls_init(camera_id: UUID, init_id: int, caller: MediaCaller, res: Res) -> Response:
-    await camera_in_scope(caller, res, camera_id)
+    await camera_in_scope(res.pool, caller, camera_id)
     init: bytes = await _call(res.actors.live_init(camera_id, init_id))
     return Response(init, media_type="video/mp4", headers={"cache-control": "max-age=3600"})
 
 
 @router.get("/{camera_id}/live/{seq}.m4s")
 async def live_hls_segment(camera_id: UUID, seq: int, caller: MediaCaller, res: Res) -> Response:
-    await camera_in_scope(caller, res, camera_id)
+    await camera_in_scope(res.pool, caller, camera_id)
     gop: LiveGop = await _call(res.actors.live_gop(camera_id, seq))
     return Response(gop.data, media_type="video/iso.segment", headers={"cache-control": "max-age=60"})
 

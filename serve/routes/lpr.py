@@ -10,32 +10,25 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from uuid import UUID
 
-from domain.plates import BadPlate, search_pattern
-from domain.queued_read import QueuedRead
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from domain.lpr import (
-    BadEvent,
-    BadSignature,
-    parse_generic,
-    parse_hikvision,
-    parse_intelbras,
-    source_allowed,
-    verify_signature,
-)
+from domain.lpr.plates import BadPlate, search_pattern
+from domain.lpr.queued_read import QueuedRead
+from domain.lpr.stored import StoredRead
+from domain.lpr.vendors import parse_hikvision, parse_intelbras
 from domain.rbac import Action
-from serve.deps import Caller, Res, Resources, require, scoped_tenant
-from serve.routes.cameras import camera_in_scope
+from serve.bodies import bodies
+from serve.deps import Caller, Res, Resources
 from serve.time_range import checked_range
+from services.scope import camera_in_scope, require, scoped_tenant
 from storage import audit, lpr_events
 
 log = logging.getLogger(__name__)
@@ -63,10 +56,6 @@ def _accepted(queued: QueuedRead) -> dict[str, Any]:
     return {"id": str(queued.id), "plate": queued.plate}
 
 
-def _refuse(exc: BadEvent) -> HTTPException:
-    return HTTPException(401 if isinstance(exc, BadSignature) else 422, str(exc))
-
-
 # --- senders -------------------------------------------------------------------------------------
 
 
@@ -75,61 +64,33 @@ async def generic_webhook(request: Request, res: Res) -> dict[str, Any]:
     """Our JSON, signed: ``X-Camera-Id``, ``X-Timestamp`` (Unix s), ``X-Signature`` = hex HMAC-SHA256 of
     ``timestamp + "." + body`` with the camera's secret. Old timestamps and replays are refused."""
     body = await _body(request, MAX_JSON_BYTES)
-    try:
-        camera_id = UUID(request.headers.get("x-camera-id", ""))
-    except ValueError:
-        raise HTTPException(401, "X-Camera-Id must be a camera id") from None
-    camera = await res.lpr.camera_by_id.get(camera_id)
-    if camera is None:
-        raise HTTPException(401, "unknown camera, or no LPR credentials issued for it")
-    _from_allowed_source(request, camera)
-    signature = request.headers.get("x-signature", "")
-    try:
-        verify_signature(camera["lpr_secret"].encode(), request.headers.get("x-timestamp", ""), body, signature,
-                         time.time())
-        read = parse_generic(body)
-    except BadEvent as exc:
-        raise _refuse(exc) from None
-    if await lpr_events.seen_signature(res.pool, signature.lower()):
-        raise HTTPException(409, "replayed signature: this delivery was already received")
-    return _accepted(await res.lpr.accept(read, camera, "generic"))
+    headers = request.headers
+    read, sender = await res.lpr.generic_read(headers.get("x-camera-id", ""), _address(request),
+                                              headers.get("x-timestamp", ""), headers.get("x-signature", ""), body)
+    return _accepted(await res.lpr.accept(read, sender, "generic"))
 
 
-def _from_allowed_source(request: Request, camera: dict[str, Any]) -> dict[str, Any]:
-    address = request.client.host if request.client else None
-    if not source_allowed(address, camera["lpr_allowed_sources"]):
-        raise HTTPException(403, f"pushes from {address} are not allowed for this camera")
-    return camera
-
-
-async def _vendor_camera(res: Resources, token: str, request: Request) -> dict[str, Any]:
-    camera = await res.lpr.camera_by_token.get(token) if len(token) <= 100 else None
-    if camera is None:
-        raise HTTPException(401, "unknown camera token")
-    return _from_allowed_source(request, camera)
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/TollgateInfo")
 async def intelbras_tollgate(token: str, request: Request, res: Res) -> dict[str, Any]:
     """Answered 200 with ``Result: true`` (what the device expects) once the read is durable; 503 makes it resend."""
-    camera = await _vendor_camera(res, token, request)
-    body = await _body(request, MAX_JSON_BYTES)
-    try:
-        read, _device = parse_intelbras(body, camera["time_zone"])
-    except BadEvent as exc:
-        raise _refuse(exc) from None
-    return {"Result": True, "Message": "OK", **_accepted(await res.lpr.accept(read, camera, "intelbras"))}
+    sender = await res.lpr.vendor_sender(token, _address(request))
+    read, _device = parse_intelbras(await _body(request, MAX_JSON_BYTES), sender.time_zone)
+    return {"Result": True, "Message": "OK", **_accepted(await res.lpr.accept(read, sender, "intelbras"))}
 
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/KeepAlive")
 async def intelbras_keepalive(token: str, request: Request, res: Res) -> dict[str, Any]:
-    await _vendor_camera(res, token, request)
+    await res.lpr.vendor_sender(token, _address(request))
     return {"Result": True, "Message": "OK"}
 
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/DeviceInfo")
 async def intelbras_device_info(token: str, request: Request, res: Res) -> dict[str, Any]:
-    await _vendor_camera(res, token, request)
+    await res.lpr.vendor_sender(token, _address(request))
     await _body(request, MAX_JSON_BYTES)
     return {"Result": True, "Message": "OK"}
 
@@ -140,7 +101,7 @@ async def hikvision_anpr(token: str, request: Request, res: Res) -> dict[str, An
 
     The device never resends, so when the stores are down the read is spooled on local disk and still answered
     200; only a full spool gets 503."""
-    camera = await _vendor_camera(res, token, request)
+    sender = await res.lpr.vendor_sender(token, _address(request))
     request._body = await _body(request, MAX_MULTIPART_BYTES)  # size-checked; form() parses these bytes
     try:
         form = await request.form(max_files=8, max_fields=16)
@@ -157,11 +118,8 @@ async def hikvision_anpr(token: str, request: Request, res: Res) -> dict[str, An
             images.append(data)
     if xml is None:
         raise HTTPException(422, "no anpr.xml part")
-    try:
-        read = parse_hikvision(xml, images)
-    except BadEvent as exc:
-        raise _refuse(exc) from None
-    return _accepted(await res.lpr.accept(read, camera, "hikvision", never_retries=True))
+    read = parse_hikvision(xml, images)
+    return _accepted(await res.lpr.accept(read, sender, "hikvision", never_retries=True))
 
 
 # --- credentials and search -------------------------------------------------------------------------
@@ -176,7 +134,7 @@ class CredentialsIn(BaseModel):
 async def issue_credentials(camera_id: UUID, caller: Caller, res: Res,
                             body: CredentialsIn | None = None) -> dict[str, Any]:
     """A new URL token (vendor pushes) and HMAC secret (generic JSON); the previous ones stop working."""
-    camera = await camera_in_scope(caller, res, camera_id)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
     token, secret = secrets.token_urlsafe(24), secrets.token_hex(32)
     allowed = body.allowed_sources if body else None
@@ -191,8 +149,8 @@ async def issue_credentials(camera_id: UUID, caller: Caller, res: Res,
             "hikvision": f"{base}/hikvision/{token}"}
 
 
-def _cursor(row: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(f"{row['captured_at'].isoformat()}|{row['id']}".encode()).decode()
+def _cursor(read: StoredRead) -> str:
+    return base64.urlsafe_b64encode(f"{read.captured_at.isoformat()}|{read.id}".encode()).decode()
 
 
 def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
@@ -209,7 +167,7 @@ async def _search_args(caller: Caller, res: Resources, plate: str | None, camera
                        tenant_id: UUID | None) -> tuple[UUID, str | None, bool]:
     tenant = scoped_tenant(caller, tenant_id)
     if camera is not None:
-        tenant = (await camera_in_scope(caller, res, camera)).tenant_id
+        tenant = (await camera_in_scope(res.pool, caller, camera)).tenant_id
     if plate is None:
         return tenant, None, False
     try:
@@ -227,11 +185,11 @@ async def search_events(caller: Caller, res: Res, plate: str | None = Query(None
                         limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     """Newest first; ``plate`` takes ``?`` and ``*``; pass ``next_cursor`` back as ``cursor`` for the next page."""
     tenant, term, is_pattern = await _search_args(caller, res, plate, camera, tenant_id)
-    rows = await lpr_events.search(res.pool, tenant, plate=term, is_pattern=is_pattern, camera_id=camera,
-                                   start=start, end=end, after=_after(cursor), limit=limit)
+    found = await lpr_events.search(res.pool, tenant, plate=term, is_pattern=is_pattern, camera_id=camera,
+                                    start=start, end=end, after=_after(cursor), limit=limit)
     await audit.record(res.pool, caller.user_id, "lpr.search", tenant_id=tenant, camera_id=camera, start=start,
-                       end=end, detail={"plate": plate, "results": len(rows)})
-    return {"events": rows, "next_cursor": _cursor(rows[-1]) if len(rows) == limit else None}
+                       end=end, detail={"plate": plate, "results": len(found)})
+    return {"events": bodies(found), "next_cursor": _cursor(found[-1]) if len(found) == limit else None}
 
 
 @router.get("/lpr/events.csv")
@@ -245,9 +203,9 @@ async def export_events(caller: Caller, res: Res, plate: str | None = Query(None
 
     async def lines() -> AsyncIterator[bytes]:
         yield (",".join(CSV_COLUMNS) + "\n").encode()
-        async for row in lpr_events.stream(res.pool, tenant, plate=term, is_pattern=is_pattern, camera_id=camera,
-                                           start=start, end=end):
-            yield (",".join("" if row[c] is None else str(row[c]).replace(",", " ") for c in CSV_COLUMNS)
+        async for read in lpr_events.stream(res.pool, tenant, plate=term, is_pattern=is_pattern, camera_id=camera,
+                                            start=start, end=end):
+            yield (",".join("" if (v := getattr(read, c)) is None else str(v).replace(",", " ") for c in CSV_COLUMNS)
                    + "\n").encode()
 
     return StreamingResponse(lines(), media_type="text/csv",
@@ -260,10 +218,10 @@ async def hourly_stats(caller: Caller, res: Res, start: datetime = Query(...), e
     """Reads per hour (UTC) per camera and for the city, over at most 31 days — for dashboards."""
     checked_range(start, end, timedelta(days=31))
     tenant, _, _ = await _search_args(caller, res, None, camera, tenant_id)
-    rows = await lpr_events.hourly_counts(res.pool, tenant, start, end, camera)
+    counts = await lpr_events.hourly_counts(res.pool, tenant, start, end, camera)
     per_hour: dict[datetime, int] = {}
-    for row in rows:
-        per_hour[row["hour"]] = per_hour.get(row["hour"], 0) + row["events"]
+    for count in counts:
+        per_hour[count.hour] = per_hour.get(count.hour, 0) + count.events
     return {"tenant_id": tenant, "start": start, "end": end, "total": sum(per_hour.values()),
             "per_hour": [{"hour": hour, "events": n} for hour, n in sorted(per_hour.items())],
-            "per_camera_hour": rows}
+            "per_camera_hour": bodies(counts)}

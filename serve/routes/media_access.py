@@ -9,8 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from serve.deps import Caller, Res, issue_media_token
-from serve.routes.cameras import camera_in_scope
-from storage import audit
+from services.media_access import open_footage
 
 router = APIRouter(prefix="/cameras", tags=["live", "playback"])
 
@@ -18,9 +17,8 @@ router = APIRouter(prefix="/cameras", tags=["live", "playback"])
 @router.post("/{camera_id}/media-token")
 async def media_token(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
     """A short-lived token bound to this camera and the caller, for ``?token=`` on media URLs."""
-    camera = await camera_in_scope(caller, res, camera_id)
+    await open_footage(res.pool, caller, camera_id, "media.token")
     token = issue_media_token(res, caller, camera_id)
-    await audit.record(res.pool, caller.user_id, "media.token", tenant_id=camera.tenant_id, camera_id=camera_id)
     base = f"/api/v1/cameras/{camera_id}"
     return {
         "token": token,

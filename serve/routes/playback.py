@@ -16,14 +16,15 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from actor_client.client import CameraNotRunning
 from domain.camera import Camera
 from domain.hls import PlaybackChunk, playback_fragments, vod_playlist
-from domain.recording import FragmentEntry, fragment_at, to_epoch_ms
-from domain.timeline import Span, clip, gaps
+from domain.recording import fragment_at, to_epoch_ms
+from domain.timeline import RecordedRun, clip, gaps
 from media.live import Keyframe
 from media.snapshot import keyframe_jpeg, recorded_jpeg
 from serve.deps import Caller, MediaCaller, Res, Resources
-from serve.routes.cameras import camera_in_scope
 from serve.time_range import checked_range
-from storage import audit, recordings, timeline
+from services.media_access import record_look
+from services.scope import camera_in_scope
+from storage import recordings, timeline
 
 router = APIRouter(tags=["playback"])
 
@@ -38,8 +39,8 @@ def _url_ttl(start: datetime, end: datetime) -> timedelta:
     return min(timedelta(days=7), (end - start) + timedelta(hours=1))
 
 
-def _timeline_json(camera_id: UUID, rows: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, Any]:
-    runs = clip([Span(r["start"], r["end"]) for r in rows if r["camera_id"] == camera_id], start, end)
+def _timeline_json(camera_id: UUID, recorded: list[RecordedRun], start: datetime, end: datetime) -> dict[str, Any]:
+    runs = clip([r.span for r in recorded if r.camera_id == camera_id], start, end)
     return {
         "camera_id": camera_id, "start": start, "end": end,
         "runs": [{"start": r.start, "end": r.end} for r in runs],
@@ -53,9 +54,9 @@ async def camera_timeline(camera_id: UUID, caller: Caller, res: Res, start: When
                           end: When) -> dict[str, Any]:
     """Recorded runs and gaps of one camera over [start, end) (up to 31 days)."""
     checked_range(start, end, MAX_TIMELINE_SPAN)
-    camera = await camera_in_scope(caller, res, camera_id)
-    rows = await timeline.runs(res.pool, camera.tenant_id, [camera_id], start, end)
-    return _timeline_json(camera_id, rows, start, end)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
+    runs = await timeline.runs(res.pool, camera.tenant_id, [camera_id], start, end)
+    return _timeline_json(camera_id, runs, start, end)
 
 
 @router.get("/timeline")
@@ -69,12 +70,12 @@ async def timelines(caller: Caller, res: Res, start: When, end: When,
         raise HTTPException(422, "cameras must be comma-separated camera ids") from None
     if not 1 <= len(ids) <= MAX_TIMELINE_CAMERAS:
         raise HTTPException(422, f"give 1 to {MAX_TIMELINE_CAMERAS} cameras")
-    found = [await camera_in_scope(caller, res, cid) for cid in ids]
+    found = [await camera_in_scope(res.pool, caller, cid) for cid in ids]
     tenants = {c.tenant_id for c in found}
     if len(tenants) > 1:
         raise HTTPException(422, "cameras of one tenant at a time")
-    rows = await timeline.runs(res.pool, tenants.pop(), ids, start, end)
-    return {"start": start, "end": end, "cameras": [_timeline_json(cid, rows, start, end) for cid in ids]}
+    runs = await timeline.runs(res.pool, tenants.pop(), ids, start, end)
+    return {"start": start, "end": end, "cameras": [_timeline_json(cid, runs, start, end) for cid in ids]}
 
 
 @router.get("/cameras/{camera_id}/playback.m3u8")
@@ -82,16 +83,15 @@ async def playback(camera_id: UUID, caller: MediaCaller, res: Res, start: When,
                    end: When) -> Response:
     """An HLS VOD playlist of [start, end): byte ranges of the chunk objects, discontinuities at gaps."""
     checked_range(start, end, timedelta(seconds=res.settings.playback_max_s))
-    camera = await camera_in_scope(caller, res, camera_id)
-    rows = await timeline.chunks(res.pool, camera.tenant_id, camera_id, start, end, limit=MAX_PLAYLIST_CHUNKS)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
+    indexed = await timeline.chunks(res.pool, camera.tenant_id, camera_id, start, end, limit=MAX_PLAYLIST_CHUNKS)
     ttl = _url_ttl(start, end)
-    urls = await asyncio.to_thread(lambda: [res.store.presigned_get(r["object_key"], ttl) for r in rows])
-    chunks = [PlaybackChunk(r["start"], url, r["init_length"], tuple(FragmentEntry.from_row(f) for f in r["fragments"]),
-                            r["new_run"]) for r, url in zip(rows, urls, strict=True)]
+    urls = await asyncio.to_thread(lambda: [res.store.presigned_get(c.object_key, ttl) for c in indexed])
+    chunks = [PlaybackChunk(c.start, url, c.init_length, c.fragments, c.new_run)
+              for c, url in zip(indexed, urls, strict=True)]
     if not any(playback_fragments(c, start, end) for c in chunks):
         raise HTTPException(404, "no recordings in this range")
-    await audit.record(res.pool, caller.user_id, "playback", tenant_id=camera.tenant_id, camera_id=camera_id,
-                       start=start, end=end)
+    await record_look(res.pool, caller, camera, "playback", start=start, end=end)
     return Response(vod_playlist(chunks, start, end), media_type="application/vnd.apple.mpegurl")
 
 
@@ -100,7 +100,7 @@ async def snapshot(camera_id: UUID, caller: MediaCaller, res: Res,
                    at: datetime | None = Query(None, description="a recorded instant; the live picture if absent"),
                    width: int | None = Query(None, ge=16, le=7680, description="scale down to this width")) -> Response:
     """A JPEG of the latest keyframe, or of the recorded frame at ``at``."""
-    camera = await camera_in_scope(caller, res, camera_id)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
     if at is None:
         try:
             keyframe: Keyframe = await res.actors.keyframe(camera_id)
@@ -112,21 +112,21 @@ async def snapshot(camera_id: UUID, caller: MediaCaller, res: Res,
         if at.tzinfo is None:
             raise HTTPException(422, "at needs a time zone (e.g. 2026-01-01T00:00:00Z)")
         jpeg, taken = await _recorded_picture(res, camera, at, width)
-        await audit.record(res.pool, caller.user_id, "snapshot", tenant_id=camera.tenant_id, camera_id=camera_id,
-                           start=taken, end=taken)
+        await record_look(res.pool, caller, camera, "snapshot", start=taken, end=taken)
     return Response(jpeg, media_type="image/jpeg", headers={"x-frame-time": taken.isoformat(timespec="milliseconds")})
 
 
 async def _recorded_picture(res: Resources, camera: Camera, at: datetime, width: int | None) -> tuple[bytes, datetime]:
-    rows = await recordings.in_range(res.pool, camera.tenant_id, camera.id, at, at + timedelta(milliseconds=1), limit=1)
-    if not rows:
+    found = await recordings.in_range(res.pool, camera.tenant_id, camera.id, at, at + timedelta(milliseconds=1),
+                                      limit=1)
+    if not found:
         raise HTTPException(404, "nothing recorded at that instant")
-    row = rows[0]
-    fragment = fragment_at([FragmentEntry.from_row(f) for f in row["fragments"]], at - row["start"])
+    chunk = found[0]
+    fragment = fragment_at(chunk.fragments, at - chunk.start)
     init, data = await asyncio.gather(
-        asyncio.to_thread(res.store.get_range, row["object_key"], 0, row["init_length"]),
-        asyncio.to_thread(res.store.get_range, row["object_key"], fragment.offset, fragment.length))
-    fragment_start = row["start"] + timedelta(milliseconds=fragment.start_ms)
+        asyncio.to_thread(res.store.get_range, chunk.object_key, 0, chunk.init_length),
+        asyncio.to_thread(res.store.get_range, chunk.object_key, fragment.offset, fragment.length))
+    fragment_start = chunk.start + timedelta(milliseconds=fragment.start_ms)
     jpeg, offset_s = await asyncio.to_thread(recorded_jpeg, init + data, (at - fragment_start).total_seconds(), width)
     return jpeg, fragment_start + timedelta(seconds=offset_s)
 
@@ -136,9 +136,9 @@ async def thumbnails(camera_id: UUID, caller: Caller, res: Res, start: When,
                      end: When) -> dict[str, Any]:
     """One small JPEG per chunk over [start, end) (up to a day), for scrubbing the timeline."""
     checked_range(start, end, timedelta(days=1))
-    camera = await camera_in_scope(caller, res, camera_id)
-    rows = await recordings.thumbnails(res.pool, camera.tenant_id, camera_id, start, end)
+    camera = await camera_in_scope(res.pool, caller, camera_id)
+    found = await recordings.thumbnails(res.pool, camera.tenant_id, camera_id, start, end)
     ttl = _url_ttl(start, end)
-    urls = await asyncio.to_thread(lambda: [res.store.presigned_get(r["thumbnail_key"], ttl) for r in rows])
+    urls = await asyncio.to_thread(lambda: [res.store.presigned_get(t.thumbnail_key, ttl) for t in found])
     return {"camera_id": camera_id, "thumbnails": [
-        {"at": r["start"], "at_ms": to_epoch_ms(r["start"]), "url": url} for r, url in zip(rows, urls, strict=True)]}
+        {"at": t.start, "at_ms": to_epoch_ms(t.start), "url": url} for t, url in zip(found, urls, strict=True)]}
