@@ -14,26 +14,24 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from actors.camera import CameraSupervisor, MetricsSink
+from actors.platform_actor import PlatformActor
 from domain.camera import CameraSpec
 from domain.camera_health import HealthPolicy
 from domain.settings import Settings
 from media.live import Keyframe, LiveGop, LivePiece
-from storage.bus import EventBus, open_bus
-from storage.db import create_pool
-from storage.objects import ObjectStore, open_object_store_for
 from storage.spool import FsyncPolicy, SpoolBudget
 
 log = logging.getLogger(__name__)
 
 
-class CameraHost:
-    """Runs the supervisors the Fleet places here; shares one DB pool and store client."""
+class CameraHost(PlatformActor):
+    """Runs the supervisors the Fleet places here; shares one DB pool and store client (opened on the first)."""
+
+    pool_size = 4
 
     def __init__(self, settings: Settings, slot: int, *, with_metrics: bool = False) -> None:
-        self._settings = settings
+        super().__init__(settings)
         self.slot = slot
         self._spool_root = Path(settings.spool_dir).resolve()
         self._budget = SpoolBudget(self._spool_root, settings.spool_max_bytes)
@@ -46,27 +44,16 @@ class CameraHost:
             self._metrics = lambda status: exporter.record(self._tenant_of.get(status.camera_id, ""), status)
         self._tenant_of: dict[str, str] = {}
         self._supervisors: dict[UUID, CameraSupervisor] = {}
-        self._pool: asyncpg.Pool | None = None
-        self._store: ObjectStore | None = None
-        self._bus: EventBus | None = None
         self._lock = asyncio.Lock()
-
-    async def _resources(self) -> tuple[asyncpg.Pool, ObjectStore]:
-        if self._pool is None or self._store is None:
-            s = self._settings
-            self._store = await asyncio.to_thread(open_object_store_for, s)
-            self._pool = await create_pool(s.database_url, min_size=1, max_size=4)
-            self._bus = open_bus(s.bus_url, namespace=s.namespace)
-        return self._pool, self._store
 
     async def add(self, spec: CameraSpec) -> None:
         async with self._lock:
             if spec.camera_id in self._supervisors:
                 await self._supervisors.pop(spec.camera_id).stop()
-            pool, store = await self._resources()
-            s = self._settings
+            await self.start()
+            s = self.settings
             supervisor = CameraSupervisor(
-                spec, store, pool, spool_root=self._spool_root, bus=self._bus, has_room=self._budget.has_room,
+                spec, self.store, self.pool, spool_root=self._spool_root, bus=self.bus, has_room=self._budget.has_room,
                 fsync=FsyncPolicy(s.spool_fsync), policy=self._policy, chunk_max_s=s.chunk_max_s,
                 source_timeout_s=s.source_timeout_s, metrics=self._metrics,
             )
@@ -125,9 +112,4 @@ class CameraHost:
         async with self._lock:
             supervisors, self._supervisors = list(self._supervisors.values()), {}
         await asyncio.gather(*(s.stop() for s in supervisors), return_exceptions=True)
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-        if self._bus is not None:
-            await self._bus.close()
-            self._bus = None
+        await self.stop()

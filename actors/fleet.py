@@ -14,49 +14,49 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Coroutine
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import ray
 
 from actor_client.client import ActorClient
 from actor_client.names import host_name
 from actors.camera_host import CameraHost
+from actors.platform_actor import PlatformActor
 from domain.placement import choose_host, reconcile
 from domain.settings import Settings
 from storage import cameras
-from storage.db import create_pool
 
 log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
 
 
-class Fleet:
-    """Owns placement of cameras onto camera hosts (Ray actors named camera-host-N)."""
+class Fleet(PlatformActor):
+    """Owns placement of cameras onto camera hosts (Ray actors named camera-host-N).
+
+    ``start()`` reconciles once, then keeps reconciling in the background until ``stop()``, which stops every
+    camera (each stores what it recorded) before the pool closes."""
+
+    uses_store = False
+    uses_bus = False
 
     def __init__(self, settings: Settings, keep_started: tuple[str, ...] = ()) -> None:
-        self._settings = settings
+        super().__init__(settings)
         self._keep_started = keep_started  # names of actors whose start() each pass calls
         self._actors = ActorClient(settings.namespace)
         self._hosts: dict[int, Any] = {}  # slot → actor handle
         self._placement: dict[UUID, int] = {}  # camera → slot
-        self._pool: asyncpg.Pool | None = None
-        self._loop_task: asyncio.Task[None] | None = None
         self._passes = 0
 
-    async def start(self) -> None:
-        """Reconcile once, then keep reconciling in the background until stop()."""
-        self._pool = await create_pool(self._settings.database_url, min_size=1, max_size=2)
+    async def _prepare(self) -> None:
         await self.reconcile_once()
-        self._loop_task = asyncio.create_task(self._reconcile_forever())
 
-    async def stop(self) -> None:
-        """Stop reconciling and every camera (each stores what it recorded)."""
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+    def _background(self) -> list[Coroutine[Any, Any, None]]:
+        return [self._reconcile_forever()]
+
+    async def _close(self) -> None:
         await asyncio.gather(
             *(self._call(h.shutdown.remote()) for h in self._hosts.values()), return_exceptions=True
         )
@@ -64,15 +64,10 @@ class Fleet:
             ray.kill(handle, no_restart=True)
         self._hosts.clear()
         self._placement.clear()
-        if self._pool is not None:
-            try:
-                await asyncio.wait_for(self._pool.close(), _CALL_TIMEOUT_S)
-            except TimeoutError:  # a connection still checked out by a call in flight
-                self._pool.terminate()
 
     async def _reconcile_forever(self) -> None:
         while True:
-            await asyncio.sleep(self._settings.reconcile_interval_s)
+            await asyncio.sleep(self.settings.reconcile_interval_s)
             try:
                 await self.reconcile_once()
             except Exception:
@@ -88,8 +83,7 @@ class Fleet:
 
     async def reconcile_once(self) -> dict[str, int]:
         """One pass: returns how many cameras were started and stopped."""
-        assert self._pool is not None
-        desired = {c.id: c for c in await cameras.list_enabled(self._pool)}
+        desired = {c.id: c for c in await cameras.list_enabled(self.pool)}
         running: dict[UUID, str] = {}
         for slot, handle in list(self._hosts.items()):
             try:
@@ -111,7 +105,7 @@ class Fleet:
                 log.warning("could not stop camera %s on host %d: %s", cid, placed, exc)
         started = 0
         for cid in plan.start:
-            slot = choose_host(self._load(), self._settings.cameras_per_host)
+            slot = choose_host(self._load(), self.settings.cameras_per_host)
             try:
                 await self._call(self._host(slot).add.remote(desired[cid].spec()))
             except Exception as exc:
@@ -131,10 +125,10 @@ class Fleet:
             self._hosts[slot] = (
                 ray.remote(CameraHost)
                 .options(
-                    name=host_name(slot), namespace=self._settings.namespace, get_if_exists=True,
+                    name=host_name(slot), namespace=self.settings.namespace, get_if_exists=True,
                     max_restarts=-1, max_concurrency=1000, num_cpus=0,
                 )
-                .remote(self._settings, slot, with_metrics=True)
+                .remote(self.settings, slot, with_metrics=True)
             )
         return self._hosts[slot]
 

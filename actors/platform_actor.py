@@ -107,3 +107,5 @@ class PlatformActor:
                 await asyncio.wait_for(self._pool.close(), _CLOSE_POOL_S)
             except TimeoutError:  # a connection still checked out by a call in flight
                 self._pool.terminate()
+        self._started, self._tasks = False, []
+        self._pool = self._store = self._bus = None  # a later start() opens them again

@@ -118,7 +118,7 @@ async def make_cameras(dsn: str, urls: list[str], city: str) -> list[CameraSpec]
     try:
         await migrate(pool)
         tenant = await tenants.create(pool, city)
-        return [(await cameras.create(pool, tenant_id=tenant["id"], name=f"s{i}", vendor="generic",
+        return [(await cameras.create(pool, tenant_id=tenant.id, name=f"s{i}", vendor="generic",
                                       stream=parse_stream_url(url))).spec() for i, url in enumerate(urls)]
     finally:
         await pool.close()

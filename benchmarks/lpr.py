@@ -223,10 +223,10 @@ def ingest_phase(database_url: str, tenant: UUID, base: str, paths: list[str], t
 
 async def writer_ceiling(settings: Any, tenant: UUID, camera: UUID) -> dict[str, Any]:
     """The writer's own path (COPY batches of BATCH_MAX, dedupe, watchlist matching) without HTTP in front."""
-    from domain.queued_read import QueuedRead
-
-    from actors.lpr_writer import BATCH_MAX, write_batch
-    from domain.lpr import PlateRead
+    from actors.lpr_writer import BATCH_MAX
+    from domain.lpr.queued_read import QueuedRead
+    from domain.lpr.reads import PlateRead
+    from services.lpr_write import write_batch
     from storage.bus import open_bus
     from storage.db import create_pool
     from storage.objects import open_object_store_for
@@ -313,8 +313,7 @@ def time_searches(base: str, bearer: str, tenant: UUID, queries: dict[str, list[
 
 async def time_sql(database_url: str, tenant: UUID, queries: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
     """The peer: the same queries straight on PostgreSQL (no HTTP, no auth, no audit)."""
-    from domain.plates import search_pattern
-
+    from domain.lpr.plates import search_pattern
     from storage import lpr_events
     from storage.db import create_pool
 

@@ -51,7 +51,7 @@ async def build(database_url: str, trees: list[Path], chunks: int) -> dict[str, 
     try:
         plan_ids = {p.name: p.id for p in await plans.list_all(pool)}
         for plan in PLANS:
-            tenant = (await tenants.create(pool, f"bench {plan} {uuid4().hex[:6]}"))["id"]
+            tenant = (await tenants.create(pool, f"bench {plan} {uuid4().hex[:6]}")).id
             await plans.assign(pool, tenant, plan_ids[plan])
             cameras = [uuid4() for _ in range(CAMERAS_PER_TENANT)]
             await pool.executemany("INSERT INTO cameras (id, tenant_id, name, rtsp_url) VALUES ($1,$2,$3,'rtsp://h/x')",
@@ -91,8 +91,7 @@ def _link(trees: list[Path], key: str, n: int) -> None:
 
 def run_pass(database_url: str, store_url: str) -> dict[str, Any]:
     """In the child: one retention pass; its result, wall time and this process's peak RSS."""
-    from actors.retention import retention_pass
-
+    from services.purge_pass import retention_pass
     from storage.db import create_pool
     from storage.objects import open_object_store
 

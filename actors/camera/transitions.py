@@ -20,7 +20,7 @@ import asyncpg
 
 from domain.camera_health import Transition
 from domain.camera_state import CameraStatus
-from domain.events import alert_event, camera_status_event, tenant_stream
+from domain.events import camera_alert_event, camera_status_event, tenant_stream
 from services.retry import GaveUp, retrying
 from storage import status_history
 from storage.bus import EventBus
@@ -82,7 +82,7 @@ class TransitionPublisher:
     async def _publish(self, bus: EventBus, stream: str, transition: Transition) -> None:
         status = CameraStatus(str(self._camera_id), transition.state, transition.at, transition.reason,
                               transition.detail)
-        alert = alert_event(self._tenant_id, status)
+        alert = camera_alert_event(self._tenant_id, status)
         events = [camera_status_event(self._tenant_id, status), *([alert] if alert else [])]
         try:
             for event in events:

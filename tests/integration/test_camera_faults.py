@@ -78,7 +78,7 @@ async def _state(supervisor: CameraSupervisor, state: CameraState) -> bool:
 
 def _states_after(history: list[dict[str, Any]], since: datetime) -> list[str]:
     """The sequence of states since ``since``, repeats (a new reason) collapsed."""
-    states = [h["state"] for h in history if h["at"] >= since]
+    states = [h.state for h in history if h.at >= since]
     return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
 
 
@@ -99,7 +99,7 @@ async def test_stall_is_detected_within_5_s_and_recording_resumes(
     history = await history_of(pool, spec)
     states = _states_after(history, paused_at)
     assert states[:3] == ["stalled", "reconnecting", "streaming"], states
-    stalled_at = next(h["at"] for h in history if h["state"] == "stalled" and h["at"] >= paused_at)
+    stalled_at = next(h.at for h in history if h.state == "stalled" and h.at >= paused_at)
     assert (stalled_at - paused_at).total_seconds() <= 5.6  # 5 s threshold + one monitor tick
     gaps = [g for g in gaps_s(await chunks_of(pool, spec)) if g > 0]
     assert len(gaps) == 1 and gaps[0] <= OUTAGE_S + 2, gaps
@@ -202,12 +202,12 @@ async def test_b_frames_over_rtsp_are_recorded_whole(pool: asyncpg.Pool, supervi
     finally:
         camera.stop()
     rows = await chunks_of(pool, spec)
-    assert all(g >= 0 for g in gaps_s(rows)) and all(r["end"] > r["start"] for r in rows)
+    assert all(g >= 0 for g in gaps_s(rows)) and all(r.end > r.start for r in rows)
     assert supervisor.status().extra["dropped_packets"] == 0
     for row in rows:
-        data = await asyncio.to_thread(supervisors.store.get, row["object_key"])
+        data = await asyncio.to_thread(supervisors.store.get, row.object_key)
         decoded = decode_chunk(data)
-        seconds = (row["end"] - row["start"]).total_seconds()
+        seconds = (row.end - row.start).total_seconds()
         assert decoded.frames == pytest.approx(seconds * 25, abs=1), "every frame of every GOP is there"
 
 
@@ -220,7 +220,7 @@ async def test_timestamp_reset_never_makes_overlapping_or_negative_chunks(
     await supervisors.stop_all()
     rows = await chunks_of(pool, spec)
     assert len(rows) >= 3
-    assert all(r["end"] > r["start"] for r in rows)
+    assert all(r.end > r.start for r in rows)
     assert all(0 <= g <= 0.2 for g in gaps_s(rows)), gaps_s(rows)
 
 
@@ -241,7 +241,7 @@ async def test_twenty_cameras_dropped_together_do_not_reconnect_together(
     back = []
     for spec in specs:
         history = await history_of(pool, spec)
-        back.append(next(h["at"] for h in history if h["at"] > dropped_at and h["state"] == "streaming"))
+        back.append(next(h.at for h in history if h.at > dropped_at and h.state == "streaming"))
     spread_s = (max(back) - min(back)).total_seconds()
     assert spread_s > 0.1, f"all 20 reconnected within {spread_s:.3f} s"
 

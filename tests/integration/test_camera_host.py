@@ -26,7 +26,7 @@ async def test_host_runs_and_stops_several_cameras(database_url: str, pool: asyn
     tenant = await tenants.create(pool, f"host-city-{uuid.uuid4().hex[:6]}")
     specs = []
     for name in ("a", "b"):
-        camera = await cameras.create(pool, tenant_id=tenant["id"], name=name, vendor="generic",
+        camera = await cameras.create(pool, tenant_id=tenant.id, name=name, vendor="generic",
                                       stream=parse_stream_url("test://pattern?w=160&h=90&fps=10"))
         specs.append(camera.spec())
     host = CameraHost(settings, slot=0)
@@ -47,13 +47,13 @@ async def test_host_runs_and_stops_several_cameras(database_url: str, pool: asyn
     finally:
         await host.shutdown()
     assert await host.running() == {}
-    objects = list((tmp_path / "t" / str(tenant["id"])).rglob("*.mp4"))
+    objects = list((tmp_path / "t" / str(tenant.id)).rglob("*.mp4"))
     assert not list((tmp_path / "spool").rglob("*.chunk")), "everything spooled was stored at stop"
     assert {p.parts[-6] for p in objects} == {str(s.camera_id) for s in specs}
 
     bus = open_bus(settings.bus_url, namespace="unused")
     try:
-        events = [e for _, e in await bus.read(tenant_stream(tenant["id"]), count=100)]
+        events = [e for _, e in await bus.read(tenant_stream(tenant.id), count=100)]
     finally:
         await bus.close()
     client = redis.asyncio.from_url("redis://127.0.0.1:6379/0")

@@ -13,7 +13,6 @@ import pytest
 
 from actors.camera import CameraSupervisor
 from domain.camera_state import CameraState, ErrorReason
-from domain.recording import FragmentEntry
 from storage import recordings
 from storage.objects import open_object_store
 from tests.support.cameras import camera_spec, chunks_of, gaps_s, wait_for
@@ -51,18 +50,18 @@ async def test_records_chunks_that_decode_and_match_wall_clock(
     assert status.fps == pytest.approx(25, abs=3)
     newest = rows[-1]
     # The newest chunk ended moments before its row appeared: wall clock within ±1 s.
-    assert abs((seen_at - newest["end"]).total_seconds()) <= 1.0
-    assert newest["start"] >= started - timedelta(seconds=1)
+    assert abs((seen_at - newest.end).total_seconds()) <= 1.0
+    assert newest.start >= started - timedelta(seconds=1)
     for before, after in itertools.pairwise(rows):
-        assert before["end"] <= after["start"], "chunks of one camera never overlap"
+        assert before.end <= after.start, "chunks of one camera never overlap"
     for row in rows:
-        data = await asyncio.to_thread(store.get, row["object_key"])
-        assert len(data) == row["bytes"]
-        fragments = [FragmentEntry.from_row(f) for f in row["fragments"]]
-        assert_fragment_table_addresses_moofs(data, row["init_length"], fragments)
+        data = await asyncio.to_thread(store.get, row.object_key)
+        assert len(data) == row.bytes
+        fragments = list(row.fragments)
+        assert_fragment_table_addresses_moofs(data, row.init_length, fragments)
         decoded = decode_chunk(data)
         assert (decoded.codec, decoded.width, decoded.height) == ("h264", 640, 360)
-        indexed_s = (row["end"] - row["start"]).total_seconds()
+        indexed_s = (row.end - row.start).total_seconds()
         assert decoded.end_s - decoded.first_s == pytest.approx(indexed_s, abs=0.1)
         if mount == "cam-audio":
             assert decoded.audio_frames > 0
@@ -149,12 +148,12 @@ async def test_sixty_seconds_are_recorded_whole(pool: asyncpg.Pool, rtsp_camera:
     await asyncio.sleep(61)
     await supervisor.stop()
     rows = await chunks_of(pool, spec)
-    covered_s = sum((r["end"] - r["start"]).total_seconds() for r in rows)
+    covered_s = sum((r.end - r.start).total_seconds() for r in rows)
     assert covered_s >= 59, covered_s
     assert gaps_s(rows) == [0.0] * (len(rows) - 1), "one run: chunks touch, never overlap"
     for row in rows:
-        decoded = decode_chunk(await asyncio.to_thread(store.get, row["object_key"]))
-        assert decoded.frames == pytest.approx((row["end"] - row["start"]).total_seconds() * 25, abs=1)
+        decoded = decode_chunk(await asyncio.to_thread(store.get, row.object_key))
+        assert decoded.frames == pytest.approx((row.end - row.start).total_seconds() * 25, abs=1)
         assert decoded.audio_frames > 0
 
 

@@ -205,6 +205,11 @@ def _events_url(system: System, headers: dict[str, str], last_id: str | None = N
     return f"{base}/api/v1/events?token={token}" + (f"&last_id={last_id}" if last_id else "")
 
 
+def _ready(ws: Any) -> None:
+    """The socket's first message: from now on the city's events are delivered (no sleep needed)."""
+    assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+
+
 def test_a_watchlist_hit_reaches_the_operators_socket_and_a_reconnect_gets_what_it_missed(
     system: System, city: Any
 ) -> None:
@@ -221,7 +226,7 @@ def test_a_watchlist_hit_reaches_the_operators_socket_and_a_reconnect_gets_what_
                           headers=_signed(creds["secret"], body, camera_id)).status_code == 202
 
     with connect(_events_url(system, viewer), open_timeout=10) as ws:
-        time.sleep(0.3)  # the socket is reading
+        _ready(ws)
         sent = time.monotonic()
         post("ABC1D23", 1)
         message = json.loads(ws.recv(timeout=10))
@@ -234,6 +239,7 @@ def test_a_watchlist_hit_reaches_the_operators_socket_and_a_reconnect_gets_what_
     post("ZZZ9999", 3)  # not watched
     post("ABC3D23", 4)
     with connect(_events_url(system, viewer, last_id), open_timeout=10) as ws:
+        _ready(ws)
         missed = [json.loads(ws.recv(timeout=10))["event"]["plate"] for _ in range(2)]
         assert missed == ["ABC2D23", "ABC3D23"]
         with pytest.raises(TimeoutError):
@@ -243,7 +249,7 @@ def test_a_watchlist_hit_reaches_the_operators_socket_and_a_reconnect_gets_what_
     _, _, other_viewer = new_city(system, admin)
     assert system.client.get("/lpr/watchlist", headers=other_viewer).json() == []
     with connect(_events_url(system, other_viewer), open_timeout=10) as ws:
-        time.sleep(0.3)
+        _ready(ws)
         post("ABC4D23", 5)
         with pytest.raises(TimeoutError):
             ws.recv(timeout=1.5)  # another city's alert never arrives here

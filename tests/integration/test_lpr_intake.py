@@ -8,17 +8,18 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
-from domain.queued_read import QueuedRead
-from fastapi import HTTPException
 from redis.exceptions import ConnectionError as RedisConnectionError
-from serve.lpr_ingest import LprIngest
 
-from actors.lpr_writer import write_batch
-from domain.lpr import PlateRead
+from domain.lpr.queued_read import QueuedRead
+from domain.lpr.reads import PlateRead
+from domain.lpr.senders import LprSender
+from serve.errors import status_for
+from services.lpr_accept import LprAccept
+from services.lpr_write import write_batch
+from services.refusals import Unavailable
 from storage import tenants, watchlists
 from storage.bus import RedisBus
 from storage.lpr_intake import LprIntake, PostgresIntake, RedisIntake
@@ -89,7 +90,7 @@ async def test_a_batch_stores_each_read_once_drops_duplicates_images_and_alerts_
     pool: asyncpg.Pool, tmp_path: Path, prefix: str
 ) -> None:
     city = await tenants.create(pool, f"intake city {uuid.uuid4().hex[:6]}")
-    tenant, camera = city["id"], uuid.uuid4()
+    tenant, camera = city.id, uuid.uuid4()
     await watchlists.create(pool, tenant, "ABC?D23", "stolen", uuid.uuid4())
     store = DirObjectStore(tmp_path / "objects", public_base_url="http://127.0.0.1:1", signing_secret=b"k")
     bus = RedisBus(REDIS_URL, prefix=prefix)
@@ -128,27 +129,28 @@ async def test_a_read_from_a_sender_that_never_retries_is_spooled_while_the_stor
 ) -> None:
     store = DirObjectStore(tmp_path / "objects", public_base_url="http://127.0.0.1:1", signing_secret=b"k")
     spool = LprSpool(tmp_path / "spool", max_bytes=10 * 1024 * 1024)
-    down = LprIngest(RedisIntake(f"redis://127.0.0.1:{closed_port}/0", prefix=prefix), store, spool,
+    down = LprAccept(RedisIntake(f"redis://127.0.0.1:{closed_port}/0", prefix=prefix), store, spool,
                      max_backlog=1000, pool=pool)
-    camera: dict[str, Any] = {"id": uuid.uuid4(), "tenant_id": uuid.uuid4()}
+    camera = LprSender(id=uuid.uuid4(), tenant_id=uuid.uuid4(), lpr_secret=None, lpr_allowed_sources=None,
+                       time_zone="UTC")
     read = PlateRead(plate="HIK1A23", captured_at=CAPTURED, images=(JPEG, JPEG))
 
-    with pytest.raises(HTTPException) as refused:
+    with pytest.raises(Unavailable) as refused:
         await down.accept(read, camera, "generic")
-    assert refused.value.status_code == 503, "a sender that retries is told to"
+    assert status_for(refused.value) == 503, "a sender that retries is told to"
     spooled = await down.accept(read, camera, "hikvision", never_retries=True)
     assert [p.name.endswith(f"{spooled.id}.read") for p in spool.pending()] == [True]
     with pytest.raises(RedisConnectionError):
         await spool.drain(down.make_durable)
     assert len(spool.pending()) == 1, "still down: kept"
 
-    tiny = LprIngest(down.intake, store, LprSpool(tmp_path / "tiny", max_bytes=1000), max_backlog=1000, pool=pool)
-    with pytest.raises(HTTPException) as full:
+    tiny = LprAccept(down.intake, store, LprSpool(tmp_path / "tiny", max_bytes=1000), max_backlog=1000, pool=pool)
+    with pytest.raises(Unavailable) as full:
         await tiny.accept(read, camera, "hikvision", never_retries=True)
-    assert full.value.status_code == 503 and "spool" in str(full.value.detail)
+    assert status_for(full.value) == 503 and "spool" in str(full.value)
 
     intake = RedisIntake(REDIS_URL, prefix=prefix)
-    up = LprIngest(intake, store, spool, max_backlog=1000, pool=pool)
+    up = LprAccept(intake, store, spool, max_backlog=1000, pool=pool)
     assert await spool.drain(up.make_durable) == 1 and spool.pending() == []
     ((_, queued),) = await intake.take(10, block_s=0.5)
     assert queued == spooled

@@ -15,15 +15,16 @@ from typing import Any, cast
 import asyncpg
 import pytest
 import ray
-from actors.orphan_sweep import orphan_sweep
-from actors.retention import RetentionActor, retention_pass
 from asyncpg import Range
 
 from actors.camera import CameraSupervisor
+from actors.retention_actor import RetentionActor
 from domain.camera_state import CameraState, ErrorReason
 from domain.events import tenant_stream
 from domain.recording import chunk_object_key, thumbnail_object_key
 from domain.settings import Settings
+from services.orphan_sweep import orphan_sweep
+from services.purge_pass import retention_pass
 from storage import cameras, holds, orphans, plans, tenants
 from storage.bus import open_bus
 from storage.db import create_pool
@@ -52,11 +53,11 @@ class Chunk:
 async def _city(pool: asyncpg.Pool, plan_name: str, cameras: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
     tenant = await tenants.create(pool, f"{plan_name} city {uuid.uuid4().hex[:6]}")
     plan = next(p for p in await plans.list_all(pool) if p.name == plan_name)
-    assert await plans.assign(pool, tenant["id"], plan.id)
+    assert await plans.assign(pool, tenant.id, plan.id)
     ids = [uuid.uuid4() for _ in range(cameras)]
     await pool.executemany("INSERT INTO cameras (id, tenant_id, name, rtsp_url) VALUES ($1, $2, $3, 'rtsp://h/x')",
-                           [(c, tenant["id"], f"cam {c}") for c in ids])
-    return tenant["id"], ids
+                           [(c, tenant.id, f"cam {c}") for c in ids])
+    return tenant.id, ids
 
 
 async def _index(pool: asyncpg.Pool, chunks: list[Chunk]) -> None:
@@ -135,7 +136,7 @@ async def test_one_pass_deletes_exactly_the_expired_unheld_chunks_of_100k(dbpool
     (released,) = await holds.create(dbpool, tenant_id=tenant_of_plan["7 days"], camera_ids=[released_camera],
                                      start=hold_range[0], end=hold_range[1], reason="x", case_number="BO 1",
                                      created_by=admin)
-    assert await holds.release(dbpool, released["id"], admin, "case closed")
+    assert await holds.release(dbpool, released.id, admin, "case closed")
 
     days = {t: int(p.split()[0]) for p, t in tenant_of_plan.items()}
 
@@ -258,13 +259,13 @@ async def _quota_city(pool: asyncpg.Pool, quota: int | None, chunks: int) -> tup
     plan = await plans.create(pool, name=f"quota {uuid.uuid4().hex[:6]}", retention_days=30, camera_quota=10,
                               manager_quota=1, viewer_quota=5, storage_quota_bytes=quota)
     tenant = await tenants.create(pool, f"quota city {uuid.uuid4().hex[:6]}")
-    await plans.assign(pool, tenant["id"], plan.id)
+    await plans.assign(pool, tenant.id, plan.id)
     camera = uuid.uuid4()
     await pool.execute("INSERT INTO cameras (id, tenant_id, name, rtsp_url) VALUES ($1, $2, 'cam',"
-                       " 'test://pattern?w=160&h=90&fps=5')", camera, tenant["id"])
-    made = [replace(c, size=1000) for c in _synthetic(tenant["id"], camera, chunks, 1)]
+                       " 'test://pattern?w=160&h=90&fps=5')", camera, tenant.id)
+    made = [replace(c, size=1000) for c in _synthetic(tenant.id, camera, chunks, 1)]
     await _index(pool, made)
-    return tenant["id"], camera, made
+    return tenant.id, camera, made
 
 
 async def test_over_quota_purge_oldest_takes_only_the_tenants_own_oldest_unheld_footage(
@@ -339,7 +340,7 @@ async def test_the_orphan_sweep_lists_each_hour_once_and_fixes_on_the_second_str
     first = await orphan_sweep(dbpool, store, now=now, policy="fix")
     assert first.prefixes_listed == 3, "hours -5, -4 and -3; -2 and later are not settled yet"
     assert (first.objects_without_rows, first.rows_without_objects, first.fixed) == (1, 1, 0)
-    found = {f["object_key"]: f["kind"] for f in await orphans.findings(dbpool, tenant)}
+    found = {f.object_key: f.kind for f in await orphans.findings(dbpool, tenant)}
     assert found == {stray: "object_without_row", lost.key: "row_without_object"}
 
     again = await orphan_sweep(dbpool, store, now=now, policy="fix")
@@ -350,7 +351,7 @@ async def test_the_orphan_sweep_lists_each_hour_once_and_fixes_on_the_second_str
     assert store.stat(stray) is None, "the orphan object is deleted"
     assert await dbpool.fetchval("SELECT count(*) FROM recordings WHERE object_key = $1", lost.key) == 0
     assert store.stat(in_flight) is not None, "an hour that settled since is only reported at first"
-    assert {f["object_key"] for f in await orphans.findings(dbpool, tenant) if f["resolved_at"] is None} == {in_flight}
+    assert {f.object_key for f in await orphans.findings(dbpool, tenant) if f.resolved_at is None} == {in_flight}
 
 
 class ProbedRetention(RetentionActor):

@@ -72,11 +72,11 @@ async def test_outage_loses_nothing(
             await supervisor_pool.close()
 
     rows = await chunks_of(pool, spec)
-    assert (rows[-1]["end"] - rows[0]["start"]).total_seconds() >= OUTAGE_S + 4
+    assert (rows[-1].end - rows[0].start).total_seconds() >= OUTAGE_S + 4
     for before, after in itertools.pairwise(rows):
-        assert before["end"] == after["start"], "one run, no gap: nothing recorded during the outage was lost"
+        assert before.end == after.start, "one run, no gap: nothing recorded during the outage was lost"
     for row in rows:
-        info = await asyncio.to_thread(direct_store.stat, row["object_key"])
-        assert info is not None and info.size == row["bytes"]
+        info = await asyncio.to_thread(direct_store.stat, row.object_key)
+        assert info is not None and info.size == row.bytes
     assert await asyncio.to_thread(lambda: list(tmp_path.rglob("*.chunk")) + list(tmp_path.rglob("*.part"))) == []
 

@@ -7,12 +7,14 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
 
 from domain.camera import CameraSpec
+from domain.camera_health import Transition
+from domain.recording import IndexedChunk
 from domain.stream_url import parse_stream_url
 from storage import cameras, recordings, status_history, tenants
 
@@ -22,7 +24,7 @@ T = TypeVar("T")
 async def camera_spec(pool: asyncpg.Pool, url: str, tenant_id: UUID | None = None) -> CameraSpec:
     """A camera row (in a new tenant unless one is given) and its spec."""
     if tenant_id is None:
-        tenant_id = (await tenants.create(pool, f"city-{uuid4().hex[:8]}"))["id"]
+        tenant_id = (await tenants.create(pool, f"city-{uuid4().hex[:8]}")).id
     camera = await cameras.create(pool, tenant_id=tenant_id, name=f"cam-{uuid4().hex[:6]}", vendor="generic",
                                   stream=parse_stream_url(url))
     return camera.spec()
@@ -38,18 +40,18 @@ async def wait_for(predicate: Callable[[], Awaitable[T | None]], timeout_s: floa
     raise TimeoutError(f"condition not met within {timeout_s} s")
 
 
-async def chunks_of(pool: asyncpg.Pool, spec: CameraSpec) -> list[dict[str, Any]]:
+async def chunks_of(pool: asyncpg.Pool, spec: CameraSpec) -> list[IndexedChunk]:
     now = datetime.now().astimezone()
     return await recordings.in_range(pool, spec.tenant_id, spec.camera_id, now - timedelta(hours=1),
                                      now + timedelta(hours=1))
 
 
-async def history_of(pool: asyncpg.Pool, spec: CameraSpec) -> list[dict[str, Any]]:
+async def history_of(pool: asyncpg.Pool, spec: CameraSpec) -> list[Transition]:
     now = datetime.now().astimezone()
     return await status_history.between(pool, spec.tenant_id, spec.camera_id, now - timedelta(hours=1),
                                         now + timedelta(hours=1))
 
 
-def gaps_s(rows: list[dict[str, Any]]) -> list[float]:
+def gaps_s(chunks: list[IndexedChunk]) -> list[float]:
     """Seconds between consecutive chunks (0 where they touch; never negative if nothing overlaps)."""
-    return [(after["start"] - before["end"]).total_seconds() for before, after in itertools.pairwise(rows)]
+    return [(after.start - before.end).total_seconds() for before, after in itertools.pairwise(chunks)]

@@ -10,9 +10,12 @@ from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
-from domain.plates import BadPlate, PlateFormat, normalize, plate_format, search_pattern
 
-from domain.lpr import BadEvent, parse_generic, parse_hikvision, parse_intelbras, source_allowed, verify_signature
+from domain.lpr.plates import BadPlate, PlateFormat, normalize, plate_format, search_pattern
+from domain.lpr.reads import BadEvent
+from domain.lpr.senders import source_allowed
+from domain.lpr.signature import verify_signature
+from domain.lpr.vendors import parse_generic, parse_hikvision, parse_intelbras
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "lpr"
 JPEG = (FIXTURES / "plate.jpg").read_bytes()

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from domain.queued_read import QueuedRead, image_keys
 
-from domain.lpr import PlateRead
+from domain.lpr.queued_read import QueuedRead, image_keys
+from domain.lpr.reads import PlateRead
 from storage.lpr_spool import LprSpool, SpoolFull, decode, encode
 
 CAPTURED = datetime(2026, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)

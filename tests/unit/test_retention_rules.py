@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
-from domain.retention import Plan, PurgedChunk, Quota, is_stalled, quota_refusal, report_csv, report_lines
+from domain.plans import Plan, Quota, quota_refusal
+from domain.purge_rules import PurgedChunk, ReportRow, is_stalled, report_csv, report_lines
 
 PLAN = Plan(uuid4(), "30 days", 30, camera_quota=1000, manager_quota=1, viewer_quota=5, storage_quota_bytes=None)
 
@@ -41,8 +42,8 @@ def test_report_days_follow_the_tenant_zone_across_dst_without_losing_or_doublin
 
 def test_report_csv_has_a_header_and_one_row_per_line() -> None:
     line = report_lines(_hourly(datetime(2026, 1, 1, 12, tzinfo=UTC), 2), "America/Sao_Paulo")[0]
-    text = report_csv([{"tenant_id": "t", "camera_id": line.camera_id, "local_day": line.local_day, "chunks": 2,
-                        "bytes": 200, "first_start": line.first_start, "last_end": line.last_end, "held_chunks": 0}])
+    text = report_csv([ReportRow(tenant_id=uuid4(), camera_id=line.camera_id, local_day=line.local_day, chunks=2,
+                                 bytes=200, first_start=line.first_start, last_end=line.last_end, held_chunks=0)])
     header, row, *_ = text.splitlines()
     assert header.startswith("tenant_id,camera_id,local_day")
     assert row.endswith(",2,200,2026-01-01T12:00:00.000+00:00,2026-01-01T14:00:00.000+00:00,0")

@@ -11,7 +11,7 @@ import pytest
 from domain.clips import plan_clip
 from domain.hls import LiveSegment, PlaybackChunk, live_playlist, vod_playlist
 from domain.mosaic import Layout, fill_slots
-from domain.recording import FragmentEntry, fragment_at, to_epoch_ms
+from domain.recording import FragmentEntry, IndexedChunk, fragment_at, to_epoch_ms
 from domain.timeline import Span, gaps
 
 T0 = datetime(2026, 3, 8, 6, 0, tzinfo=UTC)
@@ -59,11 +59,16 @@ def test_live_playlist_slides_and_restarts_at_a_new_init() -> None:
     assert playlist.segments[2].init_section.uri == "init-3.mp4"
 
 
+def _chunk(start: datetime, key: str, init_length: int) -> IndexedChunk:
+    """A minute of 2 s fragments right after the init segment."""
+    fragments = tuple(FragmentEntry(init_length + i * 1000, 1000, i * 2000, 2000) for i in range(30))
+    return IndexedChunk(id=0, camera_id=uuid4(), start=start, end=start + timedelta(seconds=60), object_key=key,
+                        bytes=init_length + 30_000, init_length=init_length, codec="h264", width=640, height=360,
+                        fragments=fragments)
+
+
 def test_a_clip_starts_at_the_keyframe_before_start_and_covers_end() -> None:
-    rows = [{"start": at(0), "object_key": "a", "init_length": 800,
-             "fragments": [[800 + i * 1000, 1000, i * 2000, 2000] for i in range(30)]},
-            {"start": at(60), "object_key": "b", "init_length": 700,
-             "fragments": [[700 + i * 1000, 1000, i * 2000, 2000] for i in range(30)]}]
+    rows = [_chunk(at(0), "a", 800), _chunk(at(60), "b", 700)]
     plan = plan_clip(rows, at(57.5), at(62.1))
     assert [(p.object_key, p.offset, p.length, p.wall_start_ms, p.duration_ms) for p in plan] == [
         ("a", 800 + 28 * 1000, 2000, to_epoch_ms(at(56)), 4000),
@@ -73,7 +78,7 @@ def test_a_clip_starts_at_the_keyframe_before_start_and_covers_end() -> None:
 
 
 def test_the_fragment_playing_at_an_instant() -> None:
-    fragments = [FragmentEntry(0, 1, i * 2000, 2000) for i in range(3)]
+    fragments = tuple(FragmentEntry(0, 1, i * 2000, 2000) for i in range(3))
     assert fragment_at(fragments, timedelta(seconds=3.9)).start_ms == 2000
     assert fragment_at(fragments, timedelta(seconds=-1)).start_ms == 0
     assert fragment_at(fragments, timedelta(seconds=99)).start_ms == 4000

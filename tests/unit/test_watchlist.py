@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from domain.watchlist import WatchEntry, hits
+from domain.lpr.watchlist import WatchEntry, hits
 
 
 def entry(pattern: str) -> WatchEntry:

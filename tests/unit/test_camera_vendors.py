@@ -1,6 +1,6 @@
 import pytest
-from domain.vendors import StreamKind, Vendor, build_stream_url
 
+from domain.camera_vendors import StreamKind, Vendor, build_stream_url
 from domain.errors import InvalidCameraUrl
 
 
