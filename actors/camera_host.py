@@ -1,7 +1,8 @@
 """A camera host: one Ray actor process running K camera supervisors.
 
 K = 1 isolates each camera in its own process; dense placement (K = 25–100)
-is how a node carries hundreds of cameras (FACTS.md). The Fleet decides K.
+is how a node carries hundreds of cameras: one Ray actor process costs ≈ 49 MiB
+and ≈ 0.5 % of a core even idle, while a supervisor inside one costs a few KiB. The Fleet decides K.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Pictures from video: the latest keyframe, a recorded instant, a chunk's thumbnail — as JPEG.
 
-The only place video is decoded (ARCHITECTURE.md: decode only for snapshots and
-thumbnails), and always from a keyframe: at most one GOP is decoded.
+The only place video is decoded — the recording path never transcodes — and
+always from a keyframe: at most one GOP is decoded.
 """
 
 from __future__ import annotations

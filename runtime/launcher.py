@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import ray
-from actors.retention import RetentionActor
+from actors.retention_actor import RetentionActor
 from ray import serve
 
 from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME

@@ -99,7 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 @serve.deployment(
     name="api",
-    max_ongoing_requests=1000,  # every open live WebSocket holds one (FACTS.md)
+    max_ongoing_requests=1000,  # every open live WebSocket holds one slot (Serve's default of 5 starves the rest)
     ray_actor_options={"num_cpus": 0},
     logging_config={"enable_access_log": False},
 )

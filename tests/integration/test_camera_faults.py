@@ -125,7 +125,7 @@ async def test_camera_restarted_on_the_same_url_records_again_within_2_s(
 
     assert back_after_s <= 2.0, f"streaming again {back_after_s:.2f} s after the camera came back"
     history = await history_of(pool, spec)
-    assert _states_after(history, history[0]["at"])[:4] == ["connecting", "streaming", "reconnecting", "streaming"]
+    assert _states_after(history, history[0].at)[:4] == ["connecting", "streaming", "reconnecting", "streaming"]
     gaps = [g for g in gaps_s(await chunks_of(pool, spec)) if g > 0]
     assert len(gaps) == 1 and gaps[0] <= outage_s + 2, (gaps, outage_s)
 
