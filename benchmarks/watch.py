@@ -161,7 +161,8 @@ def make_chunk(work: Path) -> tuple[bytes, Any]:
     import av
 
     from media.chunk_file import describe_chunk
-    from media.recorder import IngestStats, record_run
+    from media.ingest_stats import IngestStats
+    from media.recorder import record_run
     from media.sources import _encode_pattern
     from storage.spool import FsyncPolicy, SpoolWriter, pending, start_ms_of
 

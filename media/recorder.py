@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import av
 
 from domain.recording import chunk_should_close
-from domain.timestamps import WALL_CLOCK_STEP_S, Stamp, backfill, is_discontinuity
+from domain.timestamps import Stamp, backfill, is_discontinuity
 from media.fragmenter import Fragment, Fragmenter
+from media.ingest_stats import IngestStats
 from media.live import LiveFeed
+from media.run_clock import RunClock
 from media.sources import PacketSource
 
 _MAX_HELD = 16  # video packets without DTS tolerated at a run's start
@@ -36,49 +36,6 @@ class ChunkSink(Protocol):
     def append(self, data: bytes) -> None: ...
 
     def close_chunk(self) -> Path | None: ...
-
-
-class RunClock:
-    """Maps media seconds of one run to UTC epoch milliseconds.
-
-    Until frozen, the start is the minimum over packets of (arrival − media
-    offset): packets FFmpeg held back while probing arrive late and so never
-    pull the start later than the first on-time packet says. It freezes at the
-    first fragment so that chunks already written never move, and it never
-    starts before ``not_before_ms`` (the previous run's end), so runs of one
-    camera never overlap even if the host clock stepped back.
-    """
-
-    def __init__(self, now: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
-                 not_before_ms: int | None = None) -> None:
-        self._now = now
-        self._monotonic = monotonic
-        self._media0: float | None = None
-        self._start_s: float | None = None
-        self._frozen = False
-        self._not_before_s = None if not_before_ms is None else not_before_ms / 1000
-        self._wall_minus_monotonic = now() - monotonic()
-
-    def observe(self, media_s: float) -> None:
-        if self._frozen:
-            return
-        if self._media0 is None:
-            self._media0 = media_s
-        estimate = self._now() - (media_s - self._media0)
-        self._start_s = estimate if self._start_s is None else min(self._start_s, estimate)
-
-    def wall_ms(self, media_s: float) -> int:
-        if self._start_s is None or self._media0 is None:
-            raise RuntimeError("RunClock has seen no packet")
-        if not self._frozen:
-            self._frozen = True
-            if self._not_before_s is not None:
-                self._start_s = max(self._start_s, self._not_before_s)
-        return round((self._start_s + media_s - self._media0) * 1000)
-
-    def wall_clock_stepped(self) -> bool:
-        """Whether the host's wall clock jumped (NTP step) since the run began."""
-        return abs(self._now() - self._monotonic() - self._wall_minus_monotonic) > WALL_CLOCK_STEP_S
 
 
 class ChunkAssembler:
@@ -121,45 +78,6 @@ class ChunkAssembler:
     def flush(self) -> Path | None:
         self._start_ms = None
         return self._sink.close_chunk()
-
-
-@dataclass
-class IngestStats:
-    """Live counters of one camera's ingest, read by the status endpoint."""
-
-    window_s: float = 5.0
-    packets: int = 0
-    dropped: int = 0
-    last_packet_at: float | None = None  # time.monotonic()
-    keyframe_interval_s: float | None = None  # media time between the last two keyframes
-    _last_keyframe_media_s: float | None = None
-    _video: deque[tuple[float, int]] = field(default_factory=deque)
-
-    def on_keyframe(self, media_s: float) -> None:
-        if self._last_keyframe_media_s is not None and media_s > self._last_keyframe_media_s:
-            self.keyframe_interval_s = round(media_s - self._last_keyframe_media_s, 3)
-        self._last_keyframe_media_s = media_s
-
-    def on_packet(self, size: int, is_video: bool, at: float) -> None:
-        self.packets += 1
-        self.last_packet_at = at
-        if is_video:
-            self._video.append((at, size))
-            while self._video and self._video[0][0] < at - self.window_s:
-                self._video.popleft()
-
-    def fps(self) -> float | None:
-        if len(self._video) < 2:
-            return None
-        span = self._video[-1][0] - self._video[0][0]
-        return (len(self._video) - 1) / span if span > 0 else None
-
-    def bitrate_bps(self) -> float | None:
-        if len(self._video) < 2:
-            return None
-        span = self._video[-1][0] - self._video[0][0]
-        return sum(s for _, s in list(self._video)[1:]) * 8 / span if span > 0 else None
-
 
 class _Run:
     """One contiguous recording: one muxer (one init segment), one clock."""

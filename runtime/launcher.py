@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import ray
-from actors.retention_actor import RetentionActor
 from ray import serve
 
 from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME
 from actors.clip_exporter import ClipExporter
 from actors.fleet import Fleet
 from actors.lpr_writer import LprWriter
+from actors.retention_actor import RetentionActor
 from domain.settings import Settings
 from serve.app import Api
 from storage.bus import BUS_ACTOR_NAME, MemoryStreams

@@ -31,8 +31,7 @@ async def request_clip(pool: asyncpg.Pool, caller: Principal, camera_id: UUID, s
 
 
 async def clip_in_scope(pool: asyncpg.Pool, caller: Principal, clip_id: UUID) -> ClipJob:
-    return await found_in_scope(caller, "clip", lambda: clips.tenant_of(pool, clip_id),
-                                lambda tenant: clips.get(pool, tenant, clip_id))
+    return await found_in_scope(pool, caller, "clip", clip_id, lambda tenant: clips.get(pool, tenant, clip_id))
 
 
 async def record_download(pool: asyncpg.Pool, caller: Principal, job: ClipJob) -> None:

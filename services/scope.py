@@ -15,7 +15,8 @@ import asyncpg
 from domain.camera import Camera
 from domain.rbac import Action, Principal, Role, may, visible_tenant
 from services.refusals import Invalid, NotAllowed, NotFound
-from storage import cameras
+from storage import cameras, owners
+from storage.owners import Owned
 
 T = TypeVar("T")
 
@@ -35,21 +36,23 @@ def scoped_tenant(caller: Principal, requested: UUID | None) -> UUID:
     return tenant
 
 
-async def owning_tenant(caller: Principal, lookup: Callable[[], Awaitable[UUID | None]]) -> UUID | None:
-    """Where to look for a tenant-owned thing: the caller's own tenant; for platform admins, the thing's."""
-    return await lookup() if caller.role == Role.ADMIN else caller.tenant_id
-
-
-async def found_in_scope(caller: Principal, what: str, tenant_of: Callable[[], Awaitable[UUID | None]],
+async def found_in_scope(pool: asyncpg.Pool, caller: Principal, what: Owned, thing_id: UUID,
                          get: Callable[[UUID], Awaitable[T | None]]) -> T:
-    """The caller's tenant's thing, or NotFound "{what} not found" — for another tenant's thing too."""
-    tenant = await owning_tenant(caller, tenant_of)
+    """The thing as ``get(tenant)`` finds it in the caller's city (for platform admins, in the thing's own city),
+    or NotFound "{what} not found" — for another city's thing too."""
+    tenant = await owners.tenant_of(pool, what, thing_id) if caller.role == Role.ADMIN else caller.tenant_id
     found = await get(tenant) if tenant else None
     if found is None:
         raise NotFound(f"{what} not found")
     return found
 
 
+def found(thing: T | None, what: str) -> T:
+    """``thing``, or NotFound "{what} not found"."""
+    if thing is None:
+        raise NotFound(f"{what} not found")
+    return thing
+
+
 async def camera_in_scope(pool: asyncpg.Pool, caller: Principal, camera_id: UUID) -> Camera:
-    return await found_in_scope(caller, "camera", lambda: cameras.tenant_of(pool, camera_id),
-                                lambda tenant: cameras.get(pool, tenant, camera_id))
+    return await found_in_scope(pool, caller, "camera", camera_id, lambda tenant: cameras.get(pool, tenant, camera_id))

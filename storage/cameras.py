@@ -94,11 +94,3 @@ async def soft_delete(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID) -> b
         camera_id, tenant_id,
     )
     return result == "UPDATE 1"
-
-
-async def tenant_of(pool: asyncpg.Pool, camera_id: UUID) -> UUID | None:
-    """The tenant owning a camera: for platform admins, who address cameras by id alone."""
-    result: UUID | None = await pool.fetchval(
-        "SELECT tenant_id FROM cameras WHERE id = $1 AND deleted_at IS NULL", camera_id
-    )
-    return result

@@ -28,11 +28,6 @@ async def get(pool: asyncpg.Pool, tenant_id: UUID, clip_id: UUID) -> ClipJob | N
     return record_or_none(ClipJob, row)
 
 
-async def tenant_of(pool: asyncpg.Pool, clip_id: UUID) -> UUID | None:
-    tenant: UUID | None = await pool.fetchval("SELECT tenant_id FROM clips WHERE id = $1", clip_id)
-    return tenant
-
-
 async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID, *, limit: int = 100) -> list[ClipJob]:
     rows = await pool.fetch(f"SELECT {_COLUMNS} FROM clips WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT $2",
                             tenant_id, limit)

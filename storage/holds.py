@@ -39,11 +39,6 @@ async def get(pool: asyncpg.Pool, tenant_id: UUID, hold_id: UUID) -> Hold | None
     return record_or_none(Hold, row)
 
 
-async def tenant_of(pool: asyncpg.Pool, hold_id: UUID) -> UUID | None:
-    tenant: UUID | None = await pool.fetchval("SELECT tenant_id FROM legal_holds WHERE id = $1", hold_id)
-    return tenant
-
-
 async def release(pool: asyncpg.Pool, hold_id: UUID, released_by: UUID, reason: str) -> Hold | None:
     """Release an active hold; None if it was already released."""
     row = await pool.fetchrow(

@@ -45,11 +45,6 @@ async def get_visible(pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID, mosaic
         tenant_id, user_id, mosaic_id, any_owner), cameras=_slots)
 
 
-async def tenant_of(pool: asyncpg.Pool, mosaic_id: UUID) -> UUID | None:
-    tenant: UUID | None = await pool.fetchval("SELECT tenant_id FROM mosaics WHERE id = $1", mosaic_id)
-    return tenant
-
-
 async def update(pool: asyncpg.Pool, mosaic_id: UUID, *, name: str, layout: str, cameras: list[UUID | None],
                  shared: bool) -> Mosaic | None:
     return record_or_none(Mosaic, await pool.fetchrow(

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from actors.camera.handoff import LoopHandoff
 from domain.camera_health import HealthMachine, HealthPolicy, Transition
 from domain.camera_state import ErrorReason
-from media.recorder import IngestStats
+from media.ingest_stats import IngestStats
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,9 @@ from uuid import UUID
 from actors.camera.health_monitor import HealthChange, lost, stalled, storage_full
 from domain.camera_health import HealthMachine
 from domain.camera_state import ErrorReason
+from media.ingest_stats import IngestStats
 from media.live import LiveFeed
-from media.recorder import IngestStats, record_run
+from media.recorder import record_run
 from media.sources import PacketSource, SourceError, classify_error, open_source
 from storage.spool import SpoolFull, SpoolWriter
 

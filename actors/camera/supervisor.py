@@ -31,8 +31,8 @@ from actors.camera.uploader import SpoolUploader
 from domain.camera import CameraSpec
 from domain.camera_health import HealthMachine, HealthPolicy
 from domain.camera_state import CameraStatus
+from media.ingest_stats import IngestStats
 from media.live import Keyframe, LiveGop, LivePiece
-from media.recorder import IngestStats
 from storage.bus import EventBus
 from storage.objects import ObjectStore
 from storage.spool import FsyncPolicy, SpoolWriter, recover

@@ -19,7 +19,7 @@ from domain.stream_url import parse_stream_url
 from domain.uptime import uptime
 from serve.deps import Caller, Res
 from serve.time_range import checked_range
-from services.scope import camera_in_scope, require, scoped_tenant
+from services.scope import camera_in_scope, found, require, scoped_tenant
 from storage import cameras, plans, recordings, status_history
 
 log = logging.getLogger(__name__)
@@ -116,10 +116,7 @@ async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res:
         password = changes.pop("password", camera.stream.password)
         stream = parse_stream_url(url, user, password)
         changes.update(rtsp_url=stream.public_url, rtsp_username=stream.username, rtsp_password=stream.password)
-    updated = await cameras.update(res.pool, camera.tenant_id, camera_id, changes)
-    if updated is None:
-        raise HTTPException(404, "camera not found")
-    return camera_json(updated)
+    return camera_json(found(await cameras.update(res.pool, camera.tenant_id, camera_id, changes), "camera"))
 
 
 @router.delete("/{camera_id}", status_code=204)

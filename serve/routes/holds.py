@@ -31,8 +31,7 @@ class ReleaseIn(BaseModel):
 
 
 async def _hold_in_scope(caller: Principal, res: Resources, hold_id: UUID) -> Hold:
-    return await found_in_scope(caller, "hold", lambda: holds.tenant_of(res.pool, hold_id),
-                                lambda tenant: holds.get(res.pool, tenant, hold_id))
+    return await found_in_scope(res.pool, caller, "hold", hold_id, lambda tenant: holds.get(res.pool, tenant, hold_id))
 
 
 @router.post("", status_code=201)

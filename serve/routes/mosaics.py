@@ -13,7 +13,7 @@ from domain.mosaic import Layout, Mosaic, fill_slots, may_change
 from domain.rbac import Principal, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
-from services.scope import camera_in_scope, found_in_scope, scoped_tenant
+from services.scope import camera_in_scope, found, found_in_scope, scoped_tenant
 from storage import mosaics
 
 router = APIRouter(prefix="/mosaics", tags=["mosaics"])
@@ -41,9 +41,8 @@ async def _checked_cameras(caller: Principal, res: Resources, tenant_id: UUID, m
 
 
 async def _visible(caller: Principal, res: Resources, mosaic_id: UUID) -> Mosaic:
-    return await found_in_scope(caller, "mosaic", lambda: mosaics.tenant_of(res.pool, mosaic_id),
-                                lambda tenant: mosaics.get_visible(res.pool, tenant, caller.user_id, mosaic_id,
-                                                                   any_owner=caller.role == Role.ADMIN))
+    return await found_in_scope(res.pool, caller, "mosaic", mosaic_id, lambda tenant: mosaics.get_visible(
+        res.pool, tenant, caller.user_id, mosaic_id, any_owner=caller.role == Role.ADMIN))
 
 
 _NAME_TAKEN = "you already have a mosaic with this name"
@@ -81,9 +80,7 @@ async def replace_mosaic(mosaic_id: UUID, mosaic: MosaicIn, caller: Caller, res:
                                        cameras=slots, shared=mosaic.shared)
     except asyncpg.UniqueViolationError:
         raise HTTPException(409, _NAME_TAKEN) from None
-    if updated is None:
-        raise HTTPException(404, "mosaic not found")
-    return body(updated)
+    return body(found(updated, "mosaic"))
 
 
 @router.delete("/{mosaic_id}", status_code=204)

@@ -14,7 +14,7 @@ from domain.rbac import Action
 from domain.tenant_health import rollup
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
-from services.scope import require, scoped_tenant
+from services.scope import found, require, scoped_tenant
 from storage import audit, plans, tenants
 from storage import tenant_health as tenant_health_store
 
@@ -62,19 +62,14 @@ async def create_plan(plan_in: PlanIn, caller: Caller, res: Res) -> dict[str, An
 
 @router.get("/tenants/{tenant_id}/plan")
 async def tenant_plan(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
-    plan = await plans.of_tenant(res.pool, scoped_tenant(caller, tenant_id))
-    if plan is None:
-        raise HTTPException(404, "tenant not found")
-    return body(plan)
+    return body(found(await plans.of_tenant(res.pool, scoped_tenant(caller, tenant_id)), "tenant"))
 
 
 @router.put("/tenants/{tenant_id}/plan")
 async def assign_plan(tenant_id: UUID, choice: PlanChoice, caller: Caller, res: Res) -> dict[str, Any]:
     """Takes effect on the next retention pass (and for quotas at once)."""
     require(caller, Action.MANAGE_TENANTS)
-    before = await plans.of_tenant(res.pool, tenant_id)
-    if before is None:
-        raise HTTPException(404, "tenant not found")
+    before = found(await plans.of_tenant(res.pool, tenant_id), "tenant")
     if choice.plan_id not in {p.id for p in await plans.list_all(res.pool)}:
         raise HTTPException(422, "no such plan")
     await plans.assign(res.pool, tenant_id, choice.plan_id)
@@ -89,9 +84,7 @@ async def assign_plan(tenant_id: UUID, choice: PlanChoice, caller: Caller, res: 
 async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
     """The city's dashboard: cameras online/offline/error, recording lag, storage and quota use."""
     tenant = scoped_tenant(caller, tenant_id)
-    plan = await plans.of_tenant(res.pool, tenant)
-    if plan is None:
-        raise HTTPException(404, "tenant not found")
+    plan = found(await plans.of_tenant(res.pool, tenant), "tenant")
     cameras = await tenant_health_store.cameras(res.pool, tenant)
     usage = await tenant_health_store.usage(res.pool, tenant)
     return {
@@ -112,7 +105,4 @@ async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, 
 async def set_time_zone(tenant_id: UUID, zone: TimeZoneIn, caller: Caller, res: Res) -> dict[str, Any]:
     """The zone of the city's report days (storage stays UTC)."""
     require(caller, Action.MANAGE_TENANTS)
-    found = await tenants.set_time_zone(res.pool, tenant_id, zone.time_zone)
-    if found is None:
-        raise HTTPException(404, "tenant not found")
-    return body(found)
+    return body(found(await tenants.set_time_zone(res.pool, tenant_id, zone.time_zone), "tenant"))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from domain.rbac import Action
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
-from services.scope import require, scoped_tenant
+from services.scope import found, require, scoped_tenant
 from storage import tenants
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
@@ -39,19 +39,13 @@ async def list_tenants(
 
 @router.get("/{tenant_id}")
 async def get_tenant(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
-    found = await tenants.get(res.pool, scoped_tenant(caller, tenant_id))
-    if found is None:
-        raise HTTPException(404, "tenant not found")
-    return body(found)
+    return body(found(await tenants.get(res.pool, scoped_tenant(caller, tenant_id)), "tenant"))
 
 
 @router.patch("/{tenant_id}")
 async def rename_tenant(tenant_id: UUID, tenant: TenantIn, caller: Caller, res: Res) -> dict[str, Any]:
     require(caller, Action.MANAGE_TENANTS)
-    found = await tenants.rename(res.pool, tenant_id, tenant.name.strip())
-    if found is None:
-        raise HTTPException(404, "tenant not found")
-    return body(found)
+    return body(found(await tenants.rename(res.pool, tenant_id, tenant.name.strip()), "tenant"))
 
 
 @router.delete("/{tenant_id}", status_code=204)

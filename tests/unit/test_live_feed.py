@@ -10,8 +10,9 @@ from pathlib import Path
 import av
 import pytest
 
+from media.ingest_stats import IngestStats
 from media.live import LimitsOfLive, LiveFeed, LivePiece
-from media.recorder import IngestStats, record_run
+from media.recorder import record_run
 from storage.spool import FsyncPolicy, SpoolWriter
 from tests.unit.test_media import FPS, LoopedClip
 

@@ -17,7 +17,9 @@ from domain.recording import ChunkMeta
 from media.boxes import read_tracks
 from media.chunk_file import complete_prefix_length, describe_chunk
 from media.fragmenter import Fragmenter
-from media.recorder import IngestStats, RunClock, record_run
+from media.ingest_stats import IngestStats
+from media.recorder import record_run
+from media.run_clock import RunClock
 from media.sources import PatternSource, _encode_pattern
 from storage.spool import FsyncPolicy, SpoolFull, SpoolWriter, pending, recover, start_ms_of
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
