@@ -32,11 +32,11 @@ class Settings:
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
     retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)
-    orphan_policy: str = "report"  # report | fix: delete orphan objects and rows without objects (actors/orphan_sweep.py)
+    orphan_policy: str = "report"  # report | fix: delete orphan objects and rows without objects (services/orphan_sweep.py)
     storage_warning_ratio: float = 0.85  # object store / spool disk: alert above this share used
     storage_critical_ratio: float = 0.95  # … and above this, apply storage_full_policy to the whole store
     object_store_capacity_bytes: int | None = None  # a bucket's size (a directory store measures its disk)
-    storage_full_policy: str = "purge_oldest"  # over a plan's storage quota: purge_oldest | pause (actors/retention.py)
+    storage_full_policy: str = "purge_oldest"  # over a plan's storage quota: purge_oldest | pause (services/storage_relief.py)
     lpr_max_backlog: int = 1_000_000  # reads waiting for the LPR writer; beyond it webhooks answer 503 (or spool)
     lpr_spool_max_bytes: int = 2 * 1024**3  # node-local disk for reads of senders that never retry (docs/lpr.md)
     clip_work_dir: str = "var/clips"  # scratch space of clip exports (faststart needs a seekable file)

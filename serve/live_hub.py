@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from actor_client.client import ActorClient, CameraNotRunning
-from domain.backoff import reconnect_delay
 from domain.viewer_queue import Outgoing, ViewerQueue
 from media.live import LivePiece
+from services.retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -91,27 +91,23 @@ class LiveHub:
                     feed.task.cancel()
 
     async def _poll(self, camera_id: UUID, feed: _Feed) -> None:
+        """Follow the camera's host until the last viewer leaves (the task is cancelled then)."""
         after: int | None = None
-        failures = 0
-        while feed.viewers:
-            try:
-                pieces = await self._actors.live_frames(camera_id, after, _POLL_WAIT_S)
-                for piece in pieces:
-                    await self._deliver(camera_id, feed, piece)
-                    after = piece.seq
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except CameraNotRunning as exc:
-                failures += 1
+
+        async def step() -> None:
+            nonlocal after
+            for piece in await self._actors.live_frames(camera_id, after, _POLL_WAIT_S):
+                await self._deliver(camera_id, feed, piece)
+                after = piece.seq
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, CameraNotRunning):  # viewers are told why the picture stopped
                 for viewer in feed.viewers:
                     viewer.error = str(exc)
                     viewer.ready.set()
-                await asyncio.sleep(reconnect_delay(failures, cap_s=5.0))
-            except Exception:
-                log.exception("live feed of camera %s failed", camera_id)
-                failures += 1
-                await asyncio.sleep(reconnect_delay(failures, cap_s=5.0))
+
+        while feed.viewers:
+            await retrying(step, what=f"follow camera {camera_id} live", cap_s=5.0, on_failure=failed, log=log)
 
     async def _deliver(self, camera_id: UUID, feed: _Feed, piece: LivePiece) -> None:
         if piece.init_id != feed.init_id:

@@ -1,8 +1,10 @@
 """LPR: webhooks for each sender format, and plate search (JSON with keyset pages, CSV streamed).
 
-Each webhook authenticates its sender, parses the payload into a PlateRead and
-hands it to ``LprIngest`` (serve/lpr_ingest.py), which answers only once the
-read is durable; the batched writer actor stores it in ``lpr_events``.
+Each webhook reads the body within its size limit and hands the sender check,
+the parsing and the durability to ``LprAccept`` (services/lpr_accept.py): the
+answer goes out only once the read is durable; the batched writer actor then
+stores it in ``lpr_events``. Refusals are the use case's (serve/errors.py maps
+them to 4xx/503).
 """
 
 from __future__ import annotations
