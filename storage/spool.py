@@ -110,6 +110,12 @@ def pending(directory: Path) -> list[Path]:
     return sorted(directory.glob(f"*{CHUNK}"), key=lambda p: int(p.stem))
 
 
+def backlog(root: Path) -> tuple[int, int]:
+    """(chunks, bytes) recorded under a node's spool root and not yet stored and indexed (open chunks too)."""
+    files = [f for suffix in (PART, CHUNK) for f in root.glob(f"*/*{suffix}")] if root.is_dir() else []
+    return len(files), sum(f.stat().st_size for f in files)
+
+
 def start_ms_of(path: Path) -> int:
     return int(path.stem)
 

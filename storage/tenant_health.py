@@ -34,3 +34,13 @@ async def usage(pool: asyncpg.Pool, tenant_id: UUID) -> TenantUsage:
                   (SELECT count(*) FROM legal_holds WHERE tenant_id = $1 AND released_at IS NULL) AS active_holds,
                   (SELECT recording_paused FROM tenants WHERE id = $1) AS recording_paused""", tenant_id)
     return record(TenantUsage, row)
+
+
+async def states(pool: asyncpg.Pool) -> dict[str, int]:
+    """Enabled cameras of every city by the state of their last transition (``starting`` if none yet)."""
+    rows = await pool.fetch(
+        """SELECT coalesce(h.state, 'starting') AS state, count(*) AS cameras FROM cameras c
+           LEFT JOIN LATERAL (SELECT state FROM camera_status_history h
+                              WHERE h.camera_id = c.id ORDER BY at DESC LIMIT 1) h ON true
+           WHERE c.enabled AND c.deleted_at IS NULL GROUP BY 1""")
+    return {str(r["state"]): int(r["cameras"]) for r in rows}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from domain.camera_state import CameraStatus
 from media.ingest_stats import IngestStats
 from media.live import Keyframe, LiveGop, LivePiece
 from storage.bus import EventBus
+from storage.file_lock import FileLock
 from storage.objects import ObjectStore
 from storage.spool import FsyncPolicy, SpoolWriter, recover
 
@@ -43,7 +45,14 @@ _STOP_JOIN_S = 15.0
 _DRAIN_S = 30.0
 _EVENTS_AT_STOP_S = 5.0
 
+SPOOL_LOCK = ".writer.lock"
+
 MetricsSink = Callable[[CameraStatus], None]
+
+
+class SpoolInUse(Exception):
+    """Another recorder (a stale host, a second instance) still writes this camera's spool: recording here too
+    would interleave two writers in one directory. The Fleet tries again on its next pass."""
 
 
 class CameraSupervisor:
@@ -58,6 +67,7 @@ class CameraSupervisor:
         self.spec = spec
         policy = policy or HealthPolicy()
         self._spool_dir = spool_root / str(spec.camera_id)
+        self._spool_lock = FileLock(self._spool_dir / SPOOL_LOCK)
         self._handoff = LoopHandoff()
         self._stats = IngestStats()
         self._live = LiveView(self._handoff)
@@ -78,12 +88,22 @@ class CameraSupervisor:
     # --- lifecycle -------------------------------------------------------
 
     async def start(self) -> None:
-        """Recover what a crash left in the spool, then start recording and uploading."""
-        self._handoff.bind()
-        recovered = await asyncio.to_thread(recover, self._spool_dir)
+        """Take the camera's spool (one writer at a time), recover what a crash left in it, then start recording
+        and uploading. SpoolInUse if another recorder still writes it."""
+        note = {"pid": os.getpid(), "camera_id": str(self.spec.camera_id)}
+        if not await asyncio.to_thread(self._spool_lock.acquire, note):
+            holder = await asyncio.to_thread(self._spool_lock.holder)
+            raise SpoolInUse(f"the spool {self._spool_dir} is being written by another recorder"
+                             f" (pid {(holder or {}).get('pid', '?')})")
+        try:
+            recovered = await asyncio.to_thread(recover, self._spool_dir)
+            await self._uploader.scan_backlog()
+        except BaseException:
+            self._spool_lock.release()  # nothing runs here: the next start (or another recorder) may take it
+            raise
         if recovered:
             log.info("camera %s: recovered %d spooled chunks", self.spec.camera_id, recovered)
-        await self._uploader.scan_backlog()
+        self._handoff.bind()
         if self.spec.paused:  # the city is over its storage quota ("pause" policy): store what is spooled only
             self._health.apply(storage_full(self.spec.paused))
         name = str(self.spec.camera_id)
@@ -107,6 +127,7 @@ class CameraSupervisor:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._spool_lock.release()
 
     # --- status ----------------------------------------------------------
 

@@ -1,0 +1,109 @@
+"""``gtvision up`` as a person runs it: a subprocess on a var dir and a port, reached over its API."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD = "admin-password-for-run-tests"
+
+
+def gtvision(*args: str, timeout_s: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run a ``gtvision`` command to completion."""
+    return subprocess.run([sys.executable, "-m", "runtime.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout_s, env=_env())
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "GTVISION_ADMIN_PASSWORD": ADMIN_PASSWORD, "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+class Instance:
+    """One ``gtvision up`` (1 demo camera, short chunks, no dashboard), stopped and cleaned up by ``close``."""
+
+    def __init__(self, var_dir: Path, port: int, *, chunk_seconds: float = 4.0) -> None:
+        self.var_dir, self.port = var_dir, port
+        self.log = (var_dir.parent / f"gtvision-{port}-{time.monotonic_ns()}.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli", "up", "--var-dir", str(var_dir), "--port", str(port),
+             "--no-dashboard", "--demo-cameras", "1", "--chunk-seconds", str(chunk_seconds)],
+            cwd=REPO, env=_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10)
+
+    def wait_healthy(self, timeout_s: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gtvision up exited with {self.process.returncode}: {self.output()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if self.api.get("/health").status_code == 200:
+                    token = self.api.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+                    self.api.headers["authorization"] = f"Bearer {token.json()['access_token']}"
+                    return
+            time.sleep(0.5)
+        raise TimeoutError(f"gtvision up not healthy within {timeout_s} s: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()[-3000:]
+
+    def camera(self) -> str:
+        tenant = next(t for t in self.api.get("/tenants").json() if t["name"] == "Demo City")
+        return str(self.api.get("/cameras", params={"tenant_id": tenant["id"]}).json()[0]["id"])
+
+    def chunks(self, camera_id: str) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        answer = self.api.get(f"/cameras/{camera_id}/recordings", params={
+            "start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(minutes=1)).isoformat()})
+        assert answer.status_code == 200, answer.text
+        chunks: list[dict[str, Any]] = answer.json()["chunks"]
+        return chunks
+
+    def stop(self, timeout_s: float = 120.0) -> int:
+        """Ctrl-C's orderly stop (SIGTERM); its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout_s)
+
+    def kill(self) -> None:
+        """``kill -9`` of the ``gtvision up`` process alone, as a crash would."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def close(self) -> None:
+        """Whatever happened: nothing of this instance keeps running."""
+        with contextlib.suppress(Exception):
+            self.stop(timeout_s=120)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # Ray's processes started in the instance's session
+        stop_embedded_postgres(self.var_dir)
+        self.api.close()
+        self.log.close()
+
+
+def stop_embedded_postgres(var_dir: Path) -> None:
+    """The embedded PostgreSQL outlives a killed instance by design (the next start reuses it): stop it."""
+    pid_file = var_dir / "postgres" / "postmaster.pid"
+    with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def running_instance(var_dir: Path, port: int, **options: float) -> Iterator[Instance]:
+    instance = Instance(var_dir, port, **options)
+    try:
+        instance.wait_healthy()
+        yield instance
+    finally:
+        instance.close()

@@ -1,0 +1,55 @@
+"""The guards of the run command: one holder per lock file, and the checks that run before anything starts."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from runtime.instance import AlreadyRunning, claim, running
+from runtime.preflight import port_problem, var_dir_problem
+from storage.file_lock import FileLock
+
+
+def test_a_lock_has_one_holder_whose_note_anyone_can_read(tmp_path: Path) -> None:
+    first, second = FileLock(tmp_path / "x.lock"), FileLock(tmp_path / "x.lock")
+    assert first.holder() is None
+    assert first.acquire({"pid": 1}) and not second.acquire({"pid": 2}), "one holder, even within one process"
+    assert second.holder() == {"pid": 1}
+    first.rewrite({"pid": 1, "api_url": "http://127.0.0.1:1"})
+    assert second.holder() == {"pid": 1, "api_url": "http://127.0.0.1:1"}
+    first.release()
+    assert second.holder() is None and second.acquire({"pid": 2})
+    second.release()
+
+
+def test_a_second_instance_on_a_var_dir_is_refused_naming_the_first(tmp_path: Path) -> None:
+    lock = claim(tmp_path, "http://127.0.0.1:8000")
+    try:
+        running_now = running(tmp_path)
+        assert running_now is not None and running_now.api_url == "http://127.0.0.1:8000"
+        try:
+            claim(tmp_path, "http://127.0.0.1:9000")
+            raise AssertionError("a second claim must be refused")
+        except AlreadyRunning as refused:
+            assert "already running" in str(refused) and "http://127.0.0.1:8000" in str(refused)
+            assert f"pid {running_now.pid}" in str(refused)
+    finally:
+        lock.release()
+    assert running(tmp_path) is None
+
+
+def test_a_busy_port_and_an_unusable_var_dir_are_one_line_each_with_the_fix(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        problem = port_problem("127.0.0.1", port, "the API", "choose another with --port")
+    assert problem is not None and "\n" not in problem
+    assert f"port {port}" in problem and "already in use" in problem and "--port" in problem
+    assert port_problem("127.0.0.1", port, "the API", "choose another with --port") is None, "free again"
+    assert var_dir_problem(tmp_path / "new") is None
+    assert var_dir_problem(tmp_path, min_free_bytes=2**62) is not None
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    problem = var_dir_problem(blocked / "var")
+    assert problem is not None and "--var-dir" in problem
