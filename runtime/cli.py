@@ -23,11 +23,12 @@ from pathlib import Path
 
 from domain.settings import Settings
 from runtime.control import NOT_RUNNING, describe, instance_status, stop_instance
-from runtime.instance import AlreadyRunning, Instance, claim, record
+from runtime.instance import AlreadyRunning, Instance, claim, crashed_predecessor, record, stopped_in_order
 from runtime.preflight import port_problems, var_dir_problem
 from storage.file_lock import FileLock
 
 ALREADY_RUNNING = 3
+_PREDECESSOR_WAIT_S = 30.0
 
 ENV_PREFIX = "GTVISION_"
 
@@ -99,7 +100,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         lock = claim(var_dir, api_url)  # before PostgreSQL, Ray or the spool are touched
     except AlreadyRunning as exc:
         return _refuse(f"{exc}; stop it with: gtvision stop --var-dir {var_dir}", ALREADY_RUNNING)
-    found = port_problems(args.host, args.port, None if args.no_dashboard else args.dashboard_port)
+    dashboard_port = None if args.no_dashboard else args.dashboard_port
+    found = port_problems(args.host, args.port, dashboard_port)
+    crashed = crashed_predecessor(lock)
+    if found and crashed is not None:  # its Ray processes release the ports within seconds of its death
+        print(f"gtvision: the instance before (pid {crashed.pid}) did not stop in order; waiting up to"
+              f" {_PREDECESSOR_WAIT_S:.0f} s for its processes to release the ports", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + _PREDECESSOR_WAIT_S
+        while found and time.monotonic() < deadline:
+            time.sleep(0.5)
+            found = port_problems(args.host, args.port, dashboard_port)
     if found:
         return _refuse("\ngtvision: ".join(found))
     return _run(args, var_dir, api_url, lock)
@@ -161,6 +171,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
     ray.shutdown()
     if embedded is not None:
         embedded.stop()
+    stopped_in_order(lock)
     return 0
 
 

@@ -60,6 +60,16 @@ def claim(var_dir: Path, api_url: str) -> FileLock:
     return lock
 
 
+def crashed_predecessor(lock: FileLock) -> Instance | None:
+    """The instance that held the directory before and did not stop in order (its note is still there)."""
+    return Instance.from_note(lock.previous_note) if lock.previous_note else None
+
+
+def stopped_in_order(lock: FileLock) -> None:
+    """Leave an empty note: the next start knows this instance went down in order."""
+    lock.rewrite({})
+
+
 def record(lock: FileLock, instance: Instance) -> None:
     """Rewrite the holder's note (e.g. once the embedded database's address is known)."""
     lock.rewrite(asdict(instance))

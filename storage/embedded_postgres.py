@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
 _USERS_FILE = ".handle_pids.json"  # pgserver's list of the processes using the server
 
 

@@ -30,6 +30,7 @@ class FileLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self.previous_note: dict[str, Any] = {}  # what the last holder left in the file, read when acquired
 
     @property
     def held(self) -> bool:
@@ -45,6 +46,10 @@ class FileLock:
             os.close(fd)
             return False
         self._fd = fd
+        try:
+            self.previous_note = json.loads(os.pread(fd, 64 * 1024, 0) or b"{}")
+        except ValueError:
+            self.previous_note = {}
         self.rewrite(note or {})
         return True
 

@@ -46,13 +46,18 @@ class Instance:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gtvision up exited with {self.process.returncode}: {self.output()}")
+            # Its own "up" line first: after a crash the dead instance's proxy may answer on the port for a while.
             with contextlib.suppress(httpx.HTTPError):
-                if self.api.get("/health").status_code == 200:
+                if self.says("GT-Vision is up.") and self.api.get("/health").status_code == 200:
                     token = self.api.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
                     self.api.headers["authorization"] = f"Bearer {token.json()['access_token']}"
                     return
             time.sleep(0.5)
         raise TimeoutError(f"gtvision up not healthy within {timeout_s} s: {self.output()}")
+
+    def says(self, line: str) -> bool:
+        self.log.flush()
+        return line in Path(self.log.name).read_text()
 
     def output(self) -> str:
         self.log.flush()

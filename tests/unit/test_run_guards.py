@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from runtime.instance import AlreadyRunning, claim, running
+from runtime.instance import AlreadyRunning, claim, crashed_predecessor, running, stopped_in_order
 from runtime.preflight import port_problem, var_dir_problem
 from storage.file_lock import FileLock
 
@@ -53,3 +53,16 @@ def test_a_busy_port_and_an_unusable_var_dir_are_one_line_each_with_the_fix(tmp_
     blocked.write_text("not a directory")
     problem = var_dir_problem(blocked / "var")
     assert problem is not None and "--var-dir" in problem
+
+
+def test_the_next_start_knows_whether_the_instance_before_stopped_in_order(tmp_path: Path) -> None:
+    crashed = claim(tmp_path, "http://127.0.0.1:8000")
+    crashed.release()  # what a crash leaves: the note is still there
+    after_crash = claim(tmp_path, "http://127.0.0.1:8000")
+    before = crashed_predecessor(after_crash)
+    assert before is not None and before.api_url == "http://127.0.0.1:8000"
+    stopped_in_order(after_crash)
+    after_crash.release()
+    clean = claim(tmp_path, "http://127.0.0.1:8000")
+    assert crashed_predecessor(clean) is None
+    clean.release()
