@@ -142,6 +142,8 @@ async def alert_client(url: str, seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
     started = time.monotonic()
     async with connect(url, open_timeout=30) as ws:
+        ready = json.loads(await asyncio.wait_for(ws.recv(), 30))  # the server subscribed: nothing is missed now
+        assert ready.get("type") == "ready", ready
         print("READY", flush=True)
         while time.monotonic() - started < seconds:
             try:
