@@ -9,6 +9,7 @@ ingest opens the stream.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -85,6 +86,16 @@ def parse_stream_url(
         embedded_user, embedded_password = username, password
     public = urlunsplit((scheme, hostport, parts.path, parts.query, ""))
     return StreamUrl(public, embedded_user or None, embedded_password)
+
+
+STREAM_FIELDS = ("rtsp_url", "username", "password")  # what a camera update may change of its stream
+
+
+def patched_stream(current: StreamUrl, changes: Mapping[str, str | None]) -> StreamUrl:
+    """``current`` with what ``changes`` gives of ``STREAM_FIELDS`` (a field given as None clears it; a field
+    not given keeps its value), validated again as a whole: a new URL may carry its own credentials."""
+    return parse_stream_url(changes.get("rtsp_url", current.public_url) or "",
+                            changes.get("username", current.username), changes.get("password", current.password))
 
 
 def _split_authority(rest: str) -> tuple[str, str, str]:

@@ -68,9 +68,14 @@ async def list_enabled(pool: asyncpg.Pool) -> list[Camera]:
     return [_camera(r) for r in rows]
 
 
-async def update(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, changes: dict[str, Any]) -> Camera | None:
-    """Apply ``changes`` (column → value, columns from a fixed set) and bump the revision."""
-    allowed = {"name", "vendor", "rtsp_url", "rtsp_username", "rtsp_password", "enabled", "latitude", "longitude"}
+async def update(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, changes: dict[str, Any],
+                 stream: StreamUrl | None = None) -> Camera | None:
+    """Apply ``changes`` (column → value, columns from a fixed set) and a new ``stream``; bump the revision."""
+    allowed = {"name", "vendor", "enabled", "latitude", "longitude"}
+    if stream is not None:
+        changes = {**changes, "rtsp_url": stream.public_url, "rtsp_username": stream.username,
+                   "rtsp_password": stream.password}
+        allowed |= {"rtsp_url", "rtsp_username", "rtsp_password"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot update {sorted(unknown)}")

@@ -15,7 +15,7 @@ from domain.camera import Camera
 from domain.camera_vendors import StreamKind, Vendor, build_stream_url
 from domain.plans import Quota
 from domain.rbac import Action
-from domain.stream_url import parse_stream_url
+from domain.stream_url import STREAM_FIELDS, parse_stream_url, patched_stream
 from domain.uptime import uptime
 from serve.deps import Caller, Res
 from serve.time_range import checked_range
@@ -110,13 +110,9 @@ async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res:
     camera = await camera_in_scope(res.pool, caller, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
     changes = body.model_dump(exclude_unset=True)
-    if {"rtsp_url", "username", "password"} & changes.keys():
-        url = changes.pop("rtsp_url", camera.stream.public_url)
-        user = changes.pop("username", camera.stream.username)
-        password = changes.pop("password", camera.stream.password)
-        stream = parse_stream_url(url, user, password)
-        changes.update(rtsp_url=stream.public_url, rtsp_username=stream.username, rtsp_password=stream.password)
-    return camera_json(found(await cameras.update(res.pool, camera.tenant_id, camera_id, changes), "camera"))
+    stream_changes = {field: changes.pop(field) for field in STREAM_FIELDS if field in changes}
+    stream = patched_stream(camera.stream, stream_changes) if stream_changes else None
+    return camera_json(found(await cameras.update(res.pool, camera.tenant_id, camera_id, changes, stream), "camera"))
 
 
 @router.delete("/{camera_id}", status_code=204)

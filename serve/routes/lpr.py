@@ -9,7 +9,6 @@ them to 4xx/503).
 
 from __future__ import annotations
 
-import base64
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -22,9 +21,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from domain.keyset import cursor_key, page_cursor
+from domain.lpr.export import csv_header, csv_line
 from domain.lpr.plates import BadPlate, search_pattern
 from domain.lpr.queued_read import QueuedRead
-from domain.lpr.stored import StoredRead
 from domain.lpr.vendors import parse_hikvision, parse_intelbras
 from domain.rbac import Action
 from serve.bodies import bodies
@@ -38,8 +38,6 @@ router = APIRouter(tags=["lpr"])
 
 MAX_JSON_BYTES = 2 * 1024 * 1024
 MAX_MULTIPART_BYTES = 8 * 1024 * 1024
-CSV_COLUMNS = ("id", "camera_id", "plate", "captured_at", "confidence", "direction", "vehicle_color", "vehicle_type",
-               "sender")
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -151,20 +149,6 @@ async def issue_credentials(camera_id: UUID, caller: Caller, res: Res,
             "hikvision": f"{base}/hikvision/{token}"}
 
 
-def _cursor(read: StoredRead) -> str:
-    return base64.urlsafe_b64encode(f"{read.captured_at.isoformat()}|{read.id}".encode()).decode()
-
-
-def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
-        return None
-    try:
-        at, _, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), UUID(event_id)
-    except (ValueError, UnicodeDecodeError):
-        raise HTTPException(422, "bad cursor") from None
-
-
 async def _search_args(caller: Caller, res: Resources, plate: str | None, camera: UUID | None,
                        tenant_id: UUID | None) -> tuple[UUID, str | None, bool]:
     tenant = scoped_tenant(caller, tenant_id)
@@ -188,10 +172,11 @@ async def search_events(caller: Caller, res: Res, plate: str | None = Query(None
     """Newest first; ``plate`` takes ``?`` and ``*``; pass ``next_cursor`` back as ``cursor`` for the next page."""
     tenant, term, is_pattern = await _search_args(caller, res, plate, camera, tenant_id)
     found = await lpr_events.search(res.pool, tenant, plate=term, is_pattern=is_pattern, camera_id=camera,
-                                    start=start, end=end, after=_after(cursor), limit=limit)
+                                    start=start, end=end, after=cursor_key(cursor) if cursor else None, limit=limit)
     await audit.record(res.pool, caller.user_id, "lpr.search", tenant_id=tenant, camera_id=camera, start=start,
                        end=end, detail={"plate": plate, "results": len(found)})
-    return {"events": bodies(found), "next_cursor": _cursor(found[-1]) if len(found) == limit else None}
+    last = found[-1] if len(found) == limit else None
+    return {"events": bodies(found), "next_cursor": page_cursor(last.captured_at, last.id) if last else None}
 
 
 @router.get("/lpr/events.csv")
@@ -204,11 +189,10 @@ async def export_events(caller: Caller, res: Res, plate: str | None = Query(None
                        end=end, detail={"plate": plate})
 
     async def lines() -> AsyncIterator[bytes]:
-        yield (",".join(CSV_COLUMNS) + "\n").encode()
+        yield csv_header()
         async for read in lpr_events.stream(res.pool, tenant, plate=term, is_pattern=is_pattern, camera_id=camera,
                                             start=start, end=end):
-            yield (",".join("" if (v := getattr(read, c)) is None else str(v).replace(",", " ") for c in CSV_COLUMNS)
-                   + "\n").encode()
+            yield csv_line(read)
 
     return StreamingResponse(lines(), media_type="text/csv",
                              headers={"content-disposition": 'attachment; filename="lpr-events.csv"'})
