@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -50,10 +51,24 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 def closed_port() -> Iterator[int]:
-    """A port bound but not listening for the whole test: connecting is refused, and no server can take it."""
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        yield held.getsockname()[1]
+    """A port bound but not listening for the whole test: connecting is refused, and no server can take it.
+
+    Taken below the kernel's ephemeral range, where every peer of the suite (free_port(), Ray's workers and
+    agents, Serve) gets its ports: once an RTSP client reached an HTTP server on a port picked as "closed"
+    (a 404 read as not_found, a 401 as unauthorized).
+    """
+    ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    candidates = list(range(20_000, min(30_000, ephemeral_low)))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        with socket.socket() as held:
+            try:
+                held.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            yield port
+            return
+    raise RuntimeError("no closed port could be held below the ephemeral range")
 
 
 @pytest.fixture(scope="session")
