@@ -32,9 +32,3 @@ async def request_clip(pool: asyncpg.Pool, caller: Principal, camera_id: UUID, s
 
 async def clip_in_scope(pool: asyncpg.Pool, caller: Principal, clip_id: UUID) -> ClipJob:
     return await found_in_scope(pool, caller, "clip", clip_id, lambda tenant: clips.get(pool, tenant, clip_id))
-
-
-async def record_download(pool: asyncpg.Pool, caller: Principal, job: ClipJob) -> None:
-    """The audit row of a download (a footage access like any other)."""
-    await audit.record(pool, caller.user_id, "clip.downloaded", tenant_id=job.tenant_id, camera_id=job.camera_id,
-                       start=job.start_at, end=job.end_at, detail={"clip_id": str(job.id), "sha256": job.sha256})

@@ -32,10 +32,6 @@ class FileLock:
         self._fd: int | None = None
         self.previous_note: dict[str, Any] = {}  # what the last holder left in the file, read when acquired
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def acquire(self, note: dict[str, Any] | None = None) -> bool:
         """Take the lock without waiting; False if someone else holds it. The note replaces the file's content."""
         if self._fd is not None:

@@ -14,7 +14,8 @@ from pydantic import AwareDatetime, BaseModel
 from domain.clips import ClipJob
 from serve.deps import Caller, Res, Resources
 from serve.time_range import checked_range
-from services.clip_requests import clip_in_scope, record_download, request_clip
+from services.clip_requests import clip_in_scope, request_clip
+from services.media_access import record_look
 from services.scope import scoped_tenant
 from storage import clips
 
@@ -77,6 +78,7 @@ async def download_clip(clip_id: UUID, caller: Caller, res: Res) -> dict[str, An
     if job.state != "done" or job.object_key is None:
         raise HTTPException(409, f"the clip is {job.state}, not ready for download")
     url = await asyncio.to_thread(res.store.presigned_get, job.object_key, DOWNLOAD_URL_TTL)
-    await record_download(res.pool, caller, job)
+    await record_look(res.pool, caller, job.tenant_id, job.camera_id, "clip.downloaded", start=job.start_at,
+                      end=job.end_at, detail={"clip_id": str(job.id), "sha256": job.sha256})
     return {"url": url, "sha256": job.sha256, "bytes": job.bytes,
             "expires_at": datetime.now(UTC) + DOWNLOAD_URL_TTL}

@@ -91,7 +91,7 @@ async def playback(camera_id: UUID, caller: MediaCaller, res: Res, start: When,
               for c, url in zip(indexed, urls, strict=True)]
     if not any(playback_fragments(c, start, end) for c in chunks):
         raise HTTPException(404, "no recordings in this range")
-    await record_look(res.pool, caller, camera, "playback", start=start, end=end)
+    await record_look(res.pool, caller, camera.tenant_id, camera.id, "playback", start=start, end=end)
     return Response(vod_playlist(chunks, start, end), media_type="application/vnd.apple.mpegurl")
 
 
@@ -112,7 +112,7 @@ async def snapshot(camera_id: UUID, caller: MediaCaller, res: Res,
         if at.tzinfo is None:
             raise HTTPException(422, "at needs a time zone (e.g. 2026-01-01T00:00:00Z)")
         jpeg, taken = await _recorded_picture(res, camera, at, width)
-        await record_look(res.pool, caller, camera, "snapshot", start=taken, end=taken)
+        await record_look(res.pool, caller, camera.tenant_id, camera.id, "snapshot", start=taken, end=taken)
     return Response(jpeg, media_type="image/jpeg", headers={"x-frame-time": taken.isoformat(timespec="milliseconds")})
 
 
