@@ -47,6 +47,10 @@ class CameraHost(PlatformActor):
         self._supervisors: dict[UUID, CameraSupervisor] = {}
         self._lock = asyncio.Lock()
 
+    def __repr__(self) -> str:
+        """What the Ray dashboard shows for this actor (evaluated once, when the process starts)."""
+        return f"CameraHost(slot={self.slot}, node={_node_address()})"
+
     async def add(self, spec: CameraSpec) -> None:
         async with self._lock:
             if spec.camera_id in self._supervisors:
@@ -114,3 +118,12 @@ class CameraHost(PlatformActor):
             supervisors, self._supervisors = list(self._supervisors.values()), {}
         await asyncio.gather(*(s.stop() for s in supervisors), return_exceptions=True)
         await self.stop()
+
+
+def _node_address() -> str:
+    try:
+        import ray
+
+        return str(ray.util.get_node_ip_address())
+    except Exception:  # outside Ray
+        return "local"

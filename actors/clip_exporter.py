@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from actors.metrics import ClipMetrics
 from actors.platform_actor import PlatformActor
 from domain.clips import ClipJob
 from domain.events import clip_event, tenant_stream
@@ -25,6 +27,7 @@ from storage import clips
 log = logging.getLogger(__name__)
 
 _IDLE_LOOK_S = 5.0
+_MEASURE_EVERY_S = 10.0
 
 
 class ClipExporter(PlatformActor):
@@ -32,6 +35,7 @@ class ClipExporter(PlatformActor):
         super().__init__(settings)
         self._work_dir = Path(settings.clip_work_dir).resolve()
         self._wake = asyncio.Event()
+        self._metrics = ClipMetrics()
 
     async def _prepare(self) -> None:
         self._work_dir.mkdir(parents=True, exist_ok=True)
@@ -40,7 +44,7 @@ class ClipExporter(PlatformActor):
             log.info("clip exporter: %d interrupted jobs requeued or failed", requeued)
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._run()]
+        return [self._run(), self._measure_forever()]
 
     async def wake(self) -> None:
         """A job was queued. Also (re)starts the exporter after Ray restarted its process."""
@@ -61,15 +65,26 @@ class ClipExporter(PlatformActor):
                 except TimeoutError:
                     pass
                 continue
+            started = time.monotonic()
             try:
                 digest = await export_clip(job, self.pool, self.store, self._work_dir, self._publish)
                 await self._publish(job, "done", 100.0, sha256=digest)
+                self._metrics.exported("done", time.monotonic() - started)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._metrics.exported("failed", time.monotonic() - started)
                 log.warning("clip %s failed: %s", job.id, exc)
                 await clips.fail(self.pool, job.id, str(exc) or type(exc).__name__)
                 await self._publish(job, "failed", job.progress, error=str(exc))
+
+    async def _measure_forever(self) -> None:
+        while True:
+            try:
+                self._metrics.jobs(await clips.count_by_state(self.pool))
+            except Exception as exc:  # PostgreSQL away: the next round measures again
+                log.info("clip metrics not refreshed: %s", exc)
+            await asyncio.sleep(_MEASURE_EVERY_S)
 
     async def _publish(self, job: ClipJob, state: str, percent: float, **extra: Any) -> None:
         if self.bus is None:

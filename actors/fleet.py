@@ -23,14 +23,16 @@ import ray
 from actor_client.client import ActorClient
 from actor_client.names import host_name
 from actors.camera_host import CameraHost
+from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from domain.placement import choose_host, reconcile
 from domain.settings import Settings
-from storage import cameras
+from storage import cameras, tenant_health
 
 log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
+_MEASURE_EVERY_S = 10.0
 
 
 class Fleet(PlatformActor):
@@ -49,12 +51,14 @@ class Fleet(PlatformActor):
         self._hosts: dict[int, Any] = {}  # slot → actor handle
         self._placement: dict[UUID, int] = {}  # camera → slot
         self._passes = 0
+        self._metrics = FleetMetrics()
+        self._host_pids: dict[int, int] = {}  # slot → the process last seen; another one means a restart
 
     async def _prepare(self) -> None:
         await self.reconcile_once()
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._reconcile_forever()]
+        return [self._reconcile_forever(), self._measure_forever()]
 
     async def _close(self) -> None:
         await asyncio.gather(
@@ -73,6 +77,28 @@ class Fleet(PlatformActor):
             except Exception:
                 log.exception("reconcile pass failed; retrying next interval")
             self._poke_services()
+
+    async def _measure_forever(self) -> None:
+        """Cameras per city and state, cameras per host, and host restarts, for the metrics."""
+        while True:
+            try:
+                self._metrics.cameras(await tenant_health.states_by_city(self.pool))
+                await self._measure_hosts()
+            except Exception as exc:  # PostgreSQL or a host away: the next round measures again
+                log.info("fleet metrics not refreshed: %s", exc)
+            await asyncio.sleep(_MEASURE_EVERY_S)
+
+    async def _measure_hosts(self) -> None:
+        self._metrics.hosts({host_name(slot): n for slot, n in self._load().items()})
+        for slot, handle in list(self._hosts.items()):
+            try:
+                pid = await self._call(handle.pid.remote())
+            except Exception:  # dead or restarting: the restart shows as a new process next round
+                continue
+            if self._host_pids.setdefault(slot, pid) != pid:
+                log.warning("camera host %d restarted (process %d, was %d)", slot, pid, self._host_pids[slot])
+                self._metrics.host_restarted(host_name(slot))
+                self._host_pids[slot] = pid
 
     def _poke_services(self) -> None:
         for name in self._keep_started:

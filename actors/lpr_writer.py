@@ -11,14 +11,18 @@ writer gets the unconfirmed reads again and the dedupe key stores each once
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
+from actors.metrics import AlertMetrics, LprWriterMetrics
 from actors.platform_actor import PlatformActor
+from domain.lpr.queued_read import QueuedRead
 from domain.lpr.signature import SIGNATURE_WINDOW_S
 from domain.settings import Settings
 from services.lpr_write import write_batch
@@ -35,6 +39,11 @@ _TAKE_BLOCK_S = 1.0
 _FORGET_SIGNATURES_EVERY_S = 60.0
 _WATCHLIST_TTL_S = 2.0
 _STEP_TIMEOUT_S = 60.0
+_MEASURE_EVERY_S = 5.0
+
+
+def _age_s(since: datetime) -> float:
+    return (datetime.now(UTC) - since).total_seconds()
 
 
 @dataclass
@@ -59,6 +68,8 @@ class LprWriter(PlatformActor):
         self._batch_max = batch_max
         self._intake: LprIntake | None = None
         self.counts = WriterCounts()
+        self._metrics = LprWriterMetrics()
+        self._alerts = AlertMetrics()
 
     async def _prepare(self) -> None:
         self._intake = open_intake(self.settings.bus_url, self.pool)
@@ -66,7 +77,7 @@ class LprWriter(PlatformActor):
             await self._warn_unless_persistent(self._intake)
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._run()]
+        return [self._run(), self._measure_forever()]
 
     async def _close(self) -> None:
         if self._intake is not None:
@@ -96,9 +107,11 @@ class LprWriter(PlatformActor):
                 started = time.perf_counter()
                 ids, reads = [i for i, _ in entries], [r for _, r in entries]
                 outcome, alerts = await self._retrying(
-                    "store a batch", partial(write_batch, reads, pool, self.store, bus, watchlists))
+                    "store a batch", partial(write_batch, reads, pool, self.store, bus, watchlists,
+                                             on_alert=self._alerted))
                 await self._retrying("confirm a batch", partial(intake.confirm, ids))
                 self._count(len(entries), outcome, alerts, time.perf_counter() - started)
+                self._metrics.written(len(outcome.stored), _age_s(min(r.received_at for r in reads)))
             if time.monotonic() - forgot_at > _FORGET_SIGNATURES_EVERY_S:
                 forgot_at = time.monotonic()
                 await self._retrying("forget signatures", lambda: lpr_events.forget_signatures(
@@ -108,6 +121,19 @@ class LprWriter(PlatformActor):
         """Until it works: a store that is down stops the writer, never the reads."""
         return await retrying(attempt, what=f"write plate reads: {what}", first_s=0.2, cap_s=5.0,
                               timeout_s=_STEP_TIMEOUT_S, on_failure=self._failed, log=log)
+
+    def _alerted(self, read: QueuedRead) -> None:
+        self._alerts.sent("lpr", _age_s(read.received_at))
+
+    async def _measure_forever(self) -> None:
+        """What waits for the writer, for the metrics (the intake counts it; nothing here is on the write path)."""
+        while True:
+            try:
+                if self._intake is not None:
+                    self._metrics.waiting(await self._intake.backlog(), None)
+            except Exception as exc:  # the intake is away: the writer's own retries say so
+                log.debug("LPR metrics not refreshed: %s", exc)
+            await asyncio.sleep(_MEASURE_EVERY_S)
 
     def _failed(self, _: Exception) -> None:
         self.counts.failures += 1

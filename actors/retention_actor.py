@@ -14,6 +14,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from actors.metrics import AlertMetrics, RetentionMetrics
 from actors.platform_actor import PlatformActor
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
@@ -27,6 +28,9 @@ from services.storage_usage import storage_usage
 from storage import purges
 
 log = logging.getLogger(__name__)
+
+_MEASURE_EVERY_S = 30.0  # bytes per city is a scan of the index
+_WATERMARK_VALUE = {Level.OK: 0, Level.WARNING: 1, Level.CRITICAL: 2}
 
 
 class RetentionActor(PlatformActor):
@@ -43,6 +47,8 @@ class RetentionActor(PlatformActor):
         self._stalled_alerted = False
         self._watermarks = Watermarks(settings.storage_warning_ratio, settings.storage_critical_ratio)
         self._levels: dict[str, Level] = {}
+        self._metrics = RetentionMetrics()
+        self._alerts = AlertMetrics()
 
     async def _prepare(self) -> None:
         """Close the books on passes a crash interrupted (the next pass finishes their work)."""
@@ -52,15 +58,20 @@ class RetentionActor(PlatformActor):
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
         # The watchdog is apart from the schedule: a pass that hangs must still be noticed.
-        return [self._schedule(), self._watch()]
+        return [self._schedule(), self._watch(), self._measure_forever()]
 
     async def run_now(self, trigger: str = "manual", free_bytes: int = 0) -> dict[str, Any]:
         """Run a pass now (waiting for one in progress first); returns its result."""
         await self.start()
         async with self._one_at_a_time:
-            result = await retention_pass(self.pool, self.store, trigger=trigger, batch=self._batch,
-                                          storage_full_policy=self.settings.storage_full_policy,
-                                          free_bytes=free_bytes)
+            try:
+                result = await retention_pass(self.pool, self.store, trigger=trigger, batch=self._batch,
+                                              storage_full_policy=self.settings.storage_full_policy,
+                                              free_bytes=free_bytes)
+            except Exception:
+                self._metrics.pass_finished("failed")
+                raise
+            self._metrics.pass_finished("done", result.chunks, result.bytes)
             try:
                 sweep = await orphan_sweep(self.pool, self.store, now=datetime.now(UTC),
                                            policy=self.settings.orphan_policy)
@@ -98,6 +109,21 @@ class RetentionActor(PlatformActor):
             except Exception as exc:
                 log.warning("retention health unknown: %s", exc)
 
+    async def _measure_forever(self) -> None:
+        """Retention's health and the storage per city, for the metrics."""
+        while True:
+            try:
+                state = await self.health()
+                finished = state["last_pass_finished_at"]
+                self._metrics.health(state["stalled"], finished.timestamp() if finished else None)
+                usage = await self.storage_usage()
+                store = usage.get("object_store")
+                level = self._watermarks.level(*store) if store else Level.OK
+                self._metrics.storage(await purges.bytes_by_city(self.pool), usage, _WATERMARK_VALUE[level])
+            except Exception as exc:  # PostgreSQL away: the next round measures again
+                log.info("retention metrics not refreshed: %s", exc)
+            await asyncio.sleep(_MEASURE_EVERY_S)
+
     async def storage_usage(self) -> dict[str, tuple[int, int]]:
         return await storage_usage(self.settings, self.pool)
 
@@ -132,3 +158,4 @@ class RetentionActor(PlatformActor):
             log.warning("alert %s not published (no bus): %s", kind, message)
             return
         await alert_every_city(self.pool, self.bus, kind, severity, message)
+        self._alerts.sent("platform")

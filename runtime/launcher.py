@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import ray
@@ -104,5 +105,10 @@ def start_runtime(settings: Settings) -> Runtime:
     ray.get([fleet.start.remote(), exporter.start.remote(), retention.start.remote(), lpr_writer.start.remote()],
             timeout=120)
     serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
-    serve.run(cast(Any, Api).bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
+    # Every replica of a node writes its metrics into one directory of that node, so any replica answers the
+    # node's scrape with all of them (serve/metrics.py).
+    metrics_dir = Path(settings.spool_dir).absolute().parent / "metrics" / "api"
+    api = cast(Any, Api).options(ray_actor_options={
+        "num_cpus": 0, "runtime_env": {"env_vars": {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}}})
+    serve.run(api.bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
     return Runtime(settings, fleet, exporter, retention, lpr_writer, bus)

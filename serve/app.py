@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from ray import serve
 
 from actor_client.client import ActorClient
@@ -23,6 +25,8 @@ from domain.settings import Settings
 from serve import errors
 from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
+from serve.metrics import LPR_SPOOLED, RequestMetrics, forget_dead_replicas
+from serve.ray_series import RayNodeSeries
 from serve.routes import (
     audit,
     auth,
@@ -33,6 +37,7 @@ from serve.routes import (
     live,
     lpr,
     media_access,
+    metrics,
     mosaics,
     objects,
     plans,
@@ -56,13 +61,17 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        forget_dead_replicas()
         store = await asyncio.to_thread(open_object_store_for, settings)
         pool = await create_pool(settings.database_url, min_size=1, max_size=10)
         actors = ActorClient(settings.namespace)
         bus = open_bus(settings.bus_url, namespace=settings.namespace)
         intake = open_intake(settings.bus_url, pool)
         lpr = LprAccept(intake, store, LprSpool(Path(settings.spool_dir) / "lpr", settings.lpr_spool_max_bytes),
-                        max_backlog=settings.lpr_max_backlog, pool=pool)
+                        max_backlog=settings.lpr_max_backlog, pool=pool,
+                        on_spooled=lambda vendor: LPR_SPOOLED.labels(vendor).inc())
+        app.state.ray_series = await asyncio.to_thread(RayNodeSeries.of_this_node)
+        app.state.http = httpx.AsyncClient()
         app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr)
         draining = asyncio.create_task(lpr.drain_spool_forever())
         try:
@@ -70,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             draining.cancel()
             await asyncio.gather(draining, return_exceptions=True)
+            await app.state.http.aclose()
             await intake.close()
             await bus.close()
             await pool.close()
@@ -79,10 +89,12 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
-    for module in (lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds,
-                   retention, watchlists, events, audit, objects):
-        app.include_router(module.router, prefix=API_PREFIX)
-    api = APIRouter(prefix=API_PREFIX)
+    routers = [module.router for module in (
+        lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
+        watchlists, events, audit, objects, metrics)]
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+    api = APIRouter()
 
     @api.get("/health", tags=["health"])
     async def health(res: Res) -> dict[str, Any]:
@@ -93,7 +105,11 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "degraded" if stalled else "ok",
                 "retention": {"last_pass_finished_at": finished, "running_since": running, "stalled": stalled}}
 
-    app.include_router(api)
+    routers.append(api)
+    app.include_router(api, prefix=API_PREFIX)
+    templates = {route.endpoint: API_PREFIX + route.path
+                 for router in routers for route in router.routes if isinstance(route, APIRoute | APIWebSocketRoute)}
+    app.add_middleware(RequestMetrics, templates=templates)
     return app
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID
@@ -47,8 +48,9 @@ class IntakeFull(Exception):
 
 class LprAccept:
     def __init__(self, intake: LprIntake, store: ObjectStore, spool: LprSpool, *, max_backlog: int,
-                 pool: asyncpg.Pool) -> None:
+                 pool: asyncpg.Pool, on_spooled: Callable[[str], None] = lambda kind: None) -> None:
         self.intake = intake
+        self._on_spooled = on_spooled  # a metric: reads kept on local disk, by sender kind
         self._store = store
         self._pool = pool
         self.spool = spool
@@ -112,6 +114,7 @@ class LprAccept:
                 log.error("LPR read lost: stores down (%s) and spool refused it (%s)", exc, spool_exc)
                 raise Unavailable(f"the event could not be stored or spooled: {spool_exc}") from None
             log.warning("LPR read %s spooled on local disk: %s", queued.id, exc)
+            self._on_spooled(kind)
         return queued
 
     async def make_durable(self, queued: QueuedRead, images: list[bytes]) -> None:

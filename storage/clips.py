@@ -67,3 +67,9 @@ async def finish(pool: asyncpg.Pool, clip_id: UUID, *, object_key: str, size: in
 async def fail(pool: asyncpg.Pool, clip_id: UUID, error: str) -> None:
     await pool.execute("UPDATE clips SET state = 'failed', finished_at = now(), error = $2 WHERE id = $1",
                        clip_id, error[:500])
+
+
+async def count_by_state(pool: asyncpg.Pool) -> dict[str, int]:
+    """Jobs per state, every state present (0 when none)."""
+    rows = await pool.fetch("SELECT state, count(*) AS jobs FROM clips GROUP BY state")
+    return {"queued": 0, "running": 0, "done": 0, "failed": 0, **{str(r["state"]): int(r["jobs"]) for r in rows}}

@@ -44,3 +44,14 @@ async def states(pool: asyncpg.Pool) -> dict[str, int]:
                               WHERE h.camera_id = c.id ORDER BY at DESC LIMIT 1) h ON true
            WHERE c.enabled AND c.deleted_at IS NULL GROUP BY 1""")
     return {str(r["state"]): int(r["cameras"]) for r in rows}
+
+
+async def states_by_city(pool: asyncpg.Pool) -> dict[tuple[str, str], int]:
+    """Enabled cameras by (city, state of their last transition), for the metrics."""
+    rows = await pool.fetch(
+        """SELECT c.tenant_id::text AS tenant_id, coalesce(h.state, 'starting') AS state, count(*) AS cameras
+           FROM cameras c
+           LEFT JOIN LATERAL (SELECT state FROM camera_status_history h
+                              WHERE h.camera_id = c.id ORDER BY at DESC LIMIT 1) h ON true
+           WHERE c.enabled AND c.deleted_at IS NULL GROUP BY 1, 2""")
+    return {(str(r["tenant_id"]), str(r["state"])): int(r["cameras"]) for r in rows}

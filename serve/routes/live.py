@@ -25,6 +25,7 @@ from domain.hls import LiveSegment, live_playlist
 from media.live import LiveGop
 from serve.deps import MediaCaller, Res, issue_media_token, media_principal, resources
 from serve.errors import status_for
+from serve.metrics import counted_viewer
 from serve.sockets import refuse, until_closed
 from services.media_access import open_footage
 from services.refusals import Refusal
@@ -43,7 +44,7 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
     res = resources(websocket)
     try:
         who = media_principal(websocket, camera_id)
-        await open_footage(res.pool, who, camera_id, "live.view", detail={"transport": "websocket"})
+        camera = await open_footage(res.pool, who, camera_id, "live.view", detail={"transport": "websocket"})
     except HTTPException as exc:
         await refuse(websocket, exc.status_code, str(exc.detail))
         return
@@ -52,7 +53,7 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
         return
     closed = asyncio.create_task(until_closed(websocket))
     try:
-        async with res.live.watch(camera_id) as viewer:
+        async with res.live.watch(camera_id) as viewer, counted_viewer(camera.tenant_id, camera_id):
             while True:
                 batch = asyncio.ensure_future(viewer.next(_IDLE_PING_S))
                 await asyncio.wait({batch, closed}, return_when=asyncio.FIRST_COMPLETED)
