@@ -28,6 +28,7 @@ from serve.routes import (
     auth,
     cameras,
     clips,
+    edge,
     events,
     holds,
     live,
@@ -80,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
     for module in (lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds,
-                   retention, watchlists, events, audit, objects):
+                   retention, watchlists, events, audit, objects, edge):
         app.include_router(module.router, prefix=API_PREFIX)
     api = APIRouter(prefix=API_PREFIX)
 
