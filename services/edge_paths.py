@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _ATTEMPTS = 3  # per call; MediaMTX down → a pass gives up within seconds and the next pass tries again
-_PASS_BUDGET_S = 30.0  # a pass never holds the Fleet's reconcile loop longer than this
+_PASS_BUDGET_S = 15.0  # a pass never holds the Fleet's reconcile loop longer; what it did not finish, the next pass does
 
 
 @dataclass(frozen=True)
