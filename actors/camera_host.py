@@ -19,6 +19,8 @@ from actors.camera import CameraSupervisor, MetricsSink
 from actors.platform_actor import PlatformActor
 from domain.camera import CameraSpec
 from domain.camera_health import HealthPolicy
+from domain.edge_credential import edge_credential
+from domain.recorder_source import recorder_source
 from domain.settings import Settings
 from media.live import Keyframe, LiveGop, LivePiece
 from storage.spool import FsyncPolicy, SpoolBudget
@@ -57,6 +59,8 @@ class CameraHost(PlatformActor):
                 await self._supervisors.pop(spec.camera_id).stop()
             await self.start()
             s = self.settings
+            # with a MediaMTX edge the recorder reads its restream: the camera is opened once (docs/edge.md)
+            spec = replace(spec, url=recorder_source(spec.camera_id, spec.url, s.edge_rtsp_url, edge_credential(s)))
             supervisor = CameraSupervisor(
                 spec, self.store, self.pool, spool_root=self._spool_root, bus=self.bus, has_room=self._budget.has_room,
                 fsync=FsyncPolicy(s.spool_fsync), policy=self._policy, chunk_max_s=s.chunk_max_s,

@@ -27,6 +27,7 @@ from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from domain.placement import choose_host, reconcile
 from domain.settings import Settings
+from services.edge_paths import follow_cameras
 from storage import cameras, tenant_health
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class Fleet(PlatformActor):
     async def reconcile_once(self) -> dict[str, int]:
         """One pass: returns how many cameras were started and stopped."""
         desired = {c.id: c for c in await cameras.list_enabled(self.pool)}
+        if self.settings.edge_api_url:  # MediaMTX's cam/{id} paths follow the cameras, before recorders read them
+            await follow_cameras(self.settings, desired.values())  # never raises; bounded (docs/edge.md)
         running: dict[UUID, str] = {}
         for slot, handle in list(self._hosts.items()):
             try:

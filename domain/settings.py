@@ -40,6 +40,9 @@ class Settings:
     lpr_max_backlog: int = 1_000_000  # reads waiting for the LPR writer; beyond it webhooks answer 503 (or spool)
     lpr_spool_max_bytes: int = 2 * 1024**3  # node-local disk for reads of senders that never retry (docs/lpr.md)
     clip_work_dir: str = "var/clips"  # scratch space of clip exports (faststart needs a seekable file)
+    # The MediaMTX edge (docs/edge.md); None: no edge.
+    edge_api_url: str | None = None  # its Control API, e.g. http://127.0.0.1:9997: the Fleet provisions cam/{id} paths
+    edge_rtsp_url: str | None = None  # its RTSP server, e.g. rtsp://127.0.0.1:8554: recorders pull the restream
 
     def key(self, purpose: str) -> bytes:
         """A key for one purpose (JWT signing, object URL signing), derived from the master secret."""

@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--serve-proxy", choices=["python", "haproxy"], default=_env("SERVE_PROXY", "python"),
                     help="Ray Serve's HTTP proxy: its default Python one, or HAProxy (needs gt-vision[haproxy];"
                          " lower tail latency with many live viewers, see benchmarks/results/watch_haproxy.json)")
+    up.add_argument("--edge-api-url", default=_env("EDGE_API_URL"),
+                    help="a MediaMTX edge's Control API, e.g. http://127.0.0.1:9997: the Fleet provisions its camera"
+                         " paths (docs/edge.md; default: no edge)")
+    up.add_argument("--edge-rtsp-url", default=_env("EDGE_RTSP_URL"),
+                    help="the edge's RTSP server, e.g. rtsp://127.0.0.1:8554: recorders read its restream of each"
+                         " camera instead of the camera (docs/edge.md)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
     up.add_argument("--dashboard-port", type=int, default=8265, help="the Ray dashboard's port (default 8265)")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
@@ -134,6 +140,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         api_host=args.host, api_port=args.port,
         chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
         spool_dir=str(var_dir / "spool"), clip_work_dir=str(var_dir / "clips"),
+        edge_api_url=args.edge_api_url or None, edge_rtsp_url=args.edge_rtsp_url or None,
     )
 
     async def prepare() -> tuple[str | None, str]:

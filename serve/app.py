@@ -32,6 +32,7 @@ from serve.routes import (
     auth,
     cameras,
     clips,
+    edge,
     events,
     holds,
     live,
@@ -91,7 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
         lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
-        watchlists, events, audit, objects, metrics)]
+        watchlists, events, audit, objects, metrics, edge)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     api = APIRouter()
