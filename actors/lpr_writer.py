@@ -6,7 +6,9 @@ one transaction per batch (services/lpr_write.py), so the ingest rate is bounded
 by PostgreSQL's bulk path, not by one INSERT per request. A batch is confirmed
 to the intake only after its transaction commits: killed anywhere, the restarted
 writer gets the unconfirmed reads again and the dedupe key stores each once
-(docs/lpr.md).
+(docs/lpr.md). A read that can never be stored is dead-lettered by the batch
+write and confirmed with the rest; only a transient failure is retried. The
+partitions of the current month ± 1 are made at start and at each new month.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
 from actors.platform_actor import PlatformActor
+from domain.lpr.bounds import month_of, premade_months
 from domain.lpr.signature import SIGNATURE_WINDOW_S
 from domain.settings import Settings
 from services.lpr_write import write_batch
@@ -44,6 +48,7 @@ class WriterCounts:
     stored_before: int = 0
     duplicates: int = 0
     alerts: int = 0
+    dead_lettered: int = 0
     failures: int = 0
     last_batch: int = 0
     last_batch_ms: float = 0.0
@@ -90,7 +95,11 @@ class LprWriter(PlatformActor):
         assert intake is not None and bus is not None
         watchlists = WatchlistCache(pool, ttl_s=_WATCHLIST_TTL_S)
         forgot_at = 0.0
+        partitioned: datetime | None = None
         while True:
+            if (month := month_of(datetime.now(UTC))) != partitioned:  # at start, then monthly
+                await self._retrying("make partitions", partial(self._make_partitions, month))
+                partitioned = month
             entries = await self._retrying("take reads", lambda: intake.take(self._batch_max, _TAKE_BLOCK_S))
             if entries:
                 started = time.perf_counter()
@@ -103,6 +112,10 @@ class LprWriter(PlatformActor):
                 forgot_at = time.monotonic()
                 await self._retrying("forget signatures", lambda: lpr_events.forget_signatures(
                     pool, SIGNATURE_WINDOW_S))
+
+    async def _make_partitions(self, month: datetime) -> None:
+        for premade in premade_months(month):
+            await lpr_events.ensure_partition(self.pool, premade)
 
     async def _retrying(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """Until it works: a store that is down stops the writer, never the reads."""
@@ -119,6 +132,7 @@ class LprWriter(PlatformActor):
         c.stored_before += len(outcome.stored_before)
         c.duplicates += len(outcome.duplicates)
         c.alerts += alerts
+        c.dead_lettered += len(outcome.refused)
         c.last_batch, c.last_batch_ms = size, round(seconds * 1000, 1)
         if outcome.stored_before:
             log.info("LPR writer: %d reads were stored before a restart; confirmed now", len(outcome.stored_before))

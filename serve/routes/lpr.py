@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from domain.keyset import cursor_key, page_cursor
 from domain.lpr.export import csv_header, csv_line
+from domain.lpr.multipart import hikvision_parts
 from domain.lpr.plates import BadPlate, search_pattern
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.vendors import parse_hikvision, parse_intelbras
@@ -78,7 +79,8 @@ def _address(request: Request) -> str | None:
 async def intelbras_tollgate(token: str, request: Request, res: Res) -> dict[str, Any]:
     """Answered 200 with ``Result: true`` (what the device expects) once the read is durable; 503 makes it resend."""
     sender = await res.lpr.vendor_sender(token, _address(request))
-    read, _device = parse_intelbras(await _body(request, MAX_JSON_BYTES), sender.time_zone)
+    read, _device = parse_intelbras(await _body(request, MAX_JSON_BYTES), sender.time_zone,
+                                    now=datetime.now(UTC))
     return {"Result": True, "Message": "OK", **_accepted(await res.lpr.accept(read, sender, "intelbras"))}
 
 
@@ -102,23 +104,9 @@ async def hikvision_anpr(token: str, request: Request, res: Res) -> dict[str, An
     The device never resends, so when the stores are down the read is spooled on local disk and still answered
     200; only a full spool gets 503."""
     sender = await res.lpr.vendor_sender(token, _address(request))
-    request._body = await _body(request, MAX_MULTIPART_BYTES)  # size-checked; form() parses these bytes
-    try:
-        form = await request.form(max_files=8, max_fields=16)
-    except Exception as exc:
-        raise HTTPException(422, f"malformed multipart body: {exc}") from None
-    xml: bytes | None = None
-    images: list[bytes] = []
-    for name, value in form.multi_items():
-        data = await value.read() if hasattr(value, "read") else str(value).encode()
-        filename = getattr(value, "filename", None) or name
-        if filename.lower().endswith(".xml") or name.lower() in ("anpr.xml", "anpr"):
-            xml = data
-        elif data[:2] == b"\xff\xd8":
-            images.append(data)
-    if xml is None:
-        raise HTTPException(422, "no anpr.xml part")
-    read = parse_hikvision(xml, images)
+    body = await _body(request, MAX_MULTIPART_BYTES)
+    xml, images = hikvision_parts(body, request.headers.get("content-type", ""))
+    read = parse_hikvision(xml, images, now=datetime.now(UTC))
     return _accepted(await res.lpr.accept(read, sender, "hikvision", never_retries=True))
 
 
