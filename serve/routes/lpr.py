@@ -27,12 +27,12 @@ from domain.lpr.multipart import hikvision_parts
 from domain.lpr.plates import BadPlate, search_pattern
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.vendors import parse_hikvision, parse_intelbras
-from domain.rbac import Action
+from domain.rbac import Action, Role
 from serve.bodies import bodies
 from serve.deps import Caller, Res, Resources
 from serve.time_range import checked_range
 from services.scope import camera_in_scope, require, scoped_tenant
-from storage import audit, lpr_events
+from storage import audit, lpr_dead_letters, lpr_events
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["lpr"])
@@ -199,3 +199,19 @@ async def hourly_stats(caller: Caller, res: Res, start: datetime = Query(...), e
     return {"tenant_id": tenant, "start": start, "end": end, "total": sum(per_hour.values()),
             "per_hour": [{"hour": hour, "events": n} for hour, n in sorted(per_hour.items())],
             "per_camera_hour": bodies(counts)}
+
+
+# --- dead letters ------------------------------------------------------------------------------------
+
+
+@router.get("/lpr/dead-letters")
+async def dead_letters(caller: Caller, res: Res, tenant_id: UUID | None = Query(None),
+                       before: int | None = Query(None, ge=1, description="next_before of the previous page"),
+                       limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+    """Reads the writer could not store (docs/lpr.md), newest first: admins see every city (or ``tenant_id``'s),
+    managers their own; viewers may not."""
+    tenant = tenant_id if caller.role == Role.ADMIN else scoped_tenant(caller, tenant_id)
+    require(caller, Action.WRITE, tenant)
+    letters = await lpr_dead_letters.page(res.pool, tenant, before_id=before, limit=limit)
+    return {"dead_letters": bodies(letters), "total": await lpr_dead_letters.count(res.pool, tenant),
+            "next_before": letters[-1].id if len(letters) == limit else None}
