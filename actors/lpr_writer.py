@@ -6,7 +6,9 @@ one transaction per batch (services/lpr_write.py), so the ingest rate is bounded
 by PostgreSQL's bulk path, not by one INSERT per request. A batch is confirmed
 to the intake only after its transaction commits: killed anywhere, the restarted
 writer gets the unconfirmed reads again and the dedupe key stores each once
-(docs/lpr.md).
+(docs/lpr.md). A read that can never be stored is dead-lettered by the batch
+write and confirmed with the rest; only a transient failure is retried. The
+partitions of the current month ± 1 are made at start and at each new month.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from typing import Any, TypeVar
 
 from actors.metrics import AlertMetrics, LprWriterMetrics
 from actors.platform_actor import PlatformActor
+from domain.lpr.bounds import month_of, premade_months
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.signature import SIGNATURE_WINDOW_S
 from domain.settings import Settings
 from services.lpr_write import write_batch
 from services.retry import retrying
-from storage import lpr_events
+from storage import lpr_dead_letters, lpr_events
 from storage.lpr_intake import LprIntake, RedisIntake, open_intake
 from storage.watchlist_cache import WatchlistCache
 
@@ -53,6 +56,7 @@ class WriterCounts:
     stored_before: int = 0
     duplicates: int = 0
     alerts: int = 0
+    dead_lettered: int = 0
     failures: int = 0
     last_batch: int = 0
     last_batch_ms: float = 0.0
@@ -101,7 +105,11 @@ class LprWriter(PlatformActor):
         assert intake is not None and bus is not None
         watchlists = WatchlistCache(pool, ttl_s=_WATCHLIST_TTL_S)
         forgot_at = 0.0
+        partitioned: datetime | None = None
         while True:
+            if (month := month_of(datetime.now(UTC))) != partitioned:  # at start, then monthly
+                await self._retrying("make partitions", partial(self._make_partitions, month))
+                partitioned = month
             entries = await self._retrying("take reads", lambda: intake.take(self._batch_max, _TAKE_BLOCK_S))
             if entries:
                 started = time.perf_counter()
@@ -117,6 +125,10 @@ class LprWriter(PlatformActor):
                 await self._retrying("forget signatures", lambda: lpr_events.forget_signatures(
                     pool, SIGNATURE_WINDOW_S))
 
+    async def _make_partitions(self, month: datetime) -> None:
+        for premade in premade_months(month):
+            await lpr_events.ensure_partition(self.pool, premade)
+
     async def _retrying(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """Until it works: a store that is down stops the writer, never the reads."""
         return await retrying(attempt, what=f"write plate reads: {what}", first_s=0.2, cap_s=5.0,
@@ -130,7 +142,7 @@ class LprWriter(PlatformActor):
         while True:
             try:
                 if self._intake is not None:
-                    self._metrics.waiting(await self._intake.backlog(), None)
+                    self._metrics.waiting(await self._intake.backlog(), await lpr_dead_letters.count(self.pool))
             except Exception as exc:  # the intake is away: the writer's own retries say so
                 log.debug("LPR metrics not refreshed: %s", exc)
             await asyncio.sleep(_MEASURE_EVERY_S)
@@ -145,6 +157,7 @@ class LprWriter(PlatformActor):
         c.stored_before += len(outcome.stored_before)
         c.duplicates += len(outcome.duplicates)
         c.alerts += alerts
+        c.dead_lettered += len(outcome.refused)
         c.last_batch, c.last_batch_ms = size, round(seconds * 1000, 1)
         if outcome.stored_before:
             log.info("LPR writer: %d reads were stored before a restart; confirmed now", len(outcome.stored_before))

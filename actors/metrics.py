@@ -113,12 +113,11 @@ class LprWriterMetrics:
             self._written.inc(float(count))
         self._lag.set(max(0.0, oldest_age_s))
 
-    def waiting(self, backlog: int, dead_letters: int | None) -> None:
+    def waiting(self, backlog: int, dead_letters: int) -> None:
         self._backlog.set(float(backlog))
         if backlog == 0:
             self._lag.set(0.0)
-        if dead_letters is not None:
-            self._dead.set(float(dead_letters))
+        self._dead.set(float(dead_letters))
 
 
 class RetentionMetrics:

@@ -88,7 +88,7 @@ class LprAccept:
             raise NotAuthenticated("unknown camera, or no LPR credentials issued for it")
         _from_allowed_source(sender, address)
         verify_signature(sender.lpr_secret.encode(), timestamp, body, signature, time.time())
-        read = parse_generic(body)
+        read = parse_generic(body, now=datetime.now(UTC))
         if await lpr_events.seen_signature(self._pool, signature.lower()):
             raise Conflict("replayed signature: this delivery was already received")
         return read, sender

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from domain.lpr.bounds import month_of, next_month
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.senders import LprSender
 from domain.lpr.stored import HourlyCount, StoredRead
@@ -23,17 +24,14 @@ _known_partitions: set[str] = set()
 _SELECTIVE_PREFIX = 3
 
 
-def _month(instant: datetime) -> datetime:
-    return instant.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 async def ensure_partition(pool: asyncpg.Pool, instant: datetime) -> None:
-    """The month's partition, created on first use (concurrent creators are harmless)."""
-    start = _month(instant)
+    """The month's partition, created on first use (concurrent creators are harmless). Which months may have one
+    is the writer's decision (domain/lpr/bounds.py ``writable_months``): a read outside them never gets here."""
+    start = month_of(instant)
     name = f"lpr_events_{start:%Y_%m}"
     if name in _known_partitions:
         return
-    end = (start + timedelta(days=32)).replace(day=1)
+    end = next_month(start)
     exists = await pool.fetchval("SELECT to_regclass($1) IS NOT NULL", name)
     if not exists:
         try:
@@ -57,6 +55,7 @@ class BatchOutcome:
     stored: list[QueuedRead]
     stored_before: list[QueuedRead]
     duplicates: list[QueuedRead]
+    refused: list[tuple[QueuedRead, str]] = field(default_factory=list)  # dead-lettered (services/lpr_write.py)
 
 
 async def store_batch(pool: asyncpg.Pool, reads: list[QueuedRead]) -> BatchOutcome:
@@ -66,7 +65,7 @@ async def store_batch(pool: asyncpg.Pool, reads: list[QueuedRead]) -> BatchOutco
     an earlier attempt (same id: the writer died before confirming it) or
     another delivery of the same plate read (a duplicate, not stored).
     """
-    for month in {_month(r.captured_at) for r in reads}:
+    for month in {month_of(r.captured_at) for r in reads}:
         await ensure_partition(pool, month)
     records = [(r.id, r.tenant_id, r.camera_id, r.plate, r.captured_at, r.received_at, r.confidence, r.direction,
                 r.vehicle_color, r.vehicle_type, r.sender, list(r.image_keys), r.dedupe_key) for r in reads]

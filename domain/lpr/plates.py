@@ -34,7 +34,7 @@ def normalize(raw: str) -> str:
     if not plate:
         raise BadPlate("the plate is empty")
     if len(plate) > MAX_PLATE or not plate.isalnum() or not plate.isascii():
-        raise BadPlate(f"{raw!r} is not a licence plate (letters and digits, at most {MAX_PLATE})")
+        raise BadPlate(f"{_shown(raw)} is not a licence plate (letters and digits, at most {MAX_PLATE})")
     return plate
 
 
@@ -48,7 +48,13 @@ def search_pattern(raw: str) -> tuple[str, bool]:
     """A search term as (SQL LIKE pattern or exact plate, is_pattern): ``?`` is one character, ``*`` any run."""
     term = _SEPARATORS.sub("", raw.strip().upper())
     if not _PATTERN.match(term):
-        raise BadPlate(f"{raw!r} is not a plate search (letters, digits, ? and *, at most 10)")
+        raise BadPlate(f"{_shown(raw)} is not a plate search (letters, digits, ? and *, at most 10)")
     if "?" not in term and "*" not in term:
         return term, False
     return term.replace("?", "_").replace("*", "%"), True
+
+
+def _shown(raw: str) -> str:
+    """The input as a message quotes it: escaped, and short (a pushed "plate" may be megabytes)."""
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:40] + "…"

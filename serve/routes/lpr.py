@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from uuid import UUID
@@ -23,15 +23,16 @@ from pydantic import BaseModel, Field
 
 from domain.keyset import cursor_key, page_cursor
 from domain.lpr.export import csv_header, csv_line
+from domain.lpr.multipart import hikvision_parts
 from domain.lpr.plates import BadPlate, search_pattern
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.vendors import parse_hikvision, parse_intelbras
-from domain.rbac import Action
+from domain.rbac import Action, Role
 from serve.bodies import bodies
 from serve.deps import Caller, Res, Resources
 from serve.time_range import checked_range
 from services.scope import camera_in_scope, require, scoped_tenant
-from storage import audit, lpr_events
+from storage import audit, lpr_dead_letters, lpr_events
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["lpr"])
@@ -78,7 +79,8 @@ def _address(request: Request) -> str | None:
 async def intelbras_tollgate(token: str, request: Request, res: Res) -> dict[str, Any]:
     """Answered 200 with ``Result: true`` (what the device expects) once the read is durable; 503 makes it resend."""
     sender = await res.lpr.vendor_sender(token, _address(request))
-    read, _device = parse_intelbras(await _body(request, MAX_JSON_BYTES), sender.time_zone)
+    read, _device = parse_intelbras(await _body(request, MAX_JSON_BYTES), sender.time_zone,
+                                    now=datetime.now(UTC))
     return {"Result": True, "Message": "OK", **_accepted(await res.lpr.accept(read, sender, "intelbras"))}
 
 
@@ -102,23 +104,9 @@ async def hikvision_anpr(token: str, request: Request, res: Res) -> dict[str, An
     The device never resends, so when the stores are down the read is spooled on local disk and still answered
     200; only a full spool gets 503."""
     sender = await res.lpr.vendor_sender(token, _address(request))
-    request._body = await _body(request, MAX_MULTIPART_BYTES)  # size-checked; form() parses these bytes
-    try:
-        form = await request.form(max_files=8, max_fields=16)
-    except Exception as exc:
-        raise HTTPException(422, f"malformed multipart body: {exc}") from None
-    xml: bytes | None = None
-    images: list[bytes] = []
-    for name, value in form.multi_items():
-        data = await value.read() if hasattr(value, "read") else str(value).encode()
-        filename = getattr(value, "filename", None) or name
-        if filename.lower().endswith(".xml") or name.lower() in ("anpr.xml", "anpr"):
-            xml = data
-        elif data[:2] == b"\xff\xd8":
-            images.append(data)
-    if xml is None:
-        raise HTTPException(422, "no anpr.xml part")
-    read = parse_hikvision(xml, images)
+    body = await _body(request, MAX_MULTIPART_BYTES)
+    xml, images = hikvision_parts(body, request.headers.get("content-type", ""))
+    read = parse_hikvision(xml, images, now=datetime.now(UTC))
     return _accepted(await res.lpr.accept(read, sender, "hikvision", never_retries=True))
 
 
@@ -211,3 +199,19 @@ async def hourly_stats(caller: Caller, res: Res, start: datetime = Query(...), e
     return {"tenant_id": tenant, "start": start, "end": end, "total": sum(per_hour.values()),
             "per_hour": [{"hour": hour, "events": n} for hour, n in sorted(per_hour.items())],
             "per_camera_hour": bodies(counts)}
+
+
+# --- dead letters ------------------------------------------------------------------------------------
+
+
+@router.get("/lpr/dead-letters")
+async def dead_letters(caller: Caller, res: Res, tenant_id: UUID | None = Query(None),
+                       before: int | None = Query(None, ge=1, description="next_before of the previous page"),
+                       limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+    """Reads the writer could not store (docs/lpr.md), newest first: admins see every city (or ``tenant_id``'s),
+    managers their own; viewers may not."""
+    tenant = tenant_id if caller.role == Role.ADMIN else scoped_tenant(caller, tenant_id)
+    require(caller, Action.WRITE, tenant)
+    letters = await lpr_dead_letters.page(res.pool, tenant, before_id=before, limit=limit)
+    return {"dead_letters": bodies(letters), "total": await lpr_dead_letters.count(res.pool, tenant),
+            "next_before": letters[-1].id if len(letters) == limit else None}

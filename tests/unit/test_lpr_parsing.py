@@ -19,6 +19,7 @@ from domain.lpr.vendors import parse_generic, parse_hikvision, parse_intelbras
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "lpr"
 JPEG = (FIXTURES / "plate.jpg").read_bytes()
+NOW = datetime(2026, 11, 24, tzinfo=UTC)  # the fixtures were captured the day before
 
 
 def test_plates_have_one_canonical_form() -> None:
@@ -40,17 +41,17 @@ def test_plate_searches_take_wildcards_and_prefixes() -> None:
 
 
 def test_intelbras_time_is_the_cameras_zone() -> None:
-    read, device = parse_intelbras((FIXTURES / "intelbras_tollgate.json").read_bytes(), "America/Sao_Paulo")
+    read, device = parse_intelbras((FIXTURES / "intelbras_tollgate.json").read_bytes(), "America/Sao_Paulo", now=NOW)
     assert (read.plate, read.confidence, read.direction) == ("ABC1D23", 92.0, "approaching")
     assert read.captured_at == datetime(2026, 11, 23, 13, 15, 30, 250000, tzinfo=UTC)  # 10:15:30.25 at UTC−3
     assert (read.vehicle_color, read.vehicle_type, device) == ("Silver", "Car", "ITSCAM-600-00A1B2")
     assert read.images == (JPEG,) and read.vendor_event_id == "4711"
-    manaus, _ = parse_intelbras((FIXTURES / "intelbras_tollgate.json").read_bytes(), "America/Manaus")
+    manaus, _ = parse_intelbras((FIXTURES / "intelbras_tollgate.json").read_bytes(), "America/Manaus", now=NOW)
     assert manaus.captured_at == datetime(2026, 11, 23, 14, 15, 30, 250000, tzinfo=UTC)
 
 
 def test_hikvision_anpr_xml_with_its_offset_and_images() -> None:
-    read = parse_hikvision((FIXTURES / "hikvision_anpr.xml").read_bytes(), [JPEG, JPEG])
+    read = parse_hikvision((FIXTURES / "hikvision_anpr.xml").read_bytes(), [JPEG, JPEG], now=NOW)
     assert (read.plate, read.confidence, read.direction) == ("DEF4567", 88.0, "leaving")
     assert read.captured_at == datetime(2026, 11, 23, 13, 15, 32, 120000, tzinfo=UTC)
     assert (read.vehicle_color, read.vehicle_type) == ("black", "SUV")
@@ -58,10 +59,14 @@ def test_hikvision_anpr_xml_with_its_offset_and_images() -> None:
 
 
 def test_generic_json() -> None:
-    read = parse_generic((FIXTURES / "generic.json").read_bytes())
+    read = parse_generic((FIXTURES / "generic.json").read_bytes(), now=NOW)
     assert (read.plate, read.confidence, read.direction) == ("XYZ9876", 87.5, "leaving")
     assert read.captured_at == datetime(2026, 11, 23, 13, 15, 31, 500000, tzinfo=UTC)
     assert read.images == (JPEG,) and read.dedupe_key("cam") == "cam:id:gen-001"
+
+
+def _generic(body: bytes) -> object:
+    return parse_generic(body, now=NOW)
 
 
 def _refused(parse: object, body: bytes) -> str:
@@ -72,19 +77,19 @@ def _refused(parse: object, body: bytes) -> str:
 
 def test_bad_payloads_are_refused_with_a_reason() -> None:
     generic = json.loads((FIXTURES / "generic.json").read_text())
-    assert "malformed JSON" in _refused(parse_generic, b"{not json")
-    assert "no plate" in _refused(parse_generic, json.dumps({**generic, "plate": ""}).encode())
-    assert "no time zone" in _refused(parse_generic, json.dumps({**generic, "captured_at": "2026-11-23 10:00"}).encode())
-    assert "base64" in _refused(parse_generic, json.dumps({**generic, "images": ["***"]}).encode())
-    assert "outside 0–100" in _refused(parse_generic, json.dumps({**generic, "confidence": 150}).encode())
+    assert "malformed JSON" in _refused(_generic, b"{not json")
+    assert "no plate" in _refused(_generic, json.dumps({**generic, "plate": ""}).encode())
+    assert "no time zone" in _refused(_generic, json.dumps({**generic, "captured_at": "2026-11-23 10:00"}).encode())
+    assert "base64" in _refused(_generic, json.dumps({**generic, "images": ["***"]}).encode())
+    assert "outside 0–100" in _refused(_generic, json.dumps({**generic, "confidence": 150}).encode())
     xml = (FIXTURES / "hikvision_anpr.xml").read_bytes()
-    assert "malformed anpr.xml" in _refused(lambda b: parse_hikvision(b, []), xml[:200])
-    assert "no plate" in _refused(lambda b: parse_hikvision(b, []), xml.replace(b"DEF4567", b""))
+    assert "malformed anpr.xml" in _refused(lambda b: parse_hikvision(b, [], now=NOW), xml[:200])
+    assert "no plate" in _refused(lambda b: parse_hikvision(b, [], now=NOW), xml.replace(b"DEF4567", b""))
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><EventNotificationAlert/>'
-    assert "malformed anpr.xml" in _refused(lambda b: parse_hikvision(b, []), bomb), "no entity expansion"
+    assert "malformed anpr.xml" in _refused(lambda b: parse_hikvision(b, [], now=NOW), bomb), "no entity expansion"
     intelbras = json.loads((FIXTURES / "intelbras_tollgate.json").read_text())
     del intelbras["Picture"]["Plate"]["PlateNumber"]
-    assert "no plate" in _refused(lambda b: parse_intelbras(b, "America/Sao_Paulo"), json.dumps(intelbras).encode())
+    assert "no plate" in _refused(lambda b: parse_intelbras(b, "America/Sao_Paulo", now=NOW), json.dumps(intelbras).encode())
 
 
 def test_signatures_time_window_and_tampering() -> None:
