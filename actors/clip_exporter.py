@@ -27,7 +27,6 @@ from storage import clips
 log = logging.getLogger(__name__)
 
 _IDLE_LOOK_S = 5.0
-_MEASURE_EVERY_S = 10.0
 
 
 class ClipExporter(PlatformActor):
@@ -44,7 +43,7 @@ class ClipExporter(PlatformActor):
             log.info("clip exporter: %d interrupted jobs requeued or failed", requeued)
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._run(), self._measure_forever()]
+        return [self._run(), self._measure_forever(self._metrics)]
 
     async def wake(self) -> None:
         """A job was queued. Also (re)starts the exporter after Ray restarted its process."""
@@ -78,13 +77,8 @@ class ClipExporter(PlatformActor):
                 await clips.fail(self.pool, job.id, str(exc) or type(exc).__name__)
                 await self._publish(job, "failed", job.progress, error=str(exc))
 
-    async def _measure_forever(self) -> None:
-        while True:
-            try:
-                self._metrics.jobs(await clips.count_by_state(self.pool))
-            except Exception as exc:  # PostgreSQL away: the next round measures again
-                log.info("clip metrics not refreshed: %s", exc)
-            await asyncio.sleep(_MEASURE_EVERY_S)
+    async def _measure(self) -> None:
+        self._metrics.jobs(await clips.count_by_state(self.pool))
 
     async def _publish(self, job: ClipJob, state: str, percent: float, **extra: Any) -> None:
         if self.bus is None:

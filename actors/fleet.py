@@ -33,7 +33,6 @@ from storage import cameras, tenant_health
 log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
-_MEASURE_EVERY_S = 10.0
 
 
 class Fleet(PlatformActor):
@@ -59,7 +58,7 @@ class Fleet(PlatformActor):
         await self.reconcile_once()
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._reconcile_forever(), self._measure_forever()]
+        return [self._reconcile_forever(), self._measure_forever(self._metrics)]
 
     async def _close(self) -> None:
         await asyncio.gather(
@@ -79,17 +78,9 @@ class Fleet(PlatformActor):
                 log.exception("reconcile pass failed; retrying next interval")
             self._poke_services()
 
-    async def _measure_forever(self) -> None:
-        """Cameras per city and state, cameras per host, and host restarts, for the metrics."""
-        while True:
-            try:
-                self._metrics.cameras(await tenant_health.states_by_city(self.pool))
-                await self._measure_hosts()
-            except Exception as exc:  # PostgreSQL or a host away: the next round measures again
-                log.info("fleet metrics not refreshed: %s", exc)
-            await asyncio.sleep(_MEASURE_EVERY_S)
-
-    async def _measure_hosts(self) -> None:
+    async def _measure(self) -> None:
+        """Cameras per city and state, cameras per host, and host restarts."""
+        self._metrics.cameras(await tenant_health.states_by_city(self.pool))
         self._metrics.hosts({host_name(slot): n for slot, n in self._load().items()})
         for slot, handle in list(self._hosts.items()):
             try:

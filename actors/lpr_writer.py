@@ -13,7 +13,6 @@ partitions of the current month ± 1 are made at start and at each new month.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -22,7 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from actors.metrics import AlertMetrics, LprWriterMetrics
+from actors.metrics import LprWriterMetrics
 from actors.platform_actor import PlatformActor
 from domain.lpr.bounds import month_of, premade_months
 from domain.lpr.queued_read import QueuedRead
@@ -42,7 +41,6 @@ _TAKE_BLOCK_S = 1.0
 _FORGET_SIGNATURES_EVERY_S = 60.0
 _WATCHLIST_TTL_S = 2.0
 _STEP_TIMEOUT_S = 60.0
-_MEASURE_EVERY_S = 5.0
 
 
 def _age_s(since: datetime) -> float:
@@ -73,7 +71,6 @@ class LprWriter(PlatformActor):
         self._intake: LprIntake | None = None
         self.counts = WriterCounts()
         self._metrics = LprWriterMetrics()
-        self._alerts = AlertMetrics()
 
     async def _prepare(self) -> None:
         self._intake = open_intake(self.settings.bus_url, self.pool)
@@ -81,7 +78,7 @@ class LprWriter(PlatformActor):
             await self._warn_unless_persistent(self._intake)
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._run(), self._measure_forever()]
+        return [self._run(), self._measure_forever(self._metrics)]
 
     async def _close(self) -> None:
         if self._intake is not None:
@@ -135,17 +132,12 @@ class LprWriter(PlatformActor):
                               timeout_s=_STEP_TIMEOUT_S, on_failure=self._failed, log=log)
 
     def _alerted(self, read: QueuedRead) -> None:
-        self._alerts.sent("lpr", _age_s(read.received_at))
+        self._metrics.sent("lpr", _age_s(read.received_at))
 
-    async def _measure_forever(self) -> None:
-        """What waits for the writer, for the metrics (the intake counts it; nothing here is on the write path)."""
-        while True:
-            try:
-                if self._intake is not None:
-                    self._metrics.waiting(await self._intake.backlog(), await lpr_dead_letters.count(self.pool))
-            except Exception as exc:  # the intake is away: the writer's own retries say so
-                log.debug("LPR metrics not refreshed: %s", exc)
-            await asyncio.sleep(_MEASURE_EVERY_S)
+    async def _measure(self) -> None:
+        """What waits for the writer (the intake counts it; nothing here is on the write path)."""
+        if self._intake is not None:
+            self._metrics.waiting(await self._intake.backlog(), await lpr_dead_letters.count(self.pool))
 
     def _failed(self, _: Exception) -> None:
         self.counts.failures += 1

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from actors.metrics import FLUSH_EVERY_S, KeptSeries
 from domain.settings import Settings
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
@@ -90,6 +91,19 @@ class PlatformActor:
     def _background(self) -> list[Coroutine[Any, Any, None]]:
         """The actor's long-running work, cancelled by ``stop()``."""
         return []
+
+    async def _measure(self) -> None:
+        """Refresh the actor's metrics from what it owns (subclasses with metrics override it)."""
+
+    async def _measure_forever(self, series: KeptSeries) -> None:
+        """Measure, then send every kept series to Ray, every few seconds (actors/metrics.py says why)."""
+        while True:
+            try:
+                await self._measure()
+            except Exception as exc:  # PostgreSQL or a peer away: the next round measures again
+                log.info("%s metrics not refreshed: %s", type(self).__name__, exc)
+            series.flush()
+            await asyncio.sleep(FLUSH_EVERY_S)
 
     async def _close(self) -> None:
         """Close what the subclass opened itself (after the background work stopped, before the pool)."""

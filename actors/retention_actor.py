@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from actors.metrics import AlertMetrics, RetentionMetrics
+from actors.metrics import RetentionMetrics
 from actors.platform_actor import PlatformActor
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
@@ -29,7 +30,7 @@ from storage import purges
 
 log = logging.getLogger(__name__)
 
-_MEASURE_EVERY_S = 30.0  # bytes per city is a scan of the index
+_MEASURE_STORAGE_EVERY_S = 60.0
 _WATERMARK_VALUE = {Level.OK: 0, Level.WARNING: 1, Level.CRITICAL: 2}
 
 
@@ -48,7 +49,7 @@ class RetentionActor(PlatformActor):
         self._watermarks = Watermarks(settings.storage_warning_ratio, settings.storage_critical_ratio)
         self._levels: dict[str, Level] = {}
         self._metrics = RetentionMetrics()
-        self._alerts = AlertMetrics()
+        self._measured_storage_at = -_MEASURE_STORAGE_EVERY_S
 
     async def _prepare(self) -> None:
         """Close the books on passes a crash interrupted (the next pass finishes their work)."""
@@ -58,7 +59,7 @@ class RetentionActor(PlatformActor):
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
         # The watchdog is apart from the schedule: a pass that hangs must still be noticed.
-        return [self._schedule(), self._watch(), self._measure_forever()]
+        return [self._schedule(), self._watch(), self._measure_forever(self._metrics)]
 
     async def run_now(self, trigger: str = "manual", free_bytes: int = 0) -> dict[str, Any]:
         """Run a pass now (waiting for one in progress first); returns its result."""
@@ -109,20 +110,18 @@ class RetentionActor(PlatformActor):
             except Exception as exc:
                 log.warning("retention health unknown: %s", exc)
 
-    async def _measure_forever(self) -> None:
-        """Retention's health and the storage per city, for the metrics."""
-        while True:
-            try:
-                state = await self.health()
-                finished = state["last_pass_finished_at"]
-                self._metrics.health(state["stalled"], finished.timestamp() if finished else None)
-                usage = await self.storage_usage()
-                store = usage.get("object_store")
-                level = self._watermarks.level(*store) if store else Level.OK
-                self._metrics.storage(await purges.bytes_by_city(self.pool), usage, _WATERMARK_VALUE[level])
-            except Exception as exc:  # PostgreSQL away: the next round measures again
-                log.info("retention metrics not refreshed: %s", exc)
-            await asyncio.sleep(_MEASURE_EVERY_S)
+    async def _measure(self) -> None:
+        """Retention's health, and the storage per city (a scan of the index: once a minute)."""
+        state = await self.health()
+        finished = state["last_pass_finished_at"]
+        self._metrics.health(state["stalled"], finished.timestamp() if finished else None)
+        if time.monotonic() - self._measured_storage_at < _MEASURE_STORAGE_EVERY_S:
+            return
+        usage = await self.storage_usage()
+        store = usage.get("object_store")
+        level = self._watermarks.level(*store) if store else Level.OK
+        self._metrics.storage(await purges.bytes_by_city(self.pool), usage, _WATERMARK_VALUE[level])
+        self._measured_storage_at = time.monotonic()
 
     async def storage_usage(self) -> dict[str, tuple[int, int]]:
         return await storage_usage(self.settings, self.pool)
@@ -158,4 +157,4 @@ class RetentionActor(PlatformActor):
             log.warning("alert %s not published (no bus): %s", kind, message)
             return
         await alert_every_city(self.pool, self.bus, kind, severity, message)
-        self._alerts.sent("platform")
+        self._metrics.sent("platform")

@@ -4,10 +4,11 @@ Actors (camera hosts, the Fleet, the LPR writer, retention, the clip exporter)
 record with ``ray.util.metrics``; Ray's agent on each node serves them with a
 ``ray_`` prefix, beside hundreds of Ray's own series, and labelled per worker
 process (``WorkerId``, ``SessionName``, ``otel_*``…). The API's ``/metrics``
-takes only ours, under their own names, with Ray's bookkeeping labels dropped
-and the per-process series added up (counters, histograms) or the largest
-kept (gauges: the same gauge from two processes is a stale copy, e.g. a camera
-that moved host), so one scrape target per node shows one series per thing.
+takes only ours, under their own names and types, with Ray's bookkeeping
+labels dropped and the per-process series added up (counters, histograms) or
+the largest kept (gauges: the same gauge from two processes is a stale copy,
+e.g. a camera that moved host), so one scrape target per node shows one series
+per thing.
 """
 
 from __future__ import annotations
@@ -27,29 +28,51 @@ _RAY_PREFIX = "ray_"
 _OURS = "ray_gtvision_"
 _RAY_LABELS = frozenset({"Component", "NodeAddress", "SessionName", "Version", "WorkerId", "JobId", "ActorId"})
 _FETCH_TIMEOUT_S = 3.0
+_HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
 def ours(exposition: str) -> list[Metric]:
-    """Our metric families out of a Ray agent's exposition, renamed and merged across worker processes."""
+    """Our metric families out of a Ray agent's exposition, renamed, typed and merged across worker processes.
+
+    Actors send counters and histograms as gauges of their running totals (actors/metrics.py: Ray's agent forgets
+    what is not re-sent), so the types come back from the names: a gauge ``…_total`` is a counter, gauges
+    ``…_bucket``/``…_sum``/``…_count`` of one base are a histogram."""
     wanted = "\n".join(line for line in exposition.splitlines() if _OURS in line)
-    families: list[Metric] = []
-    for family in text_string_to_metric_families(wanted):
-        if not family.name.startswith(_OURS):
-            continue
-        merged = Metric(family.name[len(_RAY_PREFIX):], family.documentation, family.type)
-        totals: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    parsed = [(family.name[len(_RAY_PREFIX):], family) for family in text_string_to_metric_families(wanted)
+              if family.name.startswith(_OURS)]
+    names = {name for name, _ in parsed}
+    merged: dict[str, Metric] = {}
+    totals: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+    for name, family in parsed:
+        base, kind = _typed(name, family.type, names)
+        if base not in merged:
+            merged[base], totals[base] = Metric(base, family.documentation, kind), {}
+        into = totals[base]
         for sample in family.samples:
             labels = tuple(sorted((k, v) for k, v in sample.labels.items()
                                   if k not in _RAY_LABELS and not k.startswith("otel_")))
             key = (sample.name[len(_RAY_PREFIX):], labels)
-            if family.type == "gauge":
-                totals[key] = max(totals.get(key, sample.value), sample.value)
+            if kind == "gauge":  # the same gauge from two processes: the other is a stale copy
+                into[key] = max(into.get(key, sample.value), sample.value)
             else:
-                totals[key] = totals.get(key, 0.0) + sample.value
-        for (name, labels), value in totals.items():
-            merged.add_sample(name, dict(labels), value)
-        families.append(merged)
-    return families
+                into[key] = into.get(key, 0.0) + sample.value
+    for base, family in merged.items():
+        for (sample_name, labels), value in totals[base].items():
+            family.add_sample(sample_name, dict(labels), value)
+    return list(merged.values())
+
+
+def _typed(name: str, kind: str, names: set[str]) -> tuple[str, str]:
+    """(family name, Prometheus type) of a family as Ray exported it."""
+    if kind != "gauge":
+        return name, kind
+    if name.endswith("_total"):
+        return name.removesuffix("_total"), "counter"
+    for suffix in _HISTOGRAM_SUFFIXES:
+        base = name.removesuffix(suffix)
+        if base != name and f"{base}_bucket" in names:
+            return base, "histogram"
+    return name, "gauge"
 
 
 def render(families: Iterable[Metric]) -> bytes:

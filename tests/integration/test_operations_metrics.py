@@ -14,7 +14,10 @@ from typing import Any
 
 import httpx
 import ray
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.sync.client import connect
 
+from tests.support.metric_catalogue import COMMON_LABELS, LABELS, catalogue_name, scraped_names
 from tests.support.prometheus_server import PrometheusServer
 from tests.support.system import ADMIN_PASSWORD, NAMESPACE, System, new_city, wait_for
 
@@ -77,13 +80,14 @@ def test_a_real_prometheus_scrapes_cameras_lpr_alerts_clips_retention_and_host_r
         prometheus.wait_value('sum(gtvision_alert_latency_seconds_count{kind="lpr"})', lambda n: n >= 1, 60)
         prometheus.wait_value("gtvision_lpr_backlog", lambda n: n == 0, 60)
 
-        # A clip of a moment with no footage fails: its job and its duration are measured.
+        # A clip of what the camera recorded: its job and its duration are measured.
         now = datetime.now(UTC)
         clip = system.client.post("/clips", headers=manager, json={
-            "camera_id": camera["id"], "start": (now - timedelta(days=2)).isoformat(),
-            "end": (now - timedelta(days=2) + timedelta(seconds=10)).isoformat()})
-        assert clip.status_code in (202, 404, 422), clip.text
-        prometheus.wait_value('gtvision_clip_jobs{state="queued"}', lambda n: n >= 0, 60)
+            "camera_id": camera["id"], "start": (now - timedelta(seconds=20)).isoformat(),
+            "end": (now - timedelta(seconds=15)).isoformat()})
+        assert clip.status_code == 202, clip.text
+        prometheus.wait_value('gtvision_clip_job_duration_seconds_count{outcome="done"}', lambda n: n >= 1, 60)
+        prometheus.wait_value('gtvision_clip_jobs{state="done"}', lambda n: n >= 1, 60)
 
         # Retention ran at start; its health and the storage gauges are there.
         prometheus.wait_value('sum(gtvision_retention_passes_total{outcome="done"})', lambda n: n >= 1, 60)
@@ -95,10 +99,41 @@ def test_a_real_prometheus_scrapes_cameras_lpr_alerts_clips_retention_and_host_r
         prometheus.wait_value('sum(gtvision_http_requests_total{route="/api/v1/cameras",method="POST"})',
                               lambda n: n >= 2, 30)
 
+        # A live viewer is counted for the camera and its city while watching.
+        token = system.client.post(f"/cameras/{camera['id']}/media-token", headers=manager).json()["token"]
+        live_url = f"{base.replace('http://', 'ws://')}/api/v1/cameras/{camera['id']}/live?token={token}"
+        with connect(live_url, open_timeout=10) as live:
+            live.recv(timeout=10)
+            prometheus.wait_value(f'gtvision_live_viewers{{tenant_id="{city}"}}', lambda n: n == 1, 30)
+            prometheus.wait_value(f'gtvision_camera_live_viewers{{camera_id="{camera["id"]}"}}', lambda n: n == 1, 30)
+            prometheus.wait_value('sum(gtvision_websockets_open{kind="live"})', lambda n: n >= 1, 30)
+        prometheus.wait_value(f'gtvision_live_viewers{{tenant_id="{city}"}}', lambda n: n == 0, 30)
+
         # A camera host that crashes is counted as a restart (the alert rule's input).
         status = wait_for(lambda: (s := system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json())
                           .get("host") and s, 30)
         ray.kill(ray.get_actor(status["host"], namespace=NAMESPACE), no_restart=False)
         prometheus.wait_value(f'sum(gtvision_camera_host_restarts_total{{host="{status["host"]}"}})',
                               lambda n: n >= 1, 90)
+        _scrape_matches_the_catalogue(system, store_capacity_known=system.settings.object_store_url.startswith("file:"))
     assert system.client.delete(f"/cameras/{camera['id']}", headers=manager).status_code == 204
+
+
+def _scrape_matches_the_catalogue(system: System, *, store_capacity_known: bool) -> None:
+    """Every catalogued series is scraped (what rules and dashboards use exists), with the catalogued labels, and
+    nothing is scraped that the catalogue does not list."""
+    text = httpx.get(f"{system.settings.public_url}/api/v1/metrics", timeout=10).text
+    labels_of: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels_of.setdefault(sample.name, set()).update(sample.labels)
+    expected = set(scraped_names())
+    if not store_capacity_known:  # an S3 bucket without a configured capacity has no used ratio
+        expected.discard("gtvision_storage_used_ratio")
+    missing = sorted(expected - labels_of.keys())
+    assert not missing, f"catalogued but not scraped: {missing}"
+    unknown = {name for name in labels_of if catalogue_name(name) is None}
+    assert not unknown, f"scraped but not catalogued: {sorted(unknown)}"
+    for name, labels in labels_of.items():
+        allowed = LABELS[catalogue_name(name) or name] | COMMON_LABELS
+        assert labels <= allowed, (name, labels - allowed)

@@ -42,7 +42,7 @@ LABELS: dict[str, frozenset[str]] = {
     "gtvision_spool_used_ratio": frozenset(),
     # Clip exporter
     "gtvision_clip_jobs": frozenset({"state"}),
-    "gtvision_clip_job_duration_seconds": frozenset(),
+    "gtvision_clip_job_duration_seconds": frozenset({"outcome"}),  # done | failed
     # LPR writer
     "gtvision_lpr_backlog": frozenset(),
     "gtvision_lpr_writer_lag_seconds": frozenset(),

@@ -29,10 +29,55 @@ ray_gtvision_x_seconds_bucket{WorkerId="a",kind="k",le="1.0"} 1.0
 ray_gtvision_x_seconds_bucket{WorkerId="a",kind="k",le="+Inf"} 1.0
 ray_gtvision_x_seconds_count{WorkerId="a",kind="k"} 1.0
 ray_gtvision_x_seconds_sum{WorkerId="a",kind="k"} 0.55
+# HELP ray_gtvision_y_total d
+# TYPE ray_gtvision_y_total gauge
+ray_gtvision_y_total{WorkerId="a",host="h"} 4.0
+# HELP ray_gtvision_y_seconds_bucket d
+# TYPE ray_gtvision_y_seconds_bucket gauge
+ray_gtvision_y_seconds_bucket{WorkerId="a",le="1.0"} 2.0
+ray_gtvision_y_seconds_bucket{WorkerId="a",le="+Inf"} 3.0
+# HELP ray_gtvision_y_seconds_sum d
+# TYPE ray_gtvision_y_seconds_sum gauge
+ray_gtvision_y_seconds_sum{WorkerId="a"} 7.5
+# HELP ray_gtvision_y_seconds_count d
+# TYPE ray_gtvision_y_seconds_count gauge
+ray_gtvision_y_seconds_count{WorkerId="a"} 3.0
 # HELP ray_tasks Ray's own
 # TYPE ray_tasks gauge
 ray_tasks{State="RUNNING"} 4.0
 """
+
+
+def test_kept_totals_sent_as_gauges_come_back_as_counters_and_histograms() -> None:
+    text = render(ours(RAY_EXPOSITION)).decode()
+    types = {family.name: family.type for family in text_string_to_metric_families(text)}
+    assert types["gtvision_y"] == "counter" and types["gtvision_y_seconds"] == "histogram"
+    assert types["gtvision_x_gauge"] == "gauge"
+    samples = _samples(text)
+    assert samples[("gtvision_y_total", (("host", "h"),))] == 4.0
+    assert samples[("gtvision_y_seconds_bucket", (("le", "+Inf"),))] == 3.0
+    assert samples[("gtvision_y_seconds_count", ())] == 3.0
+
+
+def test_kept_series_accumulate_counters_and_histograms_and_zero_what_is_gone() -> None:
+    from actors.metrics import KeptSeries
+
+    kept = KeptSeries()
+    kept.counter("gtvision_k", "k", ("kind",))
+    kept.histogram("gtvision_k_seconds", "k", (1.0, 5.0))
+    kept.gauge("gtvision_k_gauge", "k", ("city",))
+    kept.add("gtvision_k", 1.0, "a")
+    kept.add("gtvision_k", 2.0, "a")
+    for value in (0.5, 3.0, 9.0):
+        kept.observe("gtvision_k_seconds", value)
+    kept.set_all("gtvision_k_gauge", {("x",): 2.0, ("y",): 1.0})
+    kept.set_all("gtvision_k_gauge", {("x",): 3.0})
+    values = kept._values
+    assert values[("gtvision_k_total", ("a",))] == 3.0
+    assert [values[("gtvision_k_seconds_bucket", (le,))] for le in ("1.0", "5.0", "+Inf")] == [1.0, 2.0, 3.0]
+    assert values[("gtvision_k_seconds_sum", ())] == 12.5 and values[("gtvision_k_seconds_count", ())] == 3.0
+    assert values[("gtvision_k_gauge", ("y",))] == 0.0 and values[("gtvision_k_gauge", ("x",))] == 3.0
+    kept.flush()  # Ray's gauges take every value (outside Ray they are recorded and dropped)
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
