@@ -23,6 +23,7 @@ from domain.settings import Settings
 from serve import errors
 from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
+from serve.request_context import RequestContext
 from serve.routes import (
     audit,
     auth,
@@ -46,6 +47,7 @@ from services.lpr_accept import LprAccept
 from storage import purges
 from storage.bus import open_bus
 from storage.db import create_pool
+from storage.json_logs import log_json_to_stderr
 from storage.lpr_intake import open_intake
 from storage.lpr_spool import LprSpool
 from storage.objects import open_object_store_for
@@ -77,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="GT-Vision", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
+    app.add_middleware(RequestContext)  # request id, log context, access line (serve/request_context.py)
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
     for module in (lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds,
@@ -101,13 +104,15 @@ def create_app(settings: Settings) -> FastAPI:
     name="api",
     max_ongoing_requests=1000,  # every open live WebSocket holds one slot (Serve's default of 5 starves the rest)
     ray_actor_options={"num_cpus": 0},
-    logging_config={"enable_access_log": False},
+    # Serve's own lines in JSON; its access log stays off: ours (serve/request_context.py) masks tokens.
+    logging_config={"enable_access_log": False, "encoding": "JSON"},
 )
 @serve.ingress()
 class Api:
     """Serve deployment: each replica builds the FastAPI app for its Settings."""
 
     def __init__(self, settings: Settings) -> None:
+        log_json_to_stderr()  # the replica's lines as JSON into Ray's log file for it (docs/logging.md)
         self._settings = settings
 
     def __serve_build_asgi_app__(self) -> FastAPI:
