@@ -55,7 +55,7 @@ from storage.objects import open_object_store_for
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, behind_serve: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await asyncio.to_thread(open_object_store_for, settings)
@@ -79,7 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="GT-Vision", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
-    app.add_middleware(RequestContext)  # request id, log context, access line (serve/request_context.py)
+    app.add_middleware(RequestContext, echo=not behind_serve)  # request id, log context, access line
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
     for module in (lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds,
@@ -116,4 +116,4 @@ class Api:
         self._settings = settings
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        return create_app(self._settings)
+        return create_app(self._settings, behind_serve=True)

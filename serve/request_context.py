@@ -2,7 +2,9 @@
 
 An incoming ``X-Request-ID`` is kept when it is well formed (a proxy or a
 client tracing its own calls), else replaced by a fresh one, so a header
-cannot inject text into log lines. The id, and once the caller is known its
+cannot inject text into log lines. Behind Ray Serve every request arrives with
+one: Serve's proxy keeps the client's or makes its own, and echoes it in the
+answer, so Serve's lines and ours name a request alike. The id, and once the caller is known its
 user and city (serve/deps.py), live in the log context (storage/log_context.py)
 for the request's duration; actor_client passes the id on to actors.
 
@@ -51,8 +53,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class RequestContext:
     """Gives each HTTP request and WebSocket an id, a log context and (HTTP) an access line."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, echo: bool = True) -> None:
         self.app = app
+        self._echo = echo  # False behind Serve's proxy, which sets the header on requests and echoes it itself
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -64,8 +67,9 @@ class RequestContext:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
-                message["headers"] = [*message.get("headers", []),
-                                      (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]
+                if self._echo:
+                    message["headers"] = [*message.get("headers", []),
+                                          (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]
             await send(message)
 
         with fresh_log_context(request_id=request_id):

@@ -17,11 +17,19 @@ JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 LOG_SUFFIXES = (".jsonl", ".log", ".err", ".out")
 
 
+TEST_CLIENT_LOGGERS = ("websockets", "httpx", "httpcore")  # the test's own clients, logging the URLs they open
+
+
 def record_texts(records: Iterable[logging.LogRecord]) -> list[str]:
-    """Captured records (``caplog.records``) as the text a handler would write: message, arguments, traceback."""
+    """Captured records (``caplog.records``) as the text a handler would write: message, arguments, traceback.
+
+    Records of the test's own HTTP and WebSocket clients are left out: they are not the system's lines.
+    """
     formatter = logging.Formatter()
     texts = []
     for record in records:
+        if record.name.split(".")[0] in TEST_CLIENT_LOGGERS:
+            continue
         texts.append(record.getMessage())
         if record.exc_info:
             texts.append(formatter.formatException(record.exc_info))
@@ -60,5 +68,25 @@ def leaks(texts: Iterable[str], secrets: Iterable[str]) -> list[str]:
 def assert_no_secrets(texts: Iterable[str], secrets: Iterable[str]) -> None:
     texts = list(texts)
     assert texts, "nothing to scan"
-    found = leaks(texts, secrets)
-    assert not found, f"secrets in logs or answers: {found}"
+    secrets = list(secrets)
+    found = {i: leaks([text], secrets) for i, text in enumerate(texts)}
+    where = {i: (names, _around(texts[i], secrets)) for i, names in found.items() if names}
+    assert not where, f"secrets in logs or answers (text #: what, where): {where}"
+
+
+def _around(text: str, secrets: list[str]) -> str:
+    """Where the first leak sits, the secret itself masked (a failing test must not print it either)."""
+    masked = JWT.sub("<JWT>", text)
+    for secret in secrets:
+        masked = masked.replace(secret, "<SECRET>")
+    at = min(i for i in (masked.find("<JWT>"), masked.find("<SECRET>")) if i >= 0) if "<" in masked else 0
+    return masked[max(0, at - 120):at + 60]
+
+
+def ray_log_dir() -> Path:
+    """The log directory of the running local Ray session (actors' and Serve replicas' files)."""
+    import ray._private.worker as worker
+
+    node = worker._global_node
+    assert node is not None, "Ray is not initialised"
+    return Path(node.get_session_dir_path()) / "logs"
