@@ -2,6 +2,8 @@
 
 Callers get one method per actor call, with its arguments and result typed and
 its timeout set, instead of looking actors up by name and methods by string.
+Calls that may log on the actor's side (a camera's status, a retention pass) carry the API request's id, which
+the actor sets as its log context for the call (storage/log_context.py).
 
 Camera calls go to the host that runs the camera. The Fleet knows which; asking
 it on every live request would put it on the hot path, so the client remembers
@@ -21,6 +23,7 @@ import ray
 
 from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, RETENTION_NAME
 from media.live import Keyframe, LiveGop, LivePiece
+from storage.log_context import current_request_id
 
 _REMEMBER_S = 10.0
 
@@ -41,7 +44,8 @@ class ActorClient:
 
     async def camera_status(self, camera_id: UUID) -> dict[str, Any] | None:
         """The camera's supervisor status, or None when it is not placed; raises if the Fleet does not answer."""
-        result: dict[str, Any] | None = await self._ask(self._actor(FLEET_NAME).camera_status.remote(camera_id))
+        result: dict[str, Any] | None = await self._ask(
+            self._actor(FLEET_NAME).camera_status.remote(camera_id, request_id=current_request_id()))
         return result
 
     # --- the camera's host; CameraNotRunning if there is none or it answers None ---
@@ -80,7 +84,8 @@ class ActorClient:
 
     async def run_retention(self, trigger: str, timeout_s: float) -> dict[str, Any]:
         """Run a retention pass now and wait for its result; TimeoutError after ``timeout_s``."""
-        result: dict[str, Any] = await self._ask(self._actor(RETENTION_NAME).run_now.remote(trigger), timeout_s)
+        result: dict[str, Any] = await self._ask(
+            self._actor(RETENTION_NAME).run_now.remote(trigger, request_id=current_request_id()), timeout_s)
         return result
 
     async def retention_health(self, timeout_s: float = 30.0) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from domain.placement import choose_host, reconcile
 from domain.settings import Settings
 from services.edge_paths import follow_cameras
 from storage import cameras, tenant_health
+from storage.log_context import log_context
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,12 @@ class Fleet(PlatformActor):
     async def _call(self, ref: Any) -> Any:
         return await asyncio.wait_for(ref, _CALL_TIMEOUT_S)
 
-    async def camera_status(self, camera_id: UUID) -> dict[str, Any] | None:
-        """The supervisor's status, or None if the camera is not running."""
+    async def camera_status(self, camera_id: UUID, request_id: str | None = None) -> dict[str, Any] | None:
+        """The supervisor's status, or None if the camera is not running; lines logged carry the API's request id."""
+        with log_context(request_id=request_id, camera_id=camera_id):
+            return await self._camera_status(camera_id)
+
+    async def _camera_status(self, camera_id: UUID) -> dict[str, Any] | None:
         slot = self._placement.get(camera_id)
         if slot is None:
             return None

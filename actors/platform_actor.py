@@ -14,11 +14,13 @@ from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
+import ray
 
 from actors.metrics import FLUSH_EVERY_S, KeptSeries
 from domain.settings import Settings
 from storage.bus import EventBus, open_bus
 from storage.db import create_pool
+from storage.json_logs import log_json_to_stderr
 from storage.objects import ObjectStore, open_object_store_for
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ class PlatformActor:
     works_without_bus = False  # True: its events are informative, its own work goes on without them
 
     def __init__(self, settings: Settings) -> None:
+        if ray.is_initialized() and ray.get_runtime_context().get_actor_id():  # in its own actor process, not a test's
+            log_json_to_stderr()  # JSON lines into Ray's log file for this worker (docs/logging.md)
         self.settings = settings
         self._starting = asyncio.Lock()
         self._started = False

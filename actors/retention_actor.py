@@ -27,6 +27,7 @@ from services.purging import PURGE_BATCH
 from services.storage_relief import WATERMARK_PAUSE
 from services.storage_usage import storage_usage
 from storage import purges
+from storage.log_context import log_context
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,13 @@ class RetentionActor(PlatformActor):
         # The watchdog is apart from the schedule: a pass that hangs must still be noticed.
         return [self._schedule(), self._watch(), self._measure_forever(self._metrics)]
 
-    async def run_now(self, trigger: str = "manual", free_bytes: int = 0) -> dict[str, Any]:
-        """Run a pass now (waiting for one in progress first); returns its result."""
+    async def run_now(self, trigger: str = "manual", free_bytes: int = 0, request_id: str | None = None) -> dict[str, Any]:
+        """Run a pass now (waiting for one in progress first); returns its result. Lines logged meanwhile carry
+        the request id of the API call that asked for it."""
+        with log_context(request_id=request_id):
+            return await self._run_now(trigger, free_bytes)
+
+    async def _run_now(self, trigger: str, free_bytes: int) -> dict[str, Any]:
         await self.start()
         async with self._one_at_a_time:
             try:

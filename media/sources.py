@@ -19,13 +19,20 @@ import av
 import numpy as np
 
 from domain.camera_state import ErrorReason
+from domain.errors import InvalidCameraUrl
+from domain.redaction import redact
+from domain.stream_url import parse_stream_url
 
 RECORDABLE_VIDEO = {"h264", "hevc"}
 RECORDABLE_AUDIO = {"aac", "mp3", "opus", "alac"}
 
 
 class SourceError(Exception):
-    """A source could not be opened or read; ``reason`` classifies why."""
+    """A source could not be opened or read; ``reason`` classifies why.
+
+    The only error that leaves a source: its ``detail`` is redacted (no URL userinfo, no password), because it
+    becomes the camera's status detail, its status history, a ``camera.status`` event and log lines.
+    """
 
     def __init__(self, reason: ErrorReason, detail: str) -> None:
         super().__init__(detail)
@@ -109,7 +116,8 @@ class RtspSource:
             # a stream of garbage fails within milliseconds.
             if reason == ErrorReason.BAD_STREAM and time.monotonic() - started >= 0.9 * io_timeout_s:
                 reason = ErrorReason.TIMEOUT  # a silent server: FFmpeg reports it as invalid data
-            raise SourceError(reason, _redact(str(exc), url)) from None
+            raise SourceError(reason, redacted_error(exc, url)) from None
+        self._url = url
         try:
             self.video, self.audio = _pick_streams(self._container)
         except SourceError:
@@ -117,19 +125,27 @@ class RtspSource:
             raise
 
     def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+        """Demuxed packets until ``stop``; a read that fails (a stall, a dropped connection) is a SourceError."""
         streams = [s for s in (self.video, self.audio) if s is not None]
-        for packet in self._container.demux(streams):
-            if stop.is_set():
-                return
-            yield packet
+        try:
+            for packet in self._container.demux(streams):
+                if stop.is_set():
+                    return
+                yield packet
+        except Exception as exc:  # PyAV's read errors name the URL, credentials included
+            raise SourceError(classify_error(exc), redacted_error(exc, self._url)) from None
 
     def close(self) -> None:
         self._container.close()
 
 
-def _redact(text: str, url: str) -> str:
-    """Error text without the URL (which may hold credentials)."""
-    return text.replace(url, "<camera url>")
+def redacted_error(exc: BaseException, url: str) -> str:
+    """The text of ``exc`` without the credentials of ``url`` (FFmpeg quotes the URL it opened), bounded."""
+    try:
+        password = parse_stream_url(url).password
+    except InvalidCameraUrl:
+        password = None
+    return redact(str(exc), password)[:300]
 
 
 class PatternSource:

@@ -26,6 +26,11 @@ from runtime.control import NOT_RUNNING, describe, instance_status, stop_instanc
 from runtime.instance import AlreadyRunning, Instance, claim, crashed_predecessor, record, stopped_in_order
 from runtime.preflight import port_problems, var_dir_problem
 from storage.file_lock import FileLock
+from storage.json_logs import adopt_loggers, log_json_to_file
+
+log = logging.getLogger(__name__)
+
+_PRINTING_LOGGERS = ("ray", "ray.serve")  # loggers with terminal handlers of their own
 
 ALREADY_RUNNING = 3
 _PREDECESSOR_WAIT_S = 30.0
@@ -122,12 +127,18 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) -> int:
+    # A person reads the terminal: the summary goes there, every log line (ours, PostgreSQL's, Ray's, Serve's)
+    # to the log file. Set up before the slow imports, whose warnings are lines too.
+    log_file = log_json_to_file(var_dir / "logs")
+    print(f"GT-Vision is starting on {var_dir} (log: {log_file})", flush=True)
     import ray
 
     from runtime.bootstrap import ensure_admin, ensure_demo_city
     from runtime.launcher import migrate_database, start_runtime
     from storage.db import create_pool
     from storage.embedded_postgres import EmbeddedPostgres
+
+    adopt_loggers(*_PRINTING_LOGGERS)
 
     embedded = None if args.database_url else EmbeddedPostgres(var_dir / "postgres")
     database_url = args.database_url or (embedded.dsn if embedded else "")
@@ -155,19 +166,31 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
 
     admin_password, demo_tenant = asyncio.run(prepare())
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Actors and replicas write JSON lines into Ray's log files for them (actors/platform_actor.py,
+    # serve/app.py), not to this terminal. Not ray.LoggingConfig: it also gives this process a terminal handler.
     context = ray.init(address="local", namespace=settings.namespace, include_dashboard=not args.no_dashboard,
                        dashboard_host="127.0.0.1", dashboard_port=args.dashboard_port, _node_ip_address=args.host,
-                       logging_level=logging.WARNING)
+                       log_to_driver=False)
+    adopt_loggers(*_PRINTING_LOGGERS)
     runtime = start_runtime(settings)
     dashboard = getattr(context, "dashboard_url", None)
-    print(f"GT-Vision is up.\n  API:        {settings.public_url}/api/v1   (OpenAPI: {settings.public_url}/docs)")
-    print(f"  Dashboard:  {'http://' + dashboard if dashboard else 'disabled'}")
-    print(f"  Demo city:  {demo_tenant} with {args.demo_cameras} test-pattern cameras")
-    if admin_password:
-        print(f"  Admin:      username 'admin', password '{admin_password}' (shown once)")
-    else:
-        print("  Admin:      'admin' already exists (password as set before)")
-    print(f"Ctrl-C (or: gtvision stop --var-dir {var_dir}) stops.", flush=True)
+    session_dir = getattr(context, "address_info", {}).get("session_dir")
+    for line in (
+        "GT-Vision is up.",
+        f"  API:        {settings.public_url}/api/v1",
+        f"  OpenAPI:    {settings.public_url}/docs",
+        f"  Metrics:    {settings.public_url}/api/v1/metrics",
+        f"  Dashboard:  {'http://' + dashboard if dashboard else 'disabled'}",
+        f"  Data:       {var_dir}",
+        f"  Log:        {log_file}" + (f"  (actors: {session_dir}/logs)" if session_dir else ""),
+        f"  Demo city:  {demo_tenant} with {args.demo_cameras} test-pattern cameras",
+        f"  Admin:      username 'admin', password '{admin_password}' (shown once)" if admin_password
+        else "  Admin:      'admin' already exists (password as set before)",
+        f"Ctrl-C (or: gtvision stop --var-dir {var_dir}) stops.",
+    ):
+        print(line)
+    sys.stdout.flush()
+    log.info("GT-Vision is up on %s: API %s, data %s", args.host, settings.public_url, var_dir)
 
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -211,7 +234,9 @@ def _refuse(problem: str, code: int = 2) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # ``up`` logs to its file once it knows the data directory (``_run``); until then, and for status and stop,
+    # only what goes wrong reaches the terminal.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop}
     return commands[args.command](args)

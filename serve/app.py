@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute, APIWebSocketRoute
 from ray import serve
 
 from actor_client.client import ActorClient
@@ -27,6 +26,8 @@ from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
 from serve.metrics import LPR_SPOOLED, RequestMetrics, forget_dead_replicas
 from serve.ray_series import RayNodeSeries
+from serve.request_context import RequestContext
+from serve.route_templates import templates_of
 from serve.routes import (
     audit,
     auth,
@@ -52,6 +53,7 @@ from services.lpr_accept import LprAccept
 from storage import purges
 from storage.bus import open_bus
 from storage.db import create_pool
+from storage.json_logs import log_json_to_stderr
 from storage.lpr_intake import open_intake
 from storage.lpr_spool import LprSpool
 from storage.objects import open_object_store_for
@@ -59,7 +61,7 @@ from storage.objects import open_object_store_for
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, behind_serve: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         forget_dead_replicas()
@@ -88,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="GT-Vision", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
+    app.add_middleware(RequestContext, echo=not behind_serve)  # request id, log context, access line
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
@@ -108,9 +111,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     routers.append(api)
     app.include_router(api, prefix=API_PREFIX)
-    templates = {route.endpoint: API_PREFIX + route.path
-                 for router in routers for route in router.routes if isinstance(route, APIRoute | APIWebSocketRoute)}
-    app.add_middleware(RequestMetrics, templates=templates)
+    app.state.route_templates = templates_of(routers, API_PREFIX)
+    app.add_middleware(RequestMetrics)
     return app
 
 
@@ -118,14 +120,16 @@ def create_app(settings: Settings) -> FastAPI:
     name="api",
     max_ongoing_requests=1000,  # every open live WebSocket holds one slot (Serve's default of 5 starves the rest)
     ray_actor_options={"num_cpus": 0},
-    logging_config={"enable_access_log": False},
+    # Serve's own lines in JSON; its access log stays off: ours (serve/request_context.py) masks tokens.
+    logging_config={"enable_access_log": False, "encoding": "JSON"},
 )
 @serve.ingress()
 class Api:
     """Serve deployment: each replica builds the FastAPI app for its Settings."""
 
     def __init__(self, settings: Settings) -> None:
+        log_json_to_stderr()  # the replica's lines as JSON into Ray's log file for it (docs/logging.md)
         self._settings = settings
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        return create_app(self._settings)
+        return create_app(self._settings, behind_serve=True)

@@ -17,6 +17,7 @@ from serve import tokens
 from serve.live_hub import LiveHub
 from services.lpr_accept import LprAccept
 from storage.bus import EventBus
+from storage.log_context import bind
 from storage.objects import ObjectStore
 
 
@@ -77,11 +78,17 @@ async def _resources(request: HTTPConnection) -> Resources:
 
 
 async def _principal(request: HTTPConnection) -> Principal:
-    return principal(request)
+    return _known(principal(request))
 
 
 async def _media_principal(connection: HTTPConnection, camera_id: UUID) -> Principal:
-    return media_principal(connection, camera_id)
+    return _known(media_principal(connection, camera_id))
+
+
+def _known(who: Principal) -> Principal:
+    """The caller goes into the request's log context (serve/request_context.py): its lines name user and city."""
+    bind(user=who.user_id, tenant_id=who.tenant_id)
+    return who
 
 
 Res = Annotated[Resources, Depends(_resources)]

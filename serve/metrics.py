@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from serve.route_templates import template_of
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_UNMATCHED = "unmatched"  # paths no route knows: one label, whatever a scanner tries
 _WEBHOOKS = "/api/v1/webhooks/"
 _NOT_READS = ("KeepAlive", "DeviceInfo")  # Intelbras housekeeping calls on the webhook prefix
 
@@ -81,13 +76,10 @@ def socket_kind(path: str) -> str:
 class RequestMetrics:
     """ASGI middleware: counts and times every request by its route template, and counts open WebSockets.
 
-    Plain ASGI (not Starlette's BaseHTTPMiddleware) so that it adds microseconds, not a task per request.
-    ``templates`` maps each endpoint to its full route template: FastAPI keeps an included router's prefix apart
-    from the route that the scope names."""
+    Plain ASGI (not Starlette's BaseHTTPMiddleware) so that it adds microseconds, not a task per request."""
 
-    def __init__(self, app: App, templates: dict[Callable[..., Any], str] | None = None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.templates = templates or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -110,7 +102,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = self._route(scope)
+            route = template_of(scope)
             method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
@@ -121,21 +113,13 @@ class RequestMetrics:
                 else:
                     LPR_REFUSED.labels(vendor, refusal_reason(status)).inc()
 
-    def _route(self, scope: Scope) -> str:
-        """The matched route's template, else one fixed label (FastAPI puts what it routed to in the scope)."""
-        template = self.templates.get(scope.get("endpoint"))  # type: ignore[arg-type]
-        if template is not None:
-            return template
-        path = getattr(scope.get("route"), "path", None)
-        return path if isinstance(path, str) else _UNMATCHED
-
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         opened: Gauge | None = None
 
         async def sending(message: Message) -> None:
             nonlocal opened
             if message["type"] == "websocket.accept" and opened is None:
-                opened = WEBSOCKETS.labels(socket_kind(self._route(scope)))
+                opened = WEBSOCKETS.labels(socket_kind(template_of(scope)))
                 opened.inc()
             await send(message)
 

@@ -12,6 +12,7 @@ stream never ends the thread, only a stop does.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from domain.camera_state import ErrorReason
 from media.ingest_stats import IngestStats
 from media.live import LiveFeed
 from media.recorder import record_run
-from media.sources import PacketSource, SourceError, classify_error, open_source
+from media.sources import PacketSource, SourceError, classify_error, open_source, redacted_error
 from storage.spool import SpoolFull, SpoolWriter
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,10 @@ class CameraIngest:
     _thread: threading.Thread | None = field(default=None, init=False)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"ingest-{self.camera_id}", daemon=True)
+        # The thread runs in a copy of the caller's context: its log lines carry the camera's log fields.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name=f"ingest-{self.camera_id}",
+                                        daemon=True)
         self._thread.start()
 
     async def stop(self, within_s: float) -> None:
@@ -97,11 +101,12 @@ class CameraIngest:
             log.error("camera %s: %s", self.camera_id, exc)
             self.report(storage_full(str(exc)))
         except Exception as exc:  # a broken stream must never kill the supervisor
-            log.warning("camera %s: recording run failed: %s", self.camera_id, exc)
+            detail = exc.detail if isinstance(exc, SourceError) else redacted_error(exc, self.url)
+            log.warning("camera %s: recording run failed: %s", self.camera_id, detail)
             reason = classify_error(exc)
             if reason == ErrorReason.TIMEOUT:  # the stream went silent: a stall, then a reconnect
                 self.report(stalled("no packet within the read timeout"))
-            self.report(lost(reason, str(exc)[:300]))
+            self.report(lost(reason, detail))
         finally:
             source.close()
         return streamed

@@ -36,6 +36,7 @@ from media.ingest_stats import IngestStats
 from media.live import Keyframe, LiveGop, LivePiece
 from storage.bus import EventBus
 from storage.file_lock import FileLock
+from storage.log_context import log_context
 from storage.objects import ObjectStore
 from storage.spool import FsyncPolicy, SpoolWriter, recover
 
@@ -90,6 +91,11 @@ class CameraSupervisor:
     async def start(self) -> None:
         """Take the camera's spool (one writer at a time), recover what a crash left in it, then start recording
         and uploading. SpoolInUse if another recorder still writes it."""
+        # Tasks and the ingest thread start in a context naming the camera: each of their log lines carries it.
+        with log_context(camera_id=self.spec.camera_id, tenant_id=self.spec.tenant_id):
+            await self._start()
+
+    async def _start(self) -> None:
         note = {"pid": os.getpid(), "camera_id": str(self.spec.camera_id)}
         if not await asyncio.to_thread(self._spool_lock.acquire, note):
             holder = await asyncio.to_thread(self._spool_lock.holder)
@@ -119,6 +125,10 @@ class CameraSupervisor:
 
         Whatever is not stored within the wait stays in the spool for the next start.
         """
+        with log_context(camera_id=self.spec.camera_id, tenant_id=self.spec.tenant_id):
+            await self._stop()
+
+    async def _stop(self) -> None:
         await self._ingest.stop(_STOP_JOIN_S)
         await self._uploader.drain(_DRAIN_S)
         self._health.apply(HealthMachine.stopped)

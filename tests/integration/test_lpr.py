@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from websockets.sync.client import connect
 
 from actor_client.names import LPR_WRITER_NAME
 from storage.objects import open_object_store_for
+from tests.support.secret_scan import assert_no_secrets, log_file_texts, ray_log_dir, record_texts
 from tests.support.system import ADMIN_PASSWORD, System, new_city, wait_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "lpr"
@@ -64,7 +66,11 @@ def city(system: System) -> tuple[str, dict[str, str], dict[str, str]]:
     return new_city(system, system.login("admin", ADMIN_PASSWORD))
 
 
-def test_each_vendor_payload_is_stored_once_with_plate_time_camera_and_image(system: System, city: Any) -> None:
+def test_each_vendor_payload_is_stored_once_with_plate_time_camera_and_image(
+    system: System, city: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    started = time.time()
     tenant, manager, viewer = city
     camera_id, creds = _lpr_camera(system, manager)
     base = system.settings.public_url  # credential paths are absolute (/api/v1/webhooks/…)
@@ -102,6 +108,10 @@ def test_each_vendor_payload_is_stored_once_with_plate_time_camera_and_image(sys
         assert key == f"t/{tenant}/lpr/2026/11/23/{events[plate]['id']}.jpg" and store.get(key) == JPEG
     listed = [o.key for o in store.list_prefix(f"t/{tenant}/lpr/")]
     assert len(listed) == 3, f"the redelivery's image is not kept: {listed}"
+    # Neither the push token (in the webhook paths), the HMAC secret, passwords nor any JWT reached a log line.
+    time.sleep(1)  # Serve's and the actors' log files are written a moment after the request
+    assert_no_secrets([*record_texts(caplog.records), *log_file_texts(ray_log_dir(), since=started)],
+                      [creds["token"], creds["secret"], ADMIN_PASSWORD, system.settings.secret])
 
 
 def test_bad_deliveries_are_refused_with_a_reason_and_nothing_is_stored(system: System, city: Any) -> None:

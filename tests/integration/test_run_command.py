@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import socket
 import time
 from datetime import UTC, datetime
@@ -14,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.gtvision_process import Instance, gtvision, running_instance
+from tests.support.gtvision_process import ADMIN_PASSWORD, Instance, gtvision, running_instance
 from tests.support.ports import free_port
+from tests.support.secret_scan import assert_no_secrets, log_file_texts
 from tests.support.system import wait_for
 
 pytestmark = pytest.mark.integration
@@ -41,11 +43,39 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
+READY_LINE = "Ctrl-C (or: gtvision stop"
+# What the terminal must not show: log lines of PostgreSQL, Ray and Serve (their levels, names and banners).
+THIRD_PARTY = re.compile(r"\b(INFO|DEBUG|WARNING)\b|pgserver|initdb|pg_ctl|raylet|ProxyActor|ServeController"
+                         r"|Started a local Ray|Deploying|EndpointInfo|RuntimeDirWarning")
+
+
+def _assert_start_up_reads_well(instance: Instance) -> None:
+    """A short summary with every URL a person needs and nothing else; the rest went to the JSON log file."""
+    lines = instance.output(everything=True).splitlines()
+    ready = next(i for i, line in enumerate(lines) if line.startswith(READY_LINE))
+    shown = lines[:ready + 1]
+    assert len(shown) <= 15, shown
+    text = "\n".join(shown)
+    url = f"http://127.0.0.1:{instance.port}"
+    log_file = instance.var_dir / "logs" / "gtvision.jsonl"
+    for expected in (f"{url}/api/v1", f"{url}/docs", f"{url}/api/v1/metrics", str(instance.var_dir), str(log_file),
+                     "Demo city:", "Admin:"):
+        assert expected in text, (expected, shown)
+    assert not [line for line in shown if THIRD_PARTY.search(line)], shown
+    entries = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    loggers = {entry["logger"] for entry in entries}
+    assert {"pgserver", "ray.serve"} <= loggers, f"third-party lines go to the file: {loggers}"
+    secrets = [ADMIN_PASSWORD, (instance.var_dir / "secret").read_text().strip()]
+    assert_no_secrets(log_file_texts(instance.var_dir / "logs"), secrets)
+
+
 def test_a_second_instance_refuses_at_once_the_first_keeps_recording_and_status_and_stop_work(
     tmp_path: Path,
 ) -> None:
     var_dir = tmp_path / "var"
     with running_instance(var_dir, free_port()) as first:
+        _assert_start_up_reads_well(first)
         camera = first.camera()
         wait_for(lambda: len(first.chunks(camera)) >= 2, 90)
 

@@ -59,9 +59,11 @@ class Instance:
         self.log.flush()
         return line in Path(self.log.name).read_text()
 
-    def output(self) -> str:
+    def output(self, *, everything: bool = False) -> str:
+        """What it printed (stdout and stderr): the last 3000 characters unless ``everything``."""
         self.log.flush()
-        return Path(self.log.name).read_text()[-3000:]
+        text = Path(self.log.name).read_text()
+        return text if everything else text[-3000:]
 
     def camera(self) -> str:
         tenant = next(t for t in self.api.get("/tenants").json() if t["name"] == "Demo City")

@@ -15,8 +15,8 @@ class _Method:
     def __init__(self, fn: Callable[..., Any]) -> None:
         self._fn = fn
 
-    def remote(self, *args: Any) -> Any:
-        return self._fn(*args)
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return self._fn(*args, **kwargs)
 
 
 class _Fleet:
@@ -85,3 +85,27 @@ async def test_no_host_or_no_camera_on_it_is_not_running(actors: tuple[ActorClie
     host.gops = ["gop"]
     assert await client.live_gops(camera) == ["gop"]
     assert fleet.asked == 3  # forgotten after the None answer
+
+
+async def test_the_api_request_id_travels_with_a_status_call_and_is_the_fleets_log_context(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from actors.fleet import Fleet
+    from domain.settings import Settings
+    from storage.log_context import log_context, stamp_log_records
+
+    stamp_log_records()
+    fleet = Fleet(Settings(database_url="postgresql://unused", object_store_url="file:///unused",
+                           public_url="http://127.0.0.1:1", secret="s"))
+    camera = uuid4()
+
+    async def dead(camera_id: UUID) -> None:
+        raise RuntimeError("host died")
+
+    fleet._placement[camera], fleet._hosts[0] = 0, type("DeadHost", (), {"status": _Method(dead)})()
+    handle = type("FleetHandle", (), {"camera_status": _Method(fleet.camera_status)})()
+    monkeypatch.setattr(client_module.ray, "get_actor", lambda name, namespace: handle)
+    with log_context(request_id="req-7"):
+        assert await ActorClient("test").camera_status(camera) is None
+    (record,) = [r for r in caplog.records if r.name == "actors.fleet"]
+    assert (getattr(record, "request_id", None), getattr(record, "camera_id", None)) == ("req-7", str(camera))
