@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -191,13 +192,13 @@ def wait_stored(database_url: str, tenant: UUID, target: int, timeout_s: float) 
 
 
 def ingest_phase(database_url: str, tenant: UUID, base: str, paths: list[str], template: str, seconds: float,
-                 work: Path, alerts_url: str, phase: int) -> dict[str, Any]:
+                 work: Path, alerts_url: Callable[[], str], phase: int) -> dict[str, Any]:
     import ray
 
     from actor_client.names import LPR_WRITER_NAME
 
     before = asyncio.run(count_rows(database_url, tenant))
-    alerts = start_alert_client(alerts_url, seconds + 15)
+    alerts = start_alert_client(alerts_url(), seconds + 15)  # a new single-use ticket for each phase
     writer = ray.get_actor(LPR_WRITER_NAME)
     backlog: list[int] = []
     sampling = threading.Event()
@@ -391,7 +392,10 @@ def run(args: argparse.Namespace) -> None:
         direct = serve_direct(create_app(replace(settings, public_url=f"http://127.0.0.1:{direct_port}")),
                               direct_port)
         time.sleep(args.warmup)
-        alerts_url = f"ws://127.0.0.1:{serve_port}/api/v1/events?token={token}&tenant_id={tenant}"
+
+        def alerts_url() -> str:
+            ticket = api.post("/events/ticket", headers=auth).json()["ticket"]
+            return f"ws://127.0.0.1:{serve_port}/api/v1/events?ticket={ticket}&tenant_id={tenant}"
 
         ingest: dict[str, Any] = {}
         for label, template in (("no_images", body_template(None)), ("images", body_template(image))):

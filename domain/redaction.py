@@ -22,7 +22,8 @@ MASK = "***"
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^\s'\"<>]*)@")
 
 # Query parameters that carry a credential: media tokens, access tokens, signatures.
-TOKEN_PARAMS = ("token", "media_token", "access_token", "refresh_token", "signature", "sig", "secret", "password")
+TOKEN_PARAMS = ("token", "media_token", "access_token", "refresh_token", "ticket", "signature", "sig", "secret",
+                "password")
 _QUERY_TOKEN = re.compile(r"(?P<key>[?&;](?:" + "|".join(TOKEN_PARAMS) + r")=)(?P<value>[^&#\s'\"]*)", re.IGNORECASE)
 
 _MIN_SECRET_LENGTH = 3  # shorter "secrets" would mask ordinary words and digits

@@ -29,6 +29,10 @@ class Settings:
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 7 * 24 * 3600
     media_token_ttl_s: int = 900  # URLs a <video> tag or HLS player uses (serve/tokens.py)
+    # Sessions (docs/security/sessions.md): how stale a replica's view of an ended session may be, and how long
+    # a single-use /events ticket lives.
+    session_check_ttl_s: float = 5.0
+    ws_ticket_ttl_s: int = 30
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
     retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)

@@ -16,6 +16,7 @@ class User:
     username: str
     role: Role
     created_at: datetime
+    disabled_at: datetime | None = None  # a disabled user cannot log in and has no live session
 
     @property
     def principal(self) -> Principal:

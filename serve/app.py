@@ -49,6 +49,7 @@ from serve.routes import (
     users,
     watchlists,
 )
+from serve.session_check import SessionCheck
 from services.lpr_accept import LprAccept
 from storage import purges
 from storage.bus import open_bus
@@ -57,6 +58,7 @@ from storage.json_logs import log_json_to_stderr
 from storage.lpr_intake import open_intake
 from storage.lpr_spool import LprSpool
 from storage.objects import open_object_store_for
+from storage.ws_tickets import open_tickets
 
 API_PREFIX = "/api/v1"
 
@@ -76,7 +78,9 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
                         on_spooled=lambda vendor: LPR_SPOOLED.labels(vendor).inc())
         app.state.ray_series = await asyncio.to_thread(RayNodeSeries.of_this_node)
         app.state.http = httpx.AsyncClient()
-        app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr)
+        tickets = open_tickets(settings.bus_url, pool)
+        app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr,
+                                        SessionCheck(pool, ttl_s=settings.session_check_ttl_s), tickets)
         draining = asyncio.create_task(lpr.drain_spool_forever())
         try:
             yield
@@ -85,6 +89,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
             await asyncio.gather(draining, return_exceptions=True)
             await app.state.http.aclose()
             await intake.close()
+            await tickets.close()
             await bus.close()
             await pool.close()
 

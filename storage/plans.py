@@ -45,8 +45,8 @@ async def assign(pool: asyncpg.Pool, tenant_id: UUID, plan_id: UUID) -> bool:
 
 _COUNTS = {
     Quota.CAMERAS: "SELECT count(*) FROM cameras WHERE tenant_id = $1 AND deleted_at IS NULL",
-    Quota.MANAGERS: "SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'manager'",
-    Quota.VIEWERS: "SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'viewer'",
+    Quota.MANAGERS: "SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'manager' AND deleted_at IS NULL",
+    Quota.VIEWERS: "SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'viewer' AND deleted_at IS NULL",
 }
 
 

@@ -29,8 +29,8 @@ async def usage(pool: asyncpg.Pool, tenant_id: UUID) -> TenantUsage:
     row = await pool.fetchrow(
         """SELECT (SELECT coalesce(sum(bytes), 0)::bigint FROM recordings WHERE tenant_id = $1) AS recorded_bytes,
                   (SELECT count(*) FROM recordings WHERE tenant_id = $1) AS chunks,
-                  (SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'manager') AS managers,
-                  (SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'viewer') AS viewers,
+                  (SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'manager' AND deleted_at IS NULL) AS managers,
+                  (SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'viewer' AND deleted_at IS NULL) AS viewers,
                   (SELECT count(*) FROM legal_holds WHERE tenant_id = $1 AND released_at IS NULL) AS active_holds,
                   (SELECT recording_paused FROM tenants WHERE id = $1) AS recording_paused""", tenant_id)
     return record(TenantUsage, row)

@@ -1,4 +1,9 @@
-"""User rows; passwords arrive here already hashed."""
+"""User rows; passwords arrive here already hashed.
+
+Deleting is soft (``deleted_at``): audit entries, clips and reports keep naming
+the user. Disabling, deleting and setting a password end all of the user's
+sessions in the same transaction (storage/sessions.py).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import asyncpg
 
 from domain.rbac import Role
 from domain.user import User
+from storage import sessions
 from storage.rows import record, record_or_none, records
 
-_COLUMNS = "id, tenant_id, username, role, created_at"
+_COLUMNS = "id, tenant_id, username, role, created_at, disabled_at"
+_ACTIVE = "disabled_at IS NULL AND deleted_at IS NULL"
 
 
 async def create(
@@ -25,18 +32,51 @@ async def create(
 
 
 async def credentials(pool: asyncpg.Pool, username: str) -> tuple[User, str] | None:
-    """The user of that name and its password hash."""
-    row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1", username)
+    """The active (neither disabled nor deleted) user of that name and its password hash."""
+    row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1 AND {_ACTIVE}",
+                              username)
     return None if row is None else (record(User, row, role=Role), row["password_hash"])
 
 
 async def get(pool: asyncpg.Pool, user_id: UUID) -> User | None:
-    return record_or_none(User, await pool.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id), role=Role)
+    """The user unless deleted (a disabled one too)."""
+    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL", user_id)
+    return record_or_none(User, row, role=Role)
+
+
+async def password_hash(pool: asyncpg.Pool, user_id: UUID) -> str | None:
+    """The active user's password hash (to check the current password before changing it)."""
+    hashed: str | None = await pool.fetchval(f"SELECT password_hash FROM users WHERE id = $1 AND {_ACTIVE}", user_id)
+    return hashed
+
+
+async def disable(pool: asyncpg.Pool, user_id: UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1", user_id)
+        await sessions.end_all_of_user(conn, user_id)
+
+
+async def enable(pool: asyncpg.Pool, user_id: UUID) -> None:
+    """The user may log in again (the sessions that disabling ended stay ended)."""
+    await pool.execute("UPDATE users SET disabled_at = NULL WHERE id = $1", user_id)
+
+
+async def delete(pool: asyncpg.Pool, user_id: UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL", user_id)
+        await sessions.end_all_of_user(conn, user_id)
+
+
+async def set_password(pool: asyncpg.Pool, user_id: UUID, password_hash: str) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
+        await sessions.end_all_of_user(conn, user_id)
 
 
 async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID | None) -> list[User]:
     rows = await pool.fetch(
-        f"SELECT {_COLUMNS} FROM users WHERE tenant_id IS NOT DISTINCT FROM $1 ORDER BY username", tenant_id
+        f"SELECT {_COLUMNS} FROM users WHERE tenant_id IS NOT DISTINCT FROM $1 AND deleted_at IS NULL"
+        " ORDER BY username", tenant_id
     )
     return records(User, rows, role=Role)
 

@@ -1,4 +1,4 @@
-"""Login and token refresh."""
+"""Login, token refresh (rotating), logout and changing one's own password (docs/security/sessions.md)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from domain.rbac import Principal
+from domain.session import Bearer, Session
 from serve import tokens
-from serve.deps import Caller, Res
-from serve.passwords import verify_password
+from serve.deps import Caller, CallerSession, Res
+from serve.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from services import sessions, user_admin
+from services.refusals import NotAuthenticated
 from storage import users
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -25,14 +28,26 @@ class Refresh(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=4096)
 
 
-def _token_pair(res: Res, who: Principal) -> dict[str, Any]:
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+def _token_pair(res: Res, who: Principal, session: Session, refresh_id: Any) -> dict[str, Any]:
     s = res.settings
+    bearer = Bearer(who, session.id, session.generation)
     return {
-        "access_token": tokens.issue(who, s.key("jwt"), kind="access", ttl_s=s.access_token_ttl_s),
-        "refresh_token": tokens.issue(who, s.key("jwt"), kind="refresh", ttl_s=s.refresh_token_ttl_s),
+        "access_token": tokens.issue(bearer, s.key("jwt"), kind=tokens.ACCESS, ttl_s=s.access_token_ttl_s),
+        "refresh_token": tokens.issue(bearer, s.key("jwt"), kind=tokens.REFRESH, ttl_s=s.refresh_token_ttl_s,
+                                      token_id=refresh_id),
         "token_type": "bearer",
         "expires_in": s.access_token_ttl_s,
     }
+
+
+async def _new_session(res: Res, who: Principal) -> dict[str, Any]:
+    session, refresh_id = await sessions.start(res.pool, who.user_id, refresh_ttl_s=res.settings.refresh_token_ttl_s)
+    return _token_pair(res, who, session, refresh_id)
 
 
 @router.post("/login")
@@ -40,19 +55,46 @@ async def login(body: Login, res: Res) -> dict[str, Any]:
     found = await users.credentials(res.pool, body.username)
     if not verify_password(found[1] if found else None, body.password) or found is None:
         raise HTTPException(401, "invalid username or password")
-    return _token_pair(res, found[0].principal)
+    return await _new_session(res, found[0].principal)
 
 
 @router.post("/refresh")
 async def refresh(body: Refresh, res: Res) -> dict[str, Any]:
+    """A new token pair; the refresh token presented is dead from now on. Presenting it again ends the session."""
     try:
-        who = tokens.verify(body.refresh_token, res.settings.key("jwt"), kind="refresh")
+        holder, token_id = tokens.verify_refresh(body.refresh_token, res.settings.key("jwt"))
     except tokens.InvalidToken as exc:
         raise HTTPException(401, str(exc)) from None
-    user = await users.get(res.pool, who.user_id)
+    try:
+        session, next_id = await sessions.refresh(res.pool, holder, token_id,
+                                                  refresh_ttl_s=res.settings.refresh_token_ttl_s)
+    except NotAuthenticated:
+        res.sessions.forget_all()  # a reused token has just ended its session: refuse its access tokens here at once
+        raise
+    user = await users.get(res.pool, session.user_id)
     if user is None:
         raise HTTPException(401, "user no longer exists")
-    return _token_pair(res, user.principal)
+    return _token_pair(res, user.principal, session, next_id)
+
+
+@router.post("/logout", status_code=204)
+async def logout(caller: CallerSession, res: Res) -> None:
+    """End the caller's session: its refresh token, its access and media tokens and its open sockets stop working
+    (other sessions of the same user go on)."""
+    await sessions.end(res.pool, caller)
+    res.sessions.forget_all()
+
+
+@router.post("/password")
+async def change_password(body: PasswordChange, caller: Caller, res: Res) -> dict[str, Any]:
+    """Change one's own password: every session of the user ends (other devices too); the answer is a new token
+    pair for this client."""
+    current = await users.password_hash(res.pool, caller.user_id)
+    if not verify_password(current, body.current_password):
+        raise HTTPException(403, "the current password is wrong")
+    await user_admin.change_own_password(res.pool, caller, hash_password(body.new_password))
+    res.sessions.forget_all()
+    return await _new_session(res, caller)
 
 
 @router.get("/me")

@@ -23,7 +23,8 @@ from domain.edge_credential import edge_credential
 from domain.edge_paths import camera_of_path
 from domain.rbac import Principal
 from serve import tokens
-from serve.deps import Res
+from serve.deps import Res, Resources
+from serve.session_check import SESSION_REVOKED
 from services.media_access import open_footage
 from services.refusals import Refusal
 
@@ -61,7 +62,7 @@ async def edge_auth(body: EdgeAuthRequest, res: Res) -> dict[str, str]:
     camera_id = camera_of_path(body.path)
     if camera_id is None:
         raise _refused("not a camera path (cam/{camera_id})")
-    who = _viewer(res.settings.key("media"), body, camera_id)
+    who = await _viewer(res, body, camera_id)
     try:
         await open_footage(res.pool, who, camera_id, AUDIT_ACTION[action],
                            detail={"transport": body.protocol, "via": "edge", "ip": body.ip})
@@ -70,18 +71,22 @@ async def edge_auth(body: EdgeAuthRequest, res: Res) -> dict[str, str]:
     return _ALLOWED
 
 
-def _viewer(key: bytes, body: EdgeAuthRequest, camera_id: UUID) -> Principal:
-    """The holder of a valid media token for ``camera_id`` among those the request carries."""
+async def _viewer(res: Resources, body: EdgeAuthRequest, camera_id: UUID) -> Principal:
+    """The holder of a valid media token for ``camera_id`` among those the request carries, while its session
+    stands."""
     reason = "a media token is required (Authorization: Bearer, ?token= or as password)"
     for token in token_candidates(body.token, body.password, body.query):
         try:
-            who, bound_to = tokens.verify_media(token, key)
+            who, bound_to = tokens.verify_media(token, res.settings.key("media"))
         except tokens.InvalidToken as exc:
             reason = f"media token: {exc}"
             continue
-        if bound_to == camera_id:
-            return who
-        reason = "the media token is for another camera"
+        if not await res.sessions.holds(who):
+            reason = f"media token: {SESSION_REVOKED}"
+        elif bound_to == camera_id:
+            return who.principal
+        else:
+            reason = "the media token is for another camera"
     raise _refused(reason)
 
 

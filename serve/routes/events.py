@@ -1,13 +1,17 @@
 """``WS /api/v1/events``: a city's real-time events (camera status, alerts, LPR watchlist hits, clips).
 
-Protocol: connect with ``?token=<access token>`` (browsers cannot send headers
-on a WebSocket) and optionally ``&last_id=<id>``; each message is
+Protocol: ``POST /events/ticket`` (with the bearer access token) answers a
+single-use ticket valid for a few seconds; connect with ``?ticket=<ticket>``
+(browsers cannot send headers on a WebSocket, and a URL ends up in logs and
+histories: an API token must not ride in one) and optionally ``&last_id=<id>``; each message is
 ``{"id": "<stream id>", "event": {...}}``. After a reconnect, pass the last id
 seen: everything after it is delivered (Redis stream ids; the in-Ray bus keeps
 the same contract), nothing twice. Platform admins add ``&tenant_id=``. The
 first message is ``{"type": "ready", ...}`` (docs/events.md): from then on no
 event of the city is missed, so a client needs no wait before relying on it.
-Errors close with 4401 / 4404 / 4422 and a reason.
+Errors close with 4401 / 4404 / 4422 and a reason; when the session ends
+(logout, user disabled, password changed) the socket is closed with 4401
+"session revoked" within a few seconds.
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from domain.events import ready_message, tenant_stream
-from serve import tokens
-from serve.deps import resources
+from domain.session import Bearer
+from serve.deps import CallerSession, Res, Resources, resources
 from serve.errors import status_for
-from serve.sockets import refuse, until_closed
+from serve.session_check import SESSION_REVOKED
+from serve.sockets import refuse, until_closed, until_revoked
 from services.refusals import Refusal
 from services.scope import scoped_tenant
 from storage.bus import MAX_SEQUENCE, parse_event_id
@@ -34,18 +40,35 @@ _BLOCK_S = 5.0  # under the Redis client's socket timeout
 _BATCH = 200
 
 
+_TOKEN_REFUSED = "?token= is not accepted: POST /api/v1/events/ticket, then connect with ?ticket="
+
+
+class _NoTicket(Exception):
+    pass
+
+
+@router.post("/events/ticket")
+async def events_ticket(caller: CallerSession, res: Res) -> dict[str, Any]:
+    """A single-use ticket for ``WS /events?ticket=``, valid ``ws_ticket_ttl_s`` seconds (API tokens stay out of
+    URLs)."""
+    ttl_s = res.settings.ws_ticket_ttl_s
+    ticket = await res.tickets.issue(caller, ttl_s)
+    return {"ticket": ticket, "expires_in": ttl_s, "url": f"/api/v1/events?ticket={ticket}"}
+
+
 @router.websocket("/events")
 async def events(websocket: WebSocket) -> None:
     await websocket.accept()
     res = resources(websocket)
     params = websocket.query_params
     try:
-        who = tokens.verify(params.get("token", ""), res.settings.key("jwt"), kind="access")
+        bearer = await _ticket_bearer(res, params.get("ticket"), "token" in params)
+        who = bearer.principal
         requested = UUID(params["tenant_id"]) if params.get("tenant_id") else None
         tenant = scoped_tenant(who, requested)
         after = params.get("last_id") or _from_now()
         parse_event_id(after)
-    except tokens.InvalidToken as exc:
+    except _NoTicket as exc:
         await refuse(websocket, 401, str(exc))
         return
     except Refusal as exc:
@@ -56,14 +79,17 @@ async def events(websocket: WebSocket) -> None:
         return
     stream = tenant_stream(tenant)
     closed = asyncio.create_task(until_closed(websocket))
+    revoked = asyncio.create_task(until_revoked(res.sessions, bearer))
     try:
         # Every event published from here on has an id after ``after``: the client may rely on delivery.
         await websocket.send_text(json.dumps(ready_message(tenant_id=str(tenant), after=after)))
         while not closed.done():
             batch = asyncio.ensure_future(res.bus.read(stream, after, count=_BATCH, block_s=_BLOCK_S))
-            await asyncio.wait({batch, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if closed.done():
+            await asyncio.wait({batch, closed, revoked}, return_when=asyncio.FIRST_COMPLETED)
+            if closed.done() or revoked.done():
                 batch.cancel()
+                if not closed.done():
+                    await refuse(websocket, 401, SESSION_REVOKED)
                 break
             for event_id, event in batch.result():
                 await websocket.send_text(json.dumps({"id": event_id, "event": event}, default=str))
@@ -72,6 +98,19 @@ async def events(websocket: WebSocket) -> None:
         pass
     finally:
         closed.cancel()
+        revoked.cancel()
+
+
+async def _ticket_bearer(res: Resources, ticket: str | None, has_token: bool) -> Bearer:
+    """Who the ticket was issued to, taking it (single use), while their session stands."""
+    if not ticket:
+        raise _NoTicket(_TOKEN_REFUSED if has_token else "missing ?ticket= (POST /api/v1/events/ticket)")
+    bearer = await res.tickets.take(ticket[:100])
+    if bearer is None:
+        raise _NoTicket("unknown, used or expired ticket")
+    if not await res.sessions.holds(bearer):
+        raise _NoTicket(SESSION_REVOKED)
+    return bearer
 
 
 def _from_now() -> str:

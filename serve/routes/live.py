@@ -6,7 +6,9 @@ restarts) then one fragment per frame, starting at a keyframe. With ``?meta=1``
 each binary message is preceded by a JSON text message
 ``{"seq", "keyframe", "init", "received_at"}`` (``received_at``: when the camera
 actor received the frame, epoch seconds). Errors close the socket with 4401
-(authentication), 4403 (forbidden), 4404 (no such camera) and a reason.
+(authentication), 4403 (forbidden), 4404 (no such camera) and a reason; an
+open socket whose session ends (logout, user disabled, password changed) is
+closed with 4401 "session revoked" within a few seconds.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, WebSoc
 from actor_client.client import CameraNotRunning
 from domain.hls import LiveSegment, live_playlist
 from media.live import LiveGop
-from serve.deps import MediaCaller, Res, issue_media_token, media_principal, resources
+from serve.deps import MediaCaller, MediaCallerSession, Res, issue_media_token, media_bearer, resources
 from serve.errors import status_for
 from serve.metrics import counted_viewer
-from serve.sockets import refuse, until_closed
+from serve.session_check import SESSION_REVOKED
+from serve.sockets import refuse, until_closed, until_revoked
 from services.media_access import open_footage
 from services.refusals import Refusal
 from services.scope import camera_in_scope
@@ -43,8 +46,8 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
     await websocket.accept()
     res = resources(websocket)
     try:
-        who = media_principal(websocket, camera_id)
-        camera = await open_footage(res.pool, who, camera_id, "live.view", detail={"transport": "websocket"})
+        who = await media_bearer(websocket, camera_id)
+        camera = await open_footage(res.pool, who.principal, camera_id, "live.view", detail={"transport": "websocket"})
     except HTTPException as exc:
         await refuse(websocket, exc.status_code, str(exc.detail))
         return
@@ -52,13 +55,16 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
         await refuse(websocket, status_for(exc), str(exc))
         return
     closed = asyncio.create_task(until_closed(websocket))
+    revoked = asyncio.create_task(until_revoked(res.sessions, who))
     try:
         async with res.live.watch(camera_id) as viewer, counted_viewer(camera.tenant_id, camera_id):
             while True:
                 batch = asyncio.ensure_future(viewer.next(_IDLE_PING_S))
-                await asyncio.wait({batch, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if closed.done():
+                await asyncio.wait({batch, closed, revoked}, return_when=asyncio.FIRST_COMPLETED)
+                if closed.done() or revoked.done():
                     batch.cancel()
+                    if revoked.done() and not closed.done():
+                        await refuse(websocket, 401, SESSION_REVOKED)
                     break
                 for item in batch.result():
                     if meta:
@@ -72,12 +78,13 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
         pass
     finally:
         closed.cancel()
+        revoked.cancel()
 
 
 @router.get("/{camera_id}/live.m3u8")
-async def live_hls(camera_id: UUID, caller: MediaCaller, res: Res, token: str | None = Query(None)) -> Response:
+async def live_hls(camera_id: UUID, caller: MediaCallerSession, res: Res, token: str | None = Query(None)) -> Response:
     """The live window as HLS: the camera's latest GOP fragments, straight from its memory."""
-    await camera_in_scope(res.pool, caller, camera_id)
+    await camera_in_scope(res.pool, caller.principal, camera_id)
     gops: list[LiveGop] = await _call(res.actors.live_gops(camera_id))
     query = f"?token={token or issue_media_token(res, caller, camera_id)}"
     playlist = live_playlist(

@@ -8,16 +8,16 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from serve.deps import Caller, Res, issue_media_token
+from serve.deps import CallerSession, Res, issue_media_token
 from services.media_access import open_footage
 
 router = APIRouter(prefix="/cameras", tags=["live", "playback"])
 
 
 @router.post("/{camera_id}/media-token")
-async def media_token(camera_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
-    """A short-lived token bound to this camera and the caller, for ``?token=`` on media URLs."""
-    await open_footage(res.pool, caller, camera_id, "media.token")
+async def media_token(camera_id: UUID, caller: CallerSession, res: Res) -> dict[str, Any]:
+    """A short-lived token bound to this camera, the caller and their session, for ``?token=`` on media URLs."""
+    await open_footage(res.pool, caller.principal, camera_id, "media.token")
     token = issue_media_token(res, caller, camera_id)
     base = f"/api/v1/cameras/{camera_id}"
     return {

@@ -1,11 +1,15 @@
-"""Users of a tenant: managers add viewers; admins add anyone."""
+"""Users of a tenant: managers add and manage their city's viewers; admins add and manage anyone.
+
+Disabling, deleting and resetting a password end every session of the user at
+once, open sockets included (docs/security/sessions.md).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from domain.plans import Quota
@@ -13,6 +17,7 @@ from domain.rbac import Action, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
 from serve.passwords import MIN_PASSWORD_LENGTH, hash_password
+from services import user_admin
 from services.scope import require, scoped_tenant
 from storage import plans, users
 
@@ -51,3 +56,37 @@ async def list_users(caller: Caller, res: Res, tenant_id: UUID | None = Query(No
     tenant = scoped_tenant(caller, tenant_id)
     require(caller, Action.WRITE, tenant)  # user lists are for managers and admins
     return bodies(await users.list_for_tenant(res.pool, tenant))
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+@router.post("/{user_id}/disable")
+async def disable_user(user_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    """The user can no longer log in, and every session of theirs ends now."""
+    disabled = await user_admin.disable(res.pool, caller, user_id)
+    res.sessions.forget_all()
+    return body(disabled)
+
+
+@router.post("/{user_id}/enable")
+async def enable_user(user_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    """The user may log in again (sessions ended by disabling stay ended)."""
+    return body(await user_admin.enable(res.pool, caller, user_id))
+
+
+@router.delete("/{user_id}", status_code=204)
+async def delete_user(user_id: UUID, caller: Caller, res: Res) -> Response:
+    """Gone from listings and logins, every session ended; the audit trail keeps naming them."""
+    await user_admin.delete(res.pool, caller, user_id)
+    res.sessions.forget_all()
+    return Response(status_code=204)
+
+
+@router.post("/{user_id}/password", status_code=204)
+async def reset_password(user_id: UUID, reset: PasswordReset, caller: Caller, res: Res) -> Response:
+    """Set another user's password (they must log in with it); every session of theirs ends now."""
+    await user_admin.reset_password(res.pool, caller, user_id, hash_password(reset.password))
+    res.sessions.forget_all()
+    return Response(status_code=204)

@@ -15,12 +15,13 @@ import httpx
 import pytest
 
 from domain.edge_credential import edge_credential
-from domain.rbac import Principal, Role
+from domain.session import Bearer
 from domain.settings import Settings
 from domain.stream_url import parse_stream_url
 from serve import tokens
 from serve.app import create_app
 from storage import cameras, tenants, users
+from tests.support.sessions import bearer_of
 from tests.support.system import REDIS_URL, drop_redis_keys
 
 AUTH = "/api/v1/edge/auth"
@@ -33,8 +34,8 @@ class Edge:
     pool: asyncpg.Pool
     camera: UUID  # in city A
     other_camera: UUID  # in city A too
-    viewer: Principal  # of city A
-    outsider: Principal  # of city B
+    viewer: Bearer  # of city A
+    outsider: Bearer  # of city B
 
     async def media_token(self, camera_id: UUID) -> str:
         access = tokens.issue(self.viewer, self.settings.key("jwt"), kind="access", ttl_s=60)
@@ -71,8 +72,8 @@ async def edge(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIt
     try:
         async with app.router.lifespan_context(app), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
-            yield Edge(http, settings, pool, camera.id, other.id, Principal(viewer.id, Role.VIEWER, city_a.id),
-                       Principal(outsider.id, Role.VIEWER, city_b.id))
+            yield Edge(http, settings, pool, camera.id, other.id, await bearer_of(pool, viewer.principal),
+                       await bearer_of(pool, outsider.principal))
     finally:
         await drop_redis_keys(prefix)
 
@@ -83,7 +84,7 @@ async def test_webrtc_read_with_a_bearer_media_token_is_allowed_and_audited(edge
     assert answer.status_code == 200, answer.text
     looks = [r for r in await edge.looks(edge.camera) if r["action"] == "live.view"]
     assert len(looks) == 1
-    assert looks[0]["user_id"] == edge.viewer.user_id
+    assert looks[0]["user_id"] == edge.viewer.principal.user_id
     assert looks[0]["detail"] == {"transport": "webrtc", "via": "edge", "ip": "192.0.2.10"}
 
 
@@ -144,3 +145,12 @@ async def test_the_platform_credential_may_do_everything_and_its_reads_are_not_l
                                 action=action, path=path, protocol=protocol)
         assert answer.status_code == 200, (action, answer.text)
     assert len(await edge.looks(edge.camera)) == before  # the recorder reading the restream is not a user's look
+
+
+async def test_a_media_token_of_an_ended_session_is_refused(edge: Edge) -> None:
+    """Logging out ends the session's media tokens at the edge too (they used to stand until they expired)."""
+    token = await edge.media_token(edge.camera)
+    access = tokens.issue(edge.viewer, edge.settings.key("jwt"), kind="access", ttl_s=60)
+    assert (await edge.http.post("/api/v1/auth/logout", headers={"authorization": f"Bearer {access}"})).status_code == 204
+    answer = await edge.ask(token=token, path=f"cam/{edge.camera}", protocol="hls")
+    assert answer.status_code == 401 and "session revoked" in answer.json()["error"]["message"], answer.text

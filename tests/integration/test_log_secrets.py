@@ -111,7 +111,8 @@ def test_through_the_api_status_history_events_and_log_files_hold_no_password(
     good, wrong = passwords
     admin = system.login("admin", ADMIN_PASSWORD)
     tenant, manager, _ = new_city(system, admin)
-    ws_url = system.settings.public_url.replace("http", "ws") + f"/api/v1/events?token={_token(manager)}"
+    ticket = system.client.post("/events/ticket", headers=manager).json()["ticket"]
+    ws_url = system.settings.public_url.replace("http", "ws") + f"/api/v1/events?ticket={ticket}"
     messages: list[str] = []
     with connect(ws_url, open_timeout=10) as socket:
         assert json.loads(socket.recv(timeout=10))["type"] == "ready"
@@ -149,10 +150,6 @@ def test_through_the_api_status_history_events_and_log_files_hold_no_password(
     texts = [*statuses, *messages, history, *record_texts(caplog.records),
              *log_file_texts(ray_log_dir(), since=started)]
     assert_no_secrets(texts, [good, wrong])
-
-
-def _token(headers: dict[str, str]) -> str:
-    return headers["authorization"].removeprefix("Bearer ")
 
 
 async def _history(database_url: str, tenant: str, camera_ids: list[str]) -> str:

@@ -20,13 +20,13 @@ import asyncpg
 import httpx
 import pytest
 
-from domain.rbac import Principal, Role
+from domain.rbac import Role
 from domain.settings import Settings
-from serve import tokens
 from serve.app import create_app
 from storage import lpr_dead_letters, lpr_events, tenants
 from storage.lpr_dead_letters import NewDeadLetter
 from storage.lpr_intake import RedisIntake
+from tests.support.sessions import access_headers, new_bearer
 from tests.support.system import REDIS_URL, drop_redis_keys
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "lpr"
@@ -41,13 +41,13 @@ NOW = datetime.now(UTC)
 
 class Api:
     def __init__(self, client: httpx.AsyncClient, settings: Settings, camera_id: uuid.UUID, token: str,
-                 secret: str, prefix: str) -> None:
+                 secret: str, prefix: str, pool: asyncpg.Pool) -> None:
         self.client, self.settings, self.camera_id, self.token, self.secret = client, settings, camera_id, token, secret
-        self.prefix = prefix
+        self.prefix, self.pool = prefix, pool
 
-    def bearer(self, role: Role, tenant_id: uuid.UUID | None) -> dict[str, str]:
-        who = Principal(user_id=uuid.uuid4(), role=role, tenant_id=tenant_id)
-        return {"authorization": "Bearer " + tokens.issue(who, self.settings.key("jwt"), kind="access", ttl_s=300)}
+    async def bearer(self, role: Role, tenant_id: uuid.UUID | None) -> dict[str, str]:
+        """Headers of a new user of that role with a live session (tokens of made-up users are refused)."""
+        return access_headers(self.settings, await new_bearer(self.pool, role, tenant_id))
 
     async def generic(self, body: bytes) -> httpx.Response:
         stamp = str(int(time.time()))
@@ -88,7 +88,7 @@ async def api(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIte
                        camera_id, city.id, f"lpr {camera_id.hex[:6]}", "rtsp://127.0.0.1:1/lpr")
     await lpr_events.set_credentials(pool, camera_id, token, secret, None)
     async with _running(settings) as client:
-        yield Api(client, settings, camera_id, token, secret, prefix)
+        yield Api(client, settings, camera_id, token, secret, prefix, pool)
     intake = RedisIntake(REDIS_URL, prefix=prefix)
     assert await intake.backlog() == 0, "no refused push reached the intake"
     await intake.close()
@@ -202,7 +202,7 @@ async def test_dead_letters_are_listed_for_admins_and_managers_of_the_city_never
         await lpr_dead_letters.add(pool, [NewDeadLetter(read='{"plate": "ABC1234"}', error="DataError: \x00 bad",
                                                         read_id=uuid.uuid4(), tenant_id=tenant,
                                                         camera_id=api.camera_id) for _ in range(count)])
-    manager = api.bearer(Role.MANAGER, city.id)
+    manager = await api.bearer(Role.MANAGER, city.id)
     pages: list[dict[str, Any]] = []
     params: dict[str, Any] = {"limit": 2}
     while True:
@@ -217,13 +217,13 @@ async def test_dead_letters_are_listed_for_admins_and_managers_of_the_city_never
     assert [letter["id"] for letter in letters] == sorted((letter["id"] for letter in letters), reverse=True)
     assert letters[0]["error"] == "DataError: \\x00 bad" and letters[0]["read"] == '{"plate": "ABC1234"}'
 
-    admin = api.bearer(Role.ADMIN, None)
+    admin = await api.bearer(Role.ADMIN, None)
     everything = (await api.client.get("/api/v1/lpr/dead-letters", headers=admin, params={"limit": 200})).json()
     assert {str(city.id), str(other.id)} <= {letter["tenant_id"] for letter in everything["dead_letters"]}
     assert everything["total"] == await lpr_dead_letters.count(pool) >= 4
     one_city = (await api.client.get("/api/v1/lpr/dead-letters", headers=admin, params={"tenant_id": str(other.id)}))
     assert one_city.json()["total"] == 1
-    viewer = await api.client.get("/api/v1/lpr/dead-letters", headers=api.bearer(Role.VIEWER, city.id))
+    viewer = await api.client.get("/api/v1/lpr/dead-letters", headers=await api.bearer(Role.VIEWER, city.id))
     assert viewer.status_code == 403
     elsewhere = await api.client.get("/api/v1/lpr/dead-letters", headers=manager, params={"tenant_id": str(other.id)})
     assert elsewhere.status_code == 404

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from domain.events import tenant_stream
-from domain.rbac import Principal, Role
+from domain.session import Bearer
 from serve import tokens
 from storage.bus import open_bus
 from tests.support.rtsp_camera import RtspTestCamera
@@ -85,6 +85,11 @@ def _media_token(system: System, headers: dict[str, str], camera_id: str) -> str
     response = system.client.post(f"/cameras/{camera_id}/media-token", headers=headers)
     assert response.status_code == 200, response.text
     return str(response.json()["token"])
+
+
+def _session_of(system: System, headers: dict[str, str]) -> Bearer:
+    """The user and live session behind a logged-in client's access token."""
+    return tokens.verify(headers["authorization"].removeprefix("Bearer "), system.settings.key("jwt"), kind="access")
 
 
 def _ws_url(system: System, camera_id: str, token: str, meta: bool = True) -> str:
@@ -294,7 +299,7 @@ def test_media_tokens_are_bound_to_camera_and_time(system: System, city: City, r
     assert httpx.get(url, params={"token": token}, timeout=10).status_code == 200
     tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert httpx.get(url, params={"token": tampered}).status_code == 401
-    who = Principal(uuid.uuid4(), Role.VIEWER, uuid.UUID(city.tenant_id))
+    who = _session_of(system, city.viewer)  # a real, live session: tokens of made-up users are refused
     key = system.settings.key("media")
     expired = tokens.issue(who, key, kind=tokens.MEDIA, ttl_s=-10, camera_id=uuid.UUID(city.camera_id))
     response = httpx.get(url, params={"token": expired})
@@ -306,6 +311,25 @@ def test_media_tokens_are_bound_to_camera_and_time(system: System, city: City, r
     with pytest.raises(ConnectionClosed) as closed, connect(_ws_url(system, city.camera_id, expired)) as ws:
         ws.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def test_disabling_a_viewer_closes_their_open_live_socket_with_4401(system: System, city: City) -> None:
+    name = f"watcher-{uuid.uuid4().hex[:6]}"
+    created = system.client.post("/users", headers=city.manager, json={
+        "username": name, "password": "a long password", "role": "viewer", "tenant_id": city.tenant_id})
+    assert created.status_code == 201, created.text
+    watcher = system.login(name, "a long password")
+    token = _media_token(system, watcher, city.camera_id)
+    with connect(_ws_url(system, city.camera_id, token, meta=False), open_timeout=10) as ws:
+        assert isinstance(ws.recv(timeout=10), bytes)
+        assert system.client.post(f"/users/{created.json()['id']}/disable", headers=city.manager).status_code == 200
+        disabled_at = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=15)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "session revoked")
+    assert time.monotonic() - disabled_at < system.settings.session_check_ttl_s + 3
 
 
 def test_another_city_gets_404_on_every_watching_endpoint(system: System, city: City) -> None:
@@ -324,7 +348,7 @@ def test_another_city_gets_404_on_every_watching_endpoint(system: System, city: 
     own_clips = system.client.get("/clips", headers=city.manager).json()
     assert own_clips and system.client.get("/clips", headers=manager_b).json() == []
     assert system.client.get(f"/clips/{own_clips[0]['id']}", headers=manager_b).status_code == 404
-    foreign = tokens.issue(Principal(uuid.uuid4(), Role.VIEWER, uuid.uuid4()), system.settings.key("media"),
+    foreign = tokens.issue(_session_of(system, viewer_b), system.settings.key("media"),
                            kind=tokens.MEDIA, ttl_s=60, camera_id=uuid.UUID(cam))
     assert httpx.get(f"{system.settings.public_url}/api/v1/cameras/{cam}/snapshot.jpg",
                      params={"token": foreign}).status_code == 404

@@ -38,6 +38,7 @@ def test_redact(text: str, secrets: tuple[str | None, ...], expected: str) -> No
 QUERY_CASES = [
     ("/api/v1/cameras/c1/live.m3u8?token=eyJa.eyJb.sig", "/api/v1/cameras/c1/live.m3u8?token=***"),
     ("/api/v1/events?tenant_id=t1&token=abc&last_id=1-0", "/api/v1/events?tenant_id=t1&token=***&last_id=1-0"),
+    ("/api/v1/events?ticket=Zm9v_-x&last_id=1-0", "/api/v1/events?ticket=***&last_id=1-0"),
     ("/x?media_token=abc#frag", "/x?media_token=***#frag"),
     ("/x?TOKEN=abc", "/x?TOKEN=***"),
     ("/x?tokens=keep&start=2026-01-01", "/x?tokens=keep&start=2026-01-01"),

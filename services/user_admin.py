@@ -1,0 +1,80 @@
+"""Managing accounts: disable, enable, delete, reset a password; and changing one's own password.
+
+Each of these but enabling ends every session of the user at once (the token
+generation moves on, storage/sessions.py), and each is audited with who did it.
+Who may manage whom is domain/user_admin.py: another city's user is "not
+found", a user of the caller's city they may not manage is "forbidden".
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from domain.rbac import Principal
+from domain.user import User
+from domain.user_admin import is_visible_to, may_manage
+from services.refusals import Conflict, NotAllowed, NotFound
+from storage import audit, users
+
+
+async def manageable(pool: asyncpg.Pool, caller: Principal, user_id: UUID) -> User:
+    """The user, if the caller may manage them."""
+    target = await users.get(pool, user_id)
+    if target is None or not is_visible_to(caller, target):
+        raise NotFound("user not found")
+    if not may_manage(caller, target):
+        raise NotAllowed(f"a {caller.role.value} may not manage a {target.role.value}")
+    return target
+
+
+async def disable(pool: asyncpg.Pool, caller: Principal, user_id: UUID) -> User:
+    target = await _other(pool, caller, user_id, "disable")
+    await users.disable(pool, target.id)
+    await _audit(pool, caller, "user.disabled", target)
+    return await _reread(pool, target)
+
+
+async def enable(pool: asyncpg.Pool, caller: Principal, user_id: UUID) -> User:
+    target = await manageable(pool, caller, user_id)
+    await users.enable(pool, target.id)
+    await _audit(pool, caller, "user.enabled", target)
+    return await _reread(pool, target)
+
+
+async def delete(pool: asyncpg.Pool, caller: Principal, user_id: UUID) -> None:
+    target = await _other(pool, caller, user_id, "delete")
+    await users.delete(pool, target.id)
+    await _audit(pool, caller, "user.deleted", target)
+
+
+async def reset_password(pool: asyncpg.Pool, caller: Principal, user_id: UUID, password_hash: str) -> None:
+    target = await manageable(pool, caller, user_id)
+    await users.set_password(pool, target.id, password_hash)
+    await _audit(pool, caller, "user.password_reset", target)
+
+
+async def change_own_password(pool: asyncpg.Pool, caller: Principal, password_hash: str) -> None:
+    """The caller's new password (the API checked the current one); all their sessions end."""
+    await users.set_password(pool, caller.user_id, password_hash)
+    await audit.record(pool, caller.user_id, "user.password_changed", tenant_id=caller.tenant_id,
+                       detail={"user_id": str(caller.user_id)})
+
+
+async def _other(pool: asyncpg.Pool, caller: Principal, user_id: UUID, verb: str) -> User:
+    if user_id == caller.user_id:
+        raise Conflict(f"you may not {verb} your own account")
+    return await manageable(pool, caller, user_id)
+
+
+async def _reread(pool: asyncpg.Pool, target: User) -> User:
+    again = await users.get(pool, target.id)
+    if again is None:
+        raise NotFound("user not found")
+    return again
+
+
+async def _audit(pool: asyncpg.Pool, caller: Principal, action: str, target: User) -> None:
+    await audit.record(pool, caller.user_id, action, tenant_id=target.tenant_id,
+                       detail={"user_id": str(target.id), "username": target.username})
