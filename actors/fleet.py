@@ -26,6 +26,7 @@ from actors.camera_host import CameraHost
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from domain.placement import choose_host, reconcile
+from domain.sealing import sealer_for
 from domain.settings import Settings
 from services.edge_paths import follow_cameras
 from storage import cameras, tenant_health
@@ -47,6 +48,7 @@ class Fleet(PlatformActor):
 
     def __init__(self, settings: Settings, keep_started: tuple[str, ...] = ()) -> None:
         super().__init__(settings)
+        self._sealer = sealer_for(settings)
         self._keep_started = keep_started  # names of actors whose start() each pass calls
         self._actors = ActorClient(settings.namespace)
         self._hosts: dict[int, Any] = {}  # slot → actor handle
@@ -128,7 +130,8 @@ class Fleet(PlatformActor):
         for cid in plan.start:
             slot = choose_host(self._load(), self.settings.cameras_per_host)
             try:
-                await self._call(self._host(slot).add.remote(desired[cid].spec()))
+                # the password is opened here, for the host that opens the stream (docs/security/secrets.md)
+                await self._call(self._host(slot).add.remote(desired[cid].spec(self._sealer)))
             except Exception as exc:
                 log.error("could not start camera %s on host %d: %s", cid, slot, exc)
                 continue

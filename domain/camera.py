@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.sealing import Sealer, camera_password_context
 from domain.stream_url import StreamUrl
 
 
@@ -15,21 +16,32 @@ class Camera:
     tenant_id: UUID
     name: str
     vendor: str
-    stream: StreamUrl
+    stream: StreamUrl  # without its password: that is ``sealed_password``
     enabled: bool
     latitude: float | None
     longitude: float | None
     created_at: datetime
     updated_at: datetime
     recording_paused: str | None = None  # why its city may not record now (storage quota), if so
+    sealed_password: str | None = None  # the RTSP password as stored: sealed (domain/sealing.py)
 
     @property
     def revision(self) -> str:
         """Changes whenever the camera's configuration does (or its city's pause); a new revision restarts it."""
         return self.updated_at.isoformat() + ("|paused" if self.recording_paused else "")
 
-    def spec(self) -> CameraSpec:
-        return CameraSpec(self.id, self.tenant_id, self.stream.with_credentials(), self.revision,
+    def opened_stream(self, sealer: Sealer | None) -> StreamUrl:
+        """The stream with its password opened: only for what opens the stream (the Fleet placing the camera,
+        the edge provisioning) or revalidates it (an edit of the stream). Unsealable if it cannot be opened."""
+        if self.sealed_password is None:
+            return self.stream
+        if sealer is None:
+            raise ValueError(f"camera {self.id} has a sealed password: opening its stream needs the sealer")
+        return StreamUrl(self.stream.public_url, self.stream.username,
+                         sealer.open(self.sealed_password, camera_password_context(self.id)))
+
+    def spec(self, sealer: Sealer | None = None) -> CameraSpec:
+        return CameraSpec(self.id, self.tenant_id, self.opened_stream(sealer).with_credentials(), self.revision,
                           self.recording_paused)
 
 

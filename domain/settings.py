@@ -6,6 +6,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from domain.forwarded import trusted_networks
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -47,7 +49,17 @@ class Settings:
     # The MediaMTX edge (docs/edge.md); None: no edge.
     edge_api_url: str | None = None  # its Control API, e.g. http://127.0.0.1:9997: the Fleet provisions cam/{id} paths
     edge_rtsp_url: str | None = None  # its RTSP server, e.g. rtsp://127.0.0.1:8554: recorders pull the restream
+    # --- secrets and senders (docs/security/secrets.md) ---
+    previous_secrets: tuple[str, ...] = ()  # earlier master secrets: their keys still open values sealed with them
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs of our reverse proxies: only their X-Forwarded-For is believed
+
+    def __post_init__(self) -> None:
+        trusted_networks(self.trusted_proxies)  # a bad CIDR is refused when the settings are made, not at a push
 
     def key(self, purpose: str) -> bytes:
         """A key for one purpose (JWT signing, object URL signing), derived from the master secret."""
         return hmac.new(self.secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
+    def previous_keys(self, purpose: str) -> list[bytes]:
+        """The keys ``key(purpose)`` had under the previous master secrets (to open what they sealed)."""
+        return [hmac.new(old.encode(), purpose.encode(), hashlib.sha256).digest() for old in self.previous_secrets]

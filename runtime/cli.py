@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from domain.forwarded import trusted_networks
 from domain.settings import Settings
 from runtime.control import NOT_RUNNING, describe, instance_status, stop_instance
 from runtime.instance import AlreadyRunning, Instance, claim, crashed_predecessor, record, stopped_in_order
@@ -83,15 +84,40 @@ def _var_dir_argument(command: argparse.ArgumentParser) -> None:
                          help="state directory (default ./var); one instance per directory")
 
 
+MIN_SECRET_BYTES = 32  # the master secret keys JWTs, media URLs, the edge and the data-at-rest seal
+
+
+class WeakSecret(ValueError):
+    """The master secret is too short to derive keys from."""
+
+
 def _secret(var_dir: Path) -> str:
-    """The deployment's master secret: from the environment, else generated once into the var dir."""
-    if value := _env("SECRET"):
-        return value
-    path = var_dir / "secret"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    """The deployment's master secret: from the environment, else generated once into the var dir.
+
+    The file is created with mode 0600 in the same call that creates it (never readable by others, not even for
+    an instant), and never overwritten: two starters racing both read the one that won."""
+    value = _env("SECRET")
+    if value is None:
+        path = var_dir / "secret"
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            if path.stat().st_mode & 0o077:  # written by an older version (before it restricted the mode)
+                path.chmod(0o600)
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+        value = path.read_text().strip()
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise WeakSecret(f"the master secret (GTVISION_SECRET, or VAR_DIR/secret) has {len(value.encode())} bytes;"
+                         f" it needs at least {MIN_SECRET_BYTES}: generate one with"
+                         " python -c 'import secrets; print(secrets.token_hex(32))'")
+    return value
+
+
+def _listed(name: str) -> tuple[str, ...]:
+    """A comma-separated environment setting (GTVISION_TRUSTED_PROXIES, GTVISION_PREVIOUS_SECRETS)."""
+    return tuple(item.strip() for item in (_env(name) or "").split(",") if item.strip())
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -107,6 +133,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     api_url = f"http://{args.host}:{args.port}"
     if (problem := var_dir_problem(var_dir)) is not None:
         return _refuse(problem)
+    try:
+        _secret(var_dir)
+        trusted_networks(_listed("TRUSTED_PROXIES"))
+    except ValueError as exc:  # WeakSecret, or a bad trusted proxy
+        return _refuse(str(exc))
     try:
         lock = claim(var_dir, api_url)  # before PostgreSQL, Ray or the spool are touched
     except AlreadyRunning as exc:
@@ -152,6 +183,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
         spool_dir=str(var_dir / "spool"), clip_work_dir=str(var_dir / "clips"),
         edge_api_url=args.edge_api_url or None, edge_rtsp_url=args.edge_rtsp_url or None,
+        trusted_proxies=_listed("TRUSTED_PROXIES"), previous_secrets=_listed("PREVIOUS_SECRETS"),
     )
 
     async def prepare() -> tuple[str | None, str]:

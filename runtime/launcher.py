@@ -21,10 +21,12 @@ from actors.clip_exporter import ClipExporter
 from actors.fleet import Fleet
 from actors.lpr_writer import LprWriter
 from actors.retention_actor import RetentionActor
+from domain.sealing import sealer_for
 from domain.settings import Settings
 from serve.app import Api
 from storage.bus import BUS_ACTOR_NAME, MemoryStreams
 from storage.db import create_pool, migrate
+from storage.secrets_at_rest import seal_at_rest
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,16 @@ SERVE_APP = "gtvision"
 
 
 async def migrate_database(settings: Settings) -> list[str]:
+    """Apply the SQL migrations, then seal camera secrets still in the clear (migration 0009 cannot: the key is not
+    in the database) or sealed with a previous key."""
     pool = await create_pool(settings.database_url, max_size=1)
     try:
-        return await migrate(pool)
+        applied = await migrate(pool)
+        report = await seal_at_rest(pool, sealer_for(settings))
+        if report.sealed or report.resealed:
+            log.info("camera secrets sealed at rest: %d in the clear before, %d under a previous key",
+                     report.sealed, report.resealed)
+        return applied
     finally:
         await pool.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 from uuid import UUID
 
@@ -11,7 +12,9 @@ from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
 from actor_client.client import ActorClient
+from domain.forwarded import Network, trusted_networks
 from domain.rbac import Principal
+from domain.sealing import Sealer, sealer_for
 from domain.session import Bearer
 from domain.settings import Settings
 from serve import tokens
@@ -36,6 +39,15 @@ class Resources:
     # Sessions (docs/security/sessions.md): the per-request session check and the WebSocket tickets.
     sessions: SessionCheck
     tickets: TicketStore
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        """Seals camera secrets before they are stored; opens them only where they are used."""
+        return sealer_for(self.settings)
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return trusted_networks(self.settings.trusted_proxies)
 
 
 def resources(request: HTTPConnection) -> Resources:

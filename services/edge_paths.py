@@ -13,10 +13,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
+from uuid import UUID
 
 from domain.camera import Camera
 from domain.edge_credential import edge_credential
 from domain.edge_paths import desired_paths, plan_paths
+from domain.sealing import Sealer, Unsealable, sealer_for
 from domain.settings import Settings
 from services.retry import GaveUp, retrying
 from storage.mediamtx_api import MediaMtxApi, MediaMtxRefused
@@ -44,7 +46,7 @@ async def follow_cameras(settings: Settings, cameras: Iterable[Camera], *,
         return None
     try:
         async with MediaMtxApi(settings.edge_api_url, edge_credential(settings)) as api:
-            return await asyncio.wait_for(reconcile_edge_paths(api, cameras), budget_s)
+            return await asyncio.wait_for(reconcile_edge_paths(api, cameras, sealer_for(settings)), budget_s)
     except (GaveUp, MediaMtxRefused, TimeoutError) as exc:
         cause = exc.__cause__ if isinstance(exc, GaveUp) else None
         log.warning("MediaMTX edge at %s not provisioned this pass: %s%s", settings.edge_api_url,
@@ -52,13 +54,13 @@ async def follow_cameras(settings: Settings, cameras: Iterable[Camera], *,
         return None
 
 
-async def reconcile_edge_paths(api: MediaMtxApi, cameras: Iterable[Camera]) -> EdgePathReport:
+async def reconcile_edge_paths(api: MediaMtxApi, cameras: Iterable[Camera], sealer: Sealer) -> EdgePathReport:
     """Make MediaMTX's camera paths those of ``cameras``. GaveUp when MediaMTX is down (the rest of the pass would
     fail too); MediaMtxRefused when it refuses the listing; a refused change is counted and the pass goes on."""
     current = await _retried(api.path_confs, "list MediaMTX paths")
     if isinstance(current, MediaMtxRefused):
         raise current
-    plan = plan_paths(desired_paths((c.id, c.stream.with_credentials()) for c in cameras), current)
+    plan = plan_paths(desired_paths(_sources(cameras, sealer)), current)
     added = [await _change(partial(api.add_path, name, conf), f"add MediaMTX path {name}")
              for name, conf in plan.add.items()]
     patched = [await _change(partial(api.patch_path, name, conf), f"patch MediaMTX path {name}")
@@ -69,6 +71,18 @@ async def reconcile_edge_paths(api: MediaMtxApi, cameras: Iterable[Camera]) -> E
     if not plan.empty:
         log.info("MediaMTX edge: %s", report)
     return report
+
+
+def _sources(cameras: Iterable[Camera], sealer: Sealer) -> list[tuple[UUID, str]]:
+    """Each camera's URL with its password opened (MediaMTX pulls the camera); one that cannot be opened is left
+    out (logged) rather than provisioned without its password."""
+    sources = []
+    for camera in cameras:
+        try:
+            sources.append((camera.id, camera.opened_stream(sealer).with_credentials()))
+        except Unsealable as exc:
+            log.error("camera %s not provisioned on the edge: its password cannot be opened (%s)", camera.id, exc)
+    return sources
 
 
 async def _change(call: Callable[[], Awaitable[None]], what: str) -> bool:

@@ -22,11 +22,13 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.lpr.push_token import MAX_TOKEN, token_hash
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.reads import PlateRead
 from domain.lpr.senders import LprSender, source_allowed
 from domain.lpr.signature import verify_signature
 from domain.lpr.vendors import parse_generic
+from domain.sealing import Sealer, Unsealable, lpr_secret_context
 from services.refusals import Conflict, NotAllowed, NotAuthenticated, Unavailable
 from storage import lpr_events
 from storage.lpr_intake import LprIntake
@@ -39,7 +41,6 @@ log = logging.getLogger(__name__)
 _BACKLOG_TTL_S = 1.0
 _DRAIN_EVERY_S = 2.0
 _SENDERS_TTL_S = 10.0
-_MAX_TOKEN = 100
 
 
 class IntakeFull(Exception):
@@ -57,8 +58,9 @@ class LprAccept:
         self._max_backlog = max_backlog
         self._backlog: tuple[float, int] = (0.0, 0)
         # Senders are looked up on every push; new credentials reach other replicas within the TTL.
-        self._by_token: TtlCache[str, LprSender | None] = TtlCache(
-            partial(lpr_events.camera_by_token, pool), ttl_s=_SENDERS_TTL_S)
+        # Keyed by the token's hash, as PostgreSQL is: the cache holds no usable token either.
+        self._by_token: TtlCache[bytes, LprSender | None] = TtlCache(
+            partial(lpr_events.camera_by_token_hash, pool), ttl_s=_SENDERS_TTL_S)
         self._by_id: TtlCache[UUID, LprSender | None] = TtlCache(
             partial(lpr_events.camera_by_id, pool), ttl_s=_SENDERS_TTL_S)
 
@@ -70,24 +72,24 @@ class LprAccept:
 
     async def vendor_sender(self, token: str, address: str | None) -> LprSender:
         """The camera whose URL token this is, pushing from an allowed address."""
-        sender = await self._by_token.get(token) if len(token) <= _MAX_TOKEN else None
+        sender = await self._by_token.get(token_hash(token)) if len(token) <= MAX_TOKEN else None
         if sender is None:
             raise NotAuthenticated("unknown camera token")
         return _from_allowed_source(sender, address)
 
     async def generic_read(self, camera_header: str, address: str | None, timestamp: str, signature: str,
-                           body: bytes) -> tuple[PlateRead, LprSender]:
+                           body: bytes, sealer: Sealer) -> tuple[PlateRead, LprSender]:
         """Our signed JSON: the sender named by ``X-Camera-Id``, its signature and timestamp, then the payload;
-        a signature seen before is a replay."""
+        a signature seen before is a replay. The camera's secret is opened for this check only."""
         try:
             camera_id = UUID(camera_header)
         except ValueError:
             raise NotAuthenticated("X-Camera-Id must be a camera id") from None
         sender = await self._by_id.get(camera_id)
-        if sender is None or sender.lpr_secret is None:
+        if sender is None or sender.lpr_secret_sealed is None:
             raise NotAuthenticated("unknown camera, or no LPR credentials issued for it")
         _from_allowed_source(sender, address)
-        verify_signature(sender.lpr_secret.encode(), timestamp, body, signature, time.time())
+        verify_signature(_opened_secret(sender, sealer), timestamp, body, signature, time.time())
         read = parse_generic(body, now=datetime.now(UTC))
         if await lpr_events.seen_signature(self._pool, signature.lower()):
             raise Conflict("replayed signature: this delivery was already received")
@@ -141,6 +143,15 @@ class LprAccept:
                 log.info("LPR spool: %d reads resubmitted", resubmitted)
             except Exception as exc:  # still down: the files stay for the next round
                 log.warning("LPR spool not drained yet: %s", exc)
+
+
+def _opened_secret(sender: LprSender, sealer: Sealer) -> bytes:
+    assert sender.lpr_secret_sealed is not None
+    try:
+        return sealer.open(sender.lpr_secret_sealed, lpr_secret_context(sender.id)).encode()
+    except Unsealable as exc:  # a changed master secret, or a tampered row: the sender cannot be verified
+        log.error("camera %s: its LPR secret cannot be opened (%s); issue new credentials", sender.id, exc)
+        raise NotAuthenticated("this camera's LPR secret cannot be verified; issue new credentials") from None
 
 
 def _from_allowed_source(sender: LprSender, address: str | None) -> LprSender:

@@ -1,4 +1,8 @@
-"""Camera rows. Every read takes the tenant id (tenant isolation at the data layer)."""
+"""Camera rows. Every read takes the tenant id (tenant isolation at the data layer).
+
+The RTSP password is written sealed (domain/sealing.py) and read back sealed: a ``Camera`` carries it opaque,
+and only what opens the stream opens it (``Camera.spec``, the edge provisioning).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from domain.camera import Camera
+from domain.sealing import Sealer, camera_password_context
 from domain.stream_url import StreamUrl
 
 _COLUMNS = (
-    "id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password, enabled,"
+    "id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password_sealed, enabled,"
     " latitude, longitude, created_at, updated_at"
 )
 
@@ -19,22 +24,33 @@ _COLUMNS = (
 def _camera(row: asyncpg.Record) -> Camera:
     return Camera(
         id=row["id"], tenant_id=row["tenant_id"], name=row["name"], vendor=row["vendor"],
-        stream=StreamUrl(row["rtsp_url"], row["rtsp_username"], row["rtsp_password"]),
+        stream=StreamUrl(row["rtsp_url"], row["rtsp_username"]), sealed_password=row["rtsp_password_sealed"],
         enabled=row["enabled"], latitude=row["latitude"], longitude=row["longitude"],
         created_at=row["created_at"], updated_at=row["updated_at"],
         recording_paused=row.get("recording_paused"),
     )
 
 
+def _sealed_password(camera_id: UUID, stream: StreamUrl, sealer: Sealer | None) -> str | None:
+    if stream.password is None:
+        return None
+    if sealer is None:
+        raise ValueError("a camera password is only stored sealed: pass the deployment's sealer")
+    return sealer.seal(stream.password, camera_password_context(camera_id))
+
+
 async def create(
     pool: asyncpg.Pool | asyncpg.Connection, *, tenant_id: UUID, name: str, vendor: str, stream: StreamUrl,
     enabled: bool = True, latitude: float | None = None, longitude: float | None = None,
+    sealer: Sealer | None = None,
 ) -> Camera:
+    """A new camera; a stream with a password needs ``sealer`` (the password is stored sealed only)."""
+    camera_id = uuid4()
     row = await pool.fetchrow(
-        "INSERT INTO cameras (id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password,"
+        "INSERT INTO cameras (id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password_sealed,"
         f" enabled, latitude, longitude) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING {_COLUMNS}",
-        uuid4(), tenant_id, name, vendor, stream.public_url, stream.username, stream.password,
-        enabled, latitude, longitude,
+        camera_id, tenant_id, name, vendor, stream.public_url, stream.username,
+        _sealed_password(camera_id, stream, sealer), enabled, latitude, longitude,
     )
     return _camera(row)
 
@@ -69,13 +85,14 @@ async def list_enabled(pool: asyncpg.Pool) -> list[Camera]:
 
 
 async def update(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, changes: dict[str, Any],
-                 stream: StreamUrl | None = None) -> Camera | None:
-    """Apply ``changes`` (column → value, columns from a fixed set) and a new ``stream``; bump the revision."""
+                 stream: StreamUrl | None = None, sealer: Sealer | None = None) -> Camera | None:
+    """Apply ``changes`` (column → value, columns from a fixed set) and a new ``stream`` (its password, if any,
+    sealed with ``sealer``); bump the revision."""
     allowed = {"name", "vendor", "enabled", "latitude", "longitude"}
     if stream is not None:
         changes = {**changes, "rtsp_url": stream.public_url, "rtsp_username": stream.username,
-                   "rtsp_password": stream.password}
-        allowed |= {"rtsp_url", "rtsp_username", "rtsp_password"}
+                   "rtsp_password_sealed": _sealed_password(camera_id, stream, sealer)}
+        allowed |= {"rtsp_url", "rtsp_username", "rtsp_password_sealed"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot update {sorted(unknown)}")

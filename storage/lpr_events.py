@@ -145,29 +145,30 @@ async def forget_signatures(pool: asyncpg.Pool, window_s: int) -> int:
     return int(status.split()[-1])
 
 
-_SENDER_COLUMNS = ("SELECT c.id, c.tenant_id, c.lpr_secret, c.lpr_allowed_sources,"
+_SENDER_COLUMNS = ("SELECT c.id, c.tenant_id, c.lpr_secret_sealed, c.lpr_allowed_sources,"
                    " coalesce(c.time_zone, t.time_zone) AS time_zone")
 
 
-async def camera_by_token(pool: asyncpg.Pool, token: str) -> LprSender | None:
+async def camera_by_token_hash(pool: asyncpg.Pool, token_hash: bytes) -> LprSender | None:
+    """The camera whose push token hashes to this (only hashes are stored: domain/lpr/push_token.py)."""
     row = await pool.fetchrow(
         _SENDER_COLUMNS + " FROM cameras c"
-        " JOIN tenants t ON t.id = c.tenant_id WHERE c.lpr_token = $1 AND c.deleted_at IS NULL", token)
+        " JOIN tenants t ON t.id = c.tenant_id WHERE c.lpr_token_hash = $1 AND c.deleted_at IS NULL", token_hash)
     return record_or_none(LprSender, row)
 
 
 async def camera_by_id(pool: asyncpg.Pool, camera_id: UUID) -> LprSender | None:
     row = await pool.fetchrow(
-        _SENDER_COLUMNS + " FROM cameras c"
-        " JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 AND c.deleted_at IS NULL AND c.lpr_secret IS NOT NULL",
-        camera_id)
+        _SENDER_COLUMNS + " FROM cameras c JOIN tenants t ON t.id = c.tenant_id"
+        " WHERE c.id = $1 AND c.deleted_at IS NULL AND c.lpr_secret_sealed IS NOT NULL", camera_id)
     return record_or_none(LprSender, row)
 
 
-async def set_credentials(pool: asyncpg.Pool, camera_id: UUID, token: str, secret: str,
+async def set_credentials(pool: asyncpg.Pool, camera_id: UUID, *, token_hash: bytes, sealed_secret: str,
                           allowed_sources: list[IPv4Network | IPv6Network] | None) -> None:
-    await pool.execute("UPDATE cameras SET lpr_token = $2, lpr_secret = $3, lpr_allowed_sources = $4 WHERE id = $1",
-                       camera_id, token, secret, allowed_sources)
+    """New push credentials: the token's hash and the sealed HMAC secret (neither is stored in the clear)."""
+    await pool.execute("UPDATE cameras SET lpr_token_hash = $2, lpr_secret_sealed = $3, lpr_allowed_sources = $4,"
+                       " lpr_secret = NULL WHERE id = $1", camera_id, token_hash, sealed_secret, allowed_sources)
 
 
 async def hourly_counts(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime,

@@ -142,6 +142,17 @@ async def passes(pool: asyncpg.Pool, *, limit: int = 50) -> list[RetentionPass]:
         f"SELECT {_PASS_COLUMNS} FROM retention_passes ORDER BY id DESC LIMIT $1", limit))
 
 
+async def passes_of_tenant(pool: asyncpg.Pool, tenant_id: UUID, *, limit: int = 50) -> list[RetentionPass]:
+    """The passes as one city sees them: its own chunks and bytes (from the purge report), never the platform's
+    totals, and no error text (it may name other cities' cameras or objects)."""
+    return records(RetentionPass, await pool.fetch(
+        "SELECT p.id, p.trigger, p.started_at, p.finished_at, p.state, NULL::text AS error,"
+        " coalesce(sum(r.chunks), 0)::bigint AS chunks, coalesce(sum(r.bytes), 0)::bigint AS bytes"
+        " FROM (SELECT * FROM retention_passes ORDER BY id DESC LIMIT $2) p"
+        " LEFT JOIN purge_report r ON r.pass_id = p.id AND r.tenant_id = $1"
+        " GROUP BY p.id, p.trigger, p.started_at, p.finished_at, p.state ORDER BY p.id DESC", tenant_id, limit))
+
+
 async def get_pass(pool: asyncpg.Pool, pass_id: int) -> RetentionPass | None:
     row = await pool.fetchrow(f"SELECT {_PASS_COLUMNS} FROM retention_passes WHERE id = $1", pass_id)
     return record_or_none(RetentionPass, row)

@@ -31,10 +31,19 @@ async def create(
     return record(User, row, role=Role)
 
 
-async def credentials(pool: asyncpg.Pool, username: str) -> tuple[User, str] | None:
-    """The active (neither disabled nor deleted) user of that name and its password hash."""
-    row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1 AND {_ACTIVE}",
-                              username)
+async def credentials(pool: asyncpg.Pool, username: str, tenant_id: UUID | None = None) -> tuple[User, str] | None:
+    """The active (neither disabled nor deleted) user who logs in with this name, and its password hash.
+
+    Names are unique per city and among platform admins (migration 0009). With ``tenant_id``: that city's user.
+    Without: the platform admin of that name, else the one city user of that name; None when several cities
+    have one (the login must then name the city)."""
+    if tenant_id is not None:
+        row = await pool.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users"
+                                  f" WHERE username = $1 AND tenant_id = $2 AND {_ACTIVE}", username, tenant_id)
+    else:
+        rows = await pool.fetch(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1 AND {_ACTIVE}"
+                                " ORDER BY tenant_id IS NULL DESC LIMIT 2", username)
+        row = rows[0] if rows and (rows[0]["tenant_id"] is None or len(rows) == 1) else None
     return None if row is None else (record(User, row, role=Role), row["password_hash"])
 
 

@@ -9,11 +9,12 @@ from uuid import UUID
 
 @dataclass(frozen=True)
 class LprSender:
-    """A camera that may push reads: its city, its HMAC secret, its allow-list and the zone of its clock."""
+    """A camera that may push reads: its city, its HMAC secret (sealed: opened only to verify a signature), its
+    allow-list and the zone of its clock."""
 
     id: UUID
     tenant_id: UUID
-    lpr_secret: str | None
+    lpr_secret_sealed: str | None
     lpr_allowed_sources: list[IPv4Network | IPv6Network] | None
     time_zone: str
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 class Login(BaseModel):
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
+    tenant_id: UUID | None = Field(None, description="the user's city: needed when the name is used in several")
 
 
 class Refresh(BaseModel):
@@ -52,7 +54,7 @@ async def _new_session(res: Res, who: Principal) -> dict[str, Any]:
 
 @router.post("/login")
 async def login(body: Login, res: Res) -> dict[str, Any]:
-    found = await users.credentials(res.pool, body.username)
+    found = await users.credentials(res.pool, body.username, body.tenant_id)
     if not verify_password(found[1] if found else None, body.password) or found is None:
         raise HTTPException(401, "invalid username or password")
     return await _new_session(res, found[0].principal)

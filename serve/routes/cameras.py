@@ -67,7 +67,7 @@ def camera_json(camera: Camera) -> dict[str, Any]:
     return {
         "id": camera.id, "tenant_id": camera.tenant_id, "name": camera.name, "vendor": camera.vendor,
         "rtsp_url": camera.stream.public_url, "username": camera.stream.username,
-        "has_password": camera.stream.password is not None, "enabled": camera.enabled,
+        "has_password": camera.sealed_password is not None, "enabled": camera.enabled,
         "latitude": camera.latitude, "longitude": camera.longitude,
         "created_at": camera.created_at, "updated_at": camera.updated_at,
     }
@@ -86,7 +86,7 @@ async def create_camera(body: CameraIn, caller: Caller, res: Res) -> dict[str, A
     async with plans.within_quota(res.pool, tenant, Quota.CAMERAS) as conn:
         camera = await cameras.create(
             conn, tenant_id=tenant, name=body.name.strip(), vendor=body.vendor.value, stream=stream,
-            enabled=body.enabled, latitude=body.latitude, longitude=body.longitude,
+            enabled=body.enabled, latitude=body.latitude, longitude=body.longitude, sealer=res.sealer,
         )
     return camera_json(camera)
 
@@ -111,8 +111,10 @@ async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res:
     require(caller, Action.WRITE, camera.tenant_id)
     changes = body.model_dump(exclude_unset=True)
     stream_changes = {field: changes.pop(field) for field in STREAM_FIELDS if field in changes}
-    stream = patched_stream(camera.stream, stream_changes) if stream_changes else None
-    return camera_json(found(await cameras.update(res.pool, camera.tenant_id, camera_id, changes, stream), "camera"))
+    # the stream is validated again as a whole, with the password it keeps: opened only for this edit
+    stream = patched_stream(camera.opened_stream(res.sealer), stream_changes) if stream_changes else None
+    return camera_json(found(await cameras.update(res.pool, camera.tenant_id, camera_id, changes, stream,
+                                                  res.sealer), "camera"))
 
 
 @router.delete("/{camera_id}", status_code=204)

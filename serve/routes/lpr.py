@@ -10,7 +10,6 @@ them to 4xx/503).
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network
@@ -21,6 +20,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from domain.forwarded import client_address
 from domain.keyset import cursor_key, page_cursor
 from domain.lpr.export import csv_header, csv_line
 from domain.lpr.multipart import hikvision_parts
@@ -31,6 +31,7 @@ from domain.rbac import Action, Role
 from serve.bodies import bodies
 from serve.deps import Caller, Res, Resources
 from serve.time_range import checked_range
+from services import lpr_credentials
 from services.scope import camera_in_scope, require, scoped_tenant
 from storage import audit, lpr_dead_letters, lpr_events
 
@@ -66,19 +67,22 @@ async def generic_webhook(request: Request, res: Res) -> dict[str, Any]:
     ``timestamp + "." + body`` with the camera's secret. Old timestamps and replays are refused."""
     body = await _body(request, MAX_JSON_BYTES)
     headers = request.headers
-    read, sender = await res.lpr.generic_read(headers.get("x-camera-id", ""), _address(request),
-                                              headers.get("x-timestamp", ""), headers.get("x-signature", ""), body)
+    read, sender = await res.lpr.generic_read(headers.get("x-camera-id", ""), _address(request, res),
+                                              headers.get("x-timestamp", ""), headers.get("x-signature", ""), body,
+                                              res.sealer)
     return _accepted(await res.lpr.accept(read, sender, "generic"))
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+def _address(request: Request, res: Resources) -> str | None:
+    """The sender's address for its allow-list: X-Forwarded-For counts only from a trusted proxy."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), res.trusted_proxies)
 
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/TollgateInfo")
 async def intelbras_tollgate(token: str, request: Request, res: Res) -> dict[str, Any]:
     """Answered 200 with ``Result: true`` (what the device expects) once the read is durable; 503 makes it resend."""
-    sender = await res.lpr.vendor_sender(token, _address(request))
+    sender = await res.lpr.vendor_sender(token, _address(request, res))
     read, _device = parse_intelbras(await _body(request, MAX_JSON_BYTES), sender.time_zone,
                                     now=datetime.now(UTC))
     return {"Result": True, "Message": "OK", **_accepted(await res.lpr.accept(read, sender, "intelbras"))}
@@ -86,13 +90,13 @@ async def intelbras_tollgate(token: str, request: Request, res: Res) -> dict[str
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/KeepAlive")
 async def intelbras_keepalive(token: str, request: Request, res: Res) -> dict[str, Any]:
-    await res.lpr.vendor_sender(token, _address(request))
+    await res.lpr.vendor_sender(token, _address(request, res))
     return {"Result": True, "Message": "OK"}
 
 
 @router.post("/webhooks/intelbras/{token}/NotificationInfo/DeviceInfo")
 async def intelbras_device_info(token: str, request: Request, res: Res) -> dict[str, Any]:
-    await res.lpr.vendor_sender(token, _address(request))
+    await res.lpr.vendor_sender(token, _address(request, res))
     await _body(request, MAX_JSON_BYTES)
     return {"Result": True, "Message": "OK"}
 
@@ -103,7 +107,7 @@ async def hikvision_anpr(token: str, request: Request, res: Res) -> dict[str, An
 
     The device never resends, so when the stores are down the read is spooled on local disk and still answered
     200; only a full spool gets 503."""
-    sender = await res.lpr.vendor_sender(token, _address(request))
+    sender = await res.lpr.vendor_sender(token, _address(request, res))
     body = await _body(request, MAX_MULTIPART_BYTES)
     xml, images = hikvision_parts(body, request.headers.get("content-type", ""))
     read = parse_hikvision(xml, images, now=datetime.now(UTC))
@@ -124,9 +128,9 @@ async def issue_credentials(camera_id: UUID, caller: Caller, res: Res,
     """A new URL token (vendor pushes) and HMAC secret (generic JSON); the previous ones stop working."""
     camera = await camera_in_scope(res.pool, caller, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
-    token, secret = secrets.token_urlsafe(24), secrets.token_hex(32)
     allowed = body.allowed_sources if body else None
-    await lpr_events.set_credentials(res.pool, camera_id, token, secret, allowed)
+    issued = await lpr_credentials.issue(res.pool, res.sealer, camera_id, allowed)
+    token, secret = issued.token, issued.secret
     res.lpr.credentials_changed()
     await audit.record(res.pool, caller.user_id, "lpr.credentials", tenant_id=camera.tenant_id, camera_id=camera_id,
                        detail={"allowed_sources": [str(n) for n in allowed or []]})

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, field_validator
 
-from domain.rbac import Action
+from domain.rbac import Action, Role
 from domain.tenant_health import rollup
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
@@ -49,7 +49,11 @@ class TimeZoneIn(BaseModel):
 
 @router.get("/plans")
 async def list_plans(caller: Caller, res: Res) -> list[dict[str, Any]]:
-    return bodies(await plans.list_all(res.pool))
+    """Admins see every plan; anyone else only their city's (plans an admin made for other cities name them and
+    their quotas)."""
+    if caller.role == Role.ADMIN:
+        return bodies(await plans.list_all(res.pool))
+    return [body(found(await plans.of_tenant(res.pool, scoped_tenant(caller, None)), "tenant"))]
 
 
 @router.post("/plans", status_code=201)

@@ -38,8 +38,13 @@ async def status(caller: Caller, res: Res) -> dict[str, Any]:
 
 @router.get("/passes")
 async def passes(caller: Caller, res: Res, limit: int = Query(50, ge=1, le=1000)) -> list[dict[str, Any]]:
-    require(caller, Action.READ, caller.tenant_id)
-    return bodies(await purges.passes(res.pool, limit=limit))
+    """Admins see every pass with the platform's totals; a manager sees the passes with their city's totals only
+    (what they deleted of it), like the reports; viewers may not (403)."""
+    if caller.role == Role.ADMIN:
+        return bodies(await purges.passes(res.pool, limit=limit))
+    tenant = scoped_tenant(caller, None)
+    require(caller, Action.WRITE, tenant)
+    return bodies(await purges.passes_of_tenant(res.pool, tenant, limit=limit))
 
 
 async def _report(caller: Caller, res: Resources, pass_id: int, tenant_id: UUID | None) -> list[ReportRow]:

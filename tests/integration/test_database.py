@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from domain.recording import ChunkMeta, FragmentEntry
+from domain.sealing import Sealer
 from domain.stream_url import parse_stream_url
 from storage import cameras, recordings, tenants
 from storage.db import MIGRATIONS_DIR, migrate
@@ -20,10 +21,13 @@ async def test_migrations_are_recorded_and_idempotent(pool: asyncpg.Pool) -> Non
     assert names[0] == "0001_initial.sql"
 
 
+SEALER = Sealer(b"k" * 32)
+
+
 async def _camera(pool: asyncpg.Pool, tenant_name: str) -> tuple[dict, object]:  # type: ignore[type-arg]
     tenant = await tenants.create(pool, tenant_name)
     camera = await cameras.create(pool, tenant_id=tenant.id, name="gate", vendor="generic",
-                                  stream=parse_stream_url("rtsp://u:p%40ss@10.0.0.1/live"))
+                                  stream=parse_stream_url("rtsp://u:p%40ss@10.0.0.1/live"), sealer=SEALER)
     return tenant, camera
 
 
@@ -35,8 +39,11 @@ def _meta(tenant_id, camera_id, start: datetime, seconds: int) -> ChunkMeta:  # 
 async def test_camera_credentials_are_stored_apart_and_tenants_are_isolated(pool: asyncpg.Pool) -> None:
     tenant_a, camera = await _camera(pool, "City A")
     tenant_b = await tenants.create(pool, "City B")
-    row = await pool.fetchrow("SELECT rtsp_url, rtsp_password FROM cameras WHERE id = $1", camera.id)
-    assert row["rtsp_url"] == "rtsp://10.0.0.1/live" and row["rtsp_password"] == "p@ss"
+    row = await pool.fetchrow("SELECT rtsp_url, rtsp_password, rtsp_password_sealed FROM cameras WHERE id = $1",
+                              camera.id)
+    assert row["rtsp_url"] == "rtsp://10.0.0.1/live" and row["rtsp_password"] is None
+    assert row["rtsp_password_sealed"].startswith("sealed:") and "p@ss" not in row["rtsp_password_sealed"]
+    assert camera.spec(SEALER).url == "rtsp://u:p%40ss@10.0.0.1/live", "opened only to open the stream"
     assert await cameras.get(pool, tenant_a.id, camera.id) is not None
     assert await cameras.get(pool, tenant_b.id, camera.id) is None
     assert await cameras.list_for_tenant(pool, tenant_b.id) == []

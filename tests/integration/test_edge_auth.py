@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from domain.edge_credential import edge_credential
+from domain.sealing import sealer_for
 from domain.session import Bearer
 from domain.settings import Settings
 from domain.stream_url import parse_stream_url
@@ -64,8 +65,11 @@ async def edge(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIt
                         bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(tmp_path / "spool"))
     city_a, city_b = [await tenants.create(pool, f"edge-{uuid.uuid4().hex[:8]}") for _ in range(2)]
     stream = parse_stream_url("rtsp://u:p@10.0.0.5/s")
-    camera = await cameras.create(pool, tenant_id=city_a.id, name="praça", vendor="generic", stream=stream)
-    other = await cameras.create(pool, tenant_id=city_a.id, name="feira", vendor="generic", stream=stream)
+    sealer = sealer_for(settings)
+    camera = await cameras.create(pool, tenant_id=city_a.id, name="praça", vendor="generic", stream=stream,
+                                  sealer=sealer)
+    other = await cameras.create(pool, tenant_id=city_a.id, name="feira", vendor="generic", stream=stream,
+                                 sealer=sealer)
     viewer, outsider = [await users.create(pool, username=f"v-{uuid.uuid4().hex[:8]}", password_hash="x",
                                            role="viewer", tenant_id=city.id) for city in (city_a, city_b)]
     app = create_app(settings)

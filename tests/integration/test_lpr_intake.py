@@ -131,7 +131,7 @@ async def test_a_read_from_a_sender_that_never_retries_is_spooled_while_the_stor
     spool = LprSpool(tmp_path / "spool", max_bytes=10 * 1024 * 1024)
     down = LprAccept(RedisIntake(f"redis://127.0.0.1:{closed_port}/0", prefix=prefix), store, spool,
                      max_backlog=1000, pool=pool)
-    camera = LprSender(id=uuid.uuid4(), tenant_id=uuid.uuid4(), lpr_secret=None, lpr_allowed_sources=None,
+    camera = LprSender(id=uuid.uuid4(), tenant_id=uuid.uuid4(), lpr_secret_sealed=None, lpr_allowed_sources=None,
                        time_zone="UTC")
     read = PlateRead(plate="HIK1A23", captured_at=CAPTURED, images=(JPEG, JPEG))
 

@@ -21,9 +21,11 @@ import httpx
 import pytest
 
 from domain.rbac import Role
+from domain.sealing import sealer_for
 from domain.settings import Settings
 from serve.app import create_app
-from storage import lpr_dead_letters, lpr_events, tenants
+from services import lpr_credentials
+from storage import lpr_dead_letters, tenants
 from storage.lpr_dead_letters import NewDeadLetter
 from storage.lpr_intake import RedisIntake
 from tests.support.sessions import access_headers, new_bearer
@@ -83,10 +85,11 @@ async def api(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIte
                         public_url="http://127.0.0.1:1", secret=uuid.uuid4().hex, bus_url=f"{REDIS_URL}?prefix={prefix}",
                         spool_dir=str(tmp_path / "spool"))
     city = await tenants.create(pool, f"refusals {uuid.uuid4().hex[:6]}")
-    camera_id, token, secret = uuid.uuid4(), uuid.uuid4().hex, uuid.uuid4().hex
+    camera_id = uuid.uuid4()
     await pool.execute("INSERT INTO cameras (id, tenant_id, name, rtsp_url, enabled) VALUES ($1, $2, $3, $4, false)",
                        camera_id, city.id, f"lpr {camera_id.hex[:6]}", "rtsp://127.0.0.1:1/lpr")
-    await lpr_events.set_credentials(pool, camera_id, token, secret, None)
+    issued = await lpr_credentials.issue(pool, sealer_for(settings), camera_id, None)
+    token, secret = issued.token, issued.secret
     async with _running(settings) as client:
         yield Api(client, settings, camera_id, token, secret, prefix, pool)
     intake = RedisIntake(REDIS_URL, prefix=prefix)

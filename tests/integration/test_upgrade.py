@@ -12,8 +12,10 @@ import pytest
 from asyncpg import Range
 
 from domain.rbac import Role
+from domain.sealing import Sealer
 from storage import cameras, plans, recordings, tenants, users
 from storage.db import MIGRATIONS_DIR, create_pool, migrate
+from storage.secrets_at_rest import seal_at_rest
 from tests.support.databases import create_database, drop_database
 
 pytestmark = pytest.mark.integration
@@ -63,10 +65,12 @@ async def test_the_oldest_schema_with_data_is_upgraded_in_order_and_keeps_everyt
     assert town is not None and town.name == "Old Town" and town.time_zone == "America/Sao_Paulo"
     plan = await plans.of_tenant(pool, city)
     assert plan is not None and plan.retention_days == 30, "old cities get the default plan"
+    sealer = Sealer(b"k" * 32)
+    assert (await seal_at_rest(pool, sealer)).sealed == 1, "the start-up pass seals the password migrations cannot"
     kept = await cameras.get(pool, city, camera)
     assert kept is not None and (kept.name, kept.vendor, kept.latitude, kept.longitude) == ("gate", "intelbras", -23.5,
                                                                                           -46.6)
-    assert kept.stream.with_credentials() == "rtsp://op:s3cret@127.0.0.1:554/cam" and kept.enabled
+    assert kept.spec(sealer).url == "rtsp://op:s3cret@127.0.0.1:554/cam" and kept.enabled
     chunks = await recordings.in_range(pool, city, camera, T0, T0 + timedelta(hours=1))
     assert [c.object_key for c in chunks] == ["old/0.mp4", "old/1.mp4", "old/2.mp4"]
     assert [f.as_row() for f in chunks[0].fragments] == fragments and chunks[0].start == T0
