@@ -43,6 +43,10 @@ class Settings:
     # The MediaMTX edge (docs/edge.md); None: no edge.
     edge_api_url: str | None = None  # its Control API, e.g. http://127.0.0.1:9997: the Fleet provisions cam/{id} paths
     edge_rtsp_url: str | None = None  # its RTSP server, e.g. rtsp://127.0.0.1:8554: recorders pull the restream
+    # HTTPS and WSS on the API port when both are set (PEM files on every node running Serve's proxy; docs/running.md).
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API cross-origin; none by default
 
     def key(self, purpose: str) -> bytes:
         """A key for one purpose (JWT signing, object URL signing), derived from the master secret."""
