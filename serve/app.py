@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from ray import serve
 
 from actor_client.client import ActorClient
@@ -120,6 +121,11 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     app.state.route_templates = templates_of(routers, API_PREFIX)
     if metrics_middleware:
         app.add_middleware(RequestMetrics)
+    if settings.cors_origins:  # outermost, so preflights are answered before anything else runs
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"], expose_headers=["X-Request-ID"],
+                           max_age=600)
     return app
 
 

@@ -81,6 +81,11 @@ def install(app: FastAPI) -> None:
     async def conflict(_: Request, exc: asyncpg.UniqueViolationError) -> JSONResponse:
         return error_response(409, "already exists: a resource with the same unique name exists")
 
+    @app.exception_handler(asyncpg.ForeignKeyViolationError)
+    async def refers_to_nothing(_: Request, exc: asyncpg.ForeignKeyViolationError) -> JSONResponse:
+        # e.g. an admin naming a tenant_id that does not exist: what it names is not found.
+        return error_response(404, "not found: the request refers to something that does not exist")
+
     @app.exception_handler(asyncpg.CheckViolationError)
     async def check_failed(_: Request, exc: asyncpg.CheckViolationError) -> JSONResponse:
         return error_response(422, f"value out of range ({exc.constraint_name})")

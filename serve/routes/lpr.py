@@ -145,7 +145,10 @@ async def _search_args(caller: Caller, res: Resources, plate: str | None, camera
                        tenant_id: UUID | None) -> tuple[UUID, str | None, bool]:
     tenant = scoped_tenant(caller, tenant_id)
     if camera is not None:
-        tenant = (await camera_in_scope(res.pool, caller, camera)).tenant_id
+        found = await camera_in_scope(res.pool, caller, camera)
+        if tenant_id is not None and found.tenant_id != tenant_id:  # an admin naming one city, a camera of another
+            raise HTTPException(404, "camera not found")
+        tenant = found.tenant_id
     if plate is None:
         return tenant, None, False
     try:

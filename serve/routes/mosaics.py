@@ -72,6 +72,8 @@ async def get_mosaic(mosaic_id: UUID, caller: Caller, res: Res) -> dict[str, Any
 @router.put("/{mosaic_id}")
 async def replace_mosaic(mosaic_id: UUID, mosaic: MosaicIn, caller: Caller, res: Res) -> dict[str, Any]:
     saved = await _visible(caller, res, mosaic_id)
+    if mosaic.tenant_id is not None and mosaic.tenant_id != saved.tenant_id:  # named one city, the mosaic is another's
+        raise HTTPException(404, "mosaic not found")
     if not may_change(caller, saved.owner_id):
         raise HTTPException(403, "only its owner or a manager may change this mosaic")
     slots = await _checked_cameras(caller, res, saved.tenant_id, mosaic)

@@ -29,7 +29,7 @@ async def get_object(
         raise HTTPException(404, "objects are served by the S3 store")
     try:
         valid = store.verify_signature(key, expires, signature)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: hmac refuses to compare non-ASCII text (a forged signature)
         valid = False
     if not valid:
         raise HTTPException(403, "signature invalid or expired")

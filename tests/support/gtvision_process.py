@@ -32,14 +32,18 @@ def _env() -> dict[str, str]:
 class Instance:
     """One ``gtvision up`` (1 demo camera, short chunks, no dashboard), stopped and cleaned up by ``close``."""
 
-    def __init__(self, var_dir: Path, port: int, *, chunk_seconds: float = 4.0) -> None:
+    def __init__(self, var_dir: Path, port: int, *, chunk_seconds: float = 4.0, extra_args: tuple[str, ...] = (),
+                 tls_cert: Path | None = None) -> None:
+        """``extra_args`` go after the defaults (a repeated option wins); ``tls_cert``: it runs HTTPS with this
+        certificate (give ``--tls-cert``/``--tls-key`` in ``extra_args``), which the client trusts."""
         self.var_dir, self.port = var_dir, port
         self.log = (var_dir.parent / f"gtvision-{port}-{time.monotonic_ns()}.log").open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "runtime.cli", "up", "--var-dir", str(var_dir), "--port", str(port),
-             "--no-dashboard", "--demo-cameras", "1", "--chunk-seconds", str(chunk_seconds)],
+             "--no-dashboard", "--demo-cameras", "1", "--chunk-seconds", str(chunk_seconds), *extra_args],
             cwd=REPO, env=_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10)
+        self.url = f"{'https' if tls_cert else 'http'}://127.0.0.1:{port}"
+        self.api = httpx.Client(base_url=f"{self.url}/api/v1", timeout=10, verify=str(tls_cert) if tls_cert else True)
 
     def wait_healthy(self, timeout_s: float = 180.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -107,7 +111,7 @@ def stop_embedded_postgres(var_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_instance(var_dir: Path, port: int, **options: float) -> Iterator[Instance]:
+def running_instance(var_dir: Path, port: int, **options: Any) -> Iterator[Instance]:
     instance = Instance(var_dir, port, **options)
     try:
         instance.wait_healthy()
