@@ -43,6 +43,9 @@ class Settings:
     # The MediaMTX edge (docs/edge.md); None: no edge.
     edge_api_url: str | None = None  # its Control API, e.g. http://127.0.0.1:9997: the Fleet provisions cam/{id} paths
     edge_rtsp_url: str | None = None  # its RTSP server, e.g. rtsp://127.0.0.1:8554: recorders pull the restream
+    # Camera targets (domain/camera_targets.py): the deployment's camera networks (CIDRs; empty: any address but
+    # loopback and link-local); a city may override them. Loopback cameras (tests, a lab) must be listed here.
+    camera_networks: tuple[str, ...] = ()
 
     def key(self, purpose: str) -> bytes:
         """A key for one purpose (JWT signing, object URL signing), derived from the master secret."""

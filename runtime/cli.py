@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--edge-rtsp-url", default=_env("EDGE_RTSP_URL"),
                     help="the edge's RTSP server, e.g. rtsp://127.0.0.1:8554: recorders read its restream of each"
                          " camera instead of the camera (docs/edge.md)")
+    up.add_argument("--camera-networks", default=_env("CAMERA_NETWORKS", ""),
+                    help="comma-separated CIDRs camera URLs may point into, e.g. 10.20.0.0/16 (default: any address"
+                         " but loopback and link-local; docs/security/footage.md)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
     up.add_argument("--dashboard-port", type=int, default=8265, help="the Ray dashboard's port (default 8265)")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
@@ -152,6 +155,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
         spool_dir=str(var_dir / "spool"), clip_work_dir=str(var_dir / "clips"),
         edge_api_url=args.edge_api_url or None, edge_rtsp_url=args.edge_rtsp_url or None,
+        camera_networks=tuple(n.strip() for n in args.camera_networks.split(",") if n.strip()),
     )
 
     async def prepare() -> tuple[str | None, str]:
