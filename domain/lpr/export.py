@@ -30,7 +30,9 @@ def safe_cell(value: str) -> str:
 
 def _line(cells: list[str]) -> bytes:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([safe_cell(cell) for cell in cells])
+    # RFC 4180's CRLF: the csv module quotes a cell holding any character of the line terminator, so a CR or LF
+    # inside a field stays inside its quoted cell instead of starting a new row.
+    csv.writer(out, lineterminator="\r\n").writerow([safe_cell(cell) for cell in cells])
     return out.getvalue().encode()
 
 
