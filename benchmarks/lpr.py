@@ -371,7 +371,8 @@ def run(args: argparse.Namespace) -> None:
     settings = Settings(database_url=database_url, object_store_url=(work / "objects").as_uri(),
                         public_url=f"http://127.0.0.1:{serve_port}", secret=uuid4().hex, api_port=serve_port,
                         bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(work / "spool"),
-                        clip_work_dir=str(work / "clips"))
+                        clip_work_dir=str(work / "clips"),
+                        camera_networks=("127.0.0.0/8",))  # its cameras are on loopback
     ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
              namespace=settings.namespace)
     runtime, api = start_system(settings, PASSWORD)

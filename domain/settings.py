@@ -58,6 +58,10 @@ class Settings:
     tls_key_file: str | None = None
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API cross-origin; none by default
 
+    # Camera targets (domain/camera_targets.py): the deployment's camera networks (CIDRs; empty: any address but
+    # loopback and link-local); a city may override them. Loopback cameras (tests, a lab) must be listed here.
+    camera_networks: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         trusted_networks(self.trusted_proxies)  # a bad CIDR is refused when the settings are made, not at a push
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from domain.camera_state import ErrorReason
 from domain.errors import InvalidCameraUrl
 from domain.redaction import redact
 from domain.stream_url import parse_stream_url
+
+log = logging.getLogger(__name__)
 
 RECORDABLE_VIDEO = {"h264", "hevc"}
 RECORDABLE_AUDIO = {"aac", "mp3", "opus", "alac"}
@@ -116,7 +119,8 @@ class RtspSource:
             # a stream of garbage fails within milliseconds.
             if reason == ErrorReason.BAD_STREAM and time.monotonic() - started >= 0.9 * io_timeout_s:
                 reason = ErrorReason.TIMEOUT  # a silent server: FFmpeg reports it as invalid data
-            raise SourceError(reason, redacted_error(exc, url)) from None
+            log.info("camera source failed to open: %s", redacted_error(exc, url))
+            raise SourceError(reason, coarse_detail(reason)) from None
         self._url = url
         try:
             self.video, self.audio = _pick_streams(self._container)
@@ -133,10 +137,27 @@ class RtspSource:
                     return
                 yield packet
         except Exception as exc:  # PyAV's read errors name the URL, credentials included
-            raise SourceError(classify_error(exc), redacted_error(exc, self._url)) from None
+            log.info("camera source read failed: %s", redacted_error(exc, self._url))
+            reason = classify_error(exc)
+            raise SourceError(reason, coarse_detail(reason)) from None
 
     def close(self) -> None:
         self._container.close()
+
+
+_COARSE = {
+    ErrorReason.UNREACHABLE: "could not connect to the camera",
+    ErrorReason.UNAUTHORIZED: "the camera refused the credentials",
+    ErrorReason.NOT_FOUND: "the camera has no stream at that path",
+    ErrorReason.TIMEOUT: "the camera did not answer in time",
+    ErrorReason.BAD_STREAM: "the camera's answer is not a usable stream",
+}
+
+
+def coarse_detail(reason: ErrorReason) -> str:
+    """What a camera's status says about a failed connection: the reason only, never the far end's text (a
+    banner or error page would make camera URLs a way to read what answers on any host and port)."""
+    return _COARSE.get(reason, "the camera stream failed")
 
 
 def redacted_error(exc: BaseException, url: str) -> str:

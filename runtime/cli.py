@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                     default=[o.strip() for o in (_env("CORS_ORIGINS") or "").split(",") if o.strip()],
                     help="a browser origin allowed to call the API, e.g. https://vms.example.gov.br (repeatable;"
                          " default none)")
+    up.add_argument("--camera-networks", default=_env("CAMERA_NETWORKS", ""),
+                    help="comma-separated CIDRs camera URLs may point into, e.g. 10.20.0.0/16 (default: any address"
+                         " but loopback and link-local; docs/security/footage.md)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
     up.add_argument("--dashboard-port", type=int, default=8265, help="the Ray dashboard's port (default 8265)")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
@@ -206,6 +209,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         tls_cert_file=str(Path(args.tls_cert).resolve()) if args.tls_cert else None,
         tls_key_file=str(Path(args.tls_key).resolve()) if args.tls_key else None,
         cors_origins=tuple(dict.fromkeys(args.cors_origins)),
+        camera_networks=tuple(n.strip() for n in args.camera_networks.split(",") if n.strip()),
     )
 
     async def prepare() -> tuple[str | None, str]:

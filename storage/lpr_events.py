@@ -16,7 +16,7 @@ from domain.lpr.bounds import month_of, next_month
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.senders import LprSender
 from domain.lpr.stored import HourlyCount, StoredRead
-from storage.rows import record, record_or_none, records
+from storage.rows import record_or_none, records
 
 _COLUMNS = ("id, camera_id, plate, captured_at, received_at, confidence, direction, vehicle_color, vehicle_type,"
             " sender, image_keys")
@@ -121,14 +121,31 @@ async def search(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_p
     return records(StoredRead, await pool.fetch(f"{sql} LIMIT {int(limit)}", *args))
 
 
-async def stream(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_pattern: bool,
-                 camera_id: UUID | None, start: datetime | None, end: datetime | None,
-                 batch: int = 1000) -> AsyncIterator[StoredRead]:
-    """Every match, newest first, fetched through a server-side cursor (no full materialization)."""
+async def count_up_to(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_pattern: bool,
+                      camera_id: UUID | None, start: datetime | None, end: datetime | None, most: int) -> int:
+    """How many reads match, counting no further than ``most`` (an export's bound is checked before it starts)."""
     sql, args = _query(tenant_id, plate, is_pattern, camera_id, start, end, None)
-    async with pool.acquire() as conn, conn.transaction():
-        async for row in conn.cursor(sql, *args, prefetch=batch):
-            yield record(StoredRead, row)
+    count: int = await pool.fetchval(f"SELECT count(*) FROM ({sql} LIMIT {int(most)}) AS matches", *args)
+    return count
+
+
+async def pages(pool: asyncpg.Pool, tenant_id: UUID, *, plate: str | None, is_pattern: bool,
+                camera_id: UUID | None, start: datetime | None, end: datetime | None,
+                page_rows: int, most: int) -> AsyncIterator[list[StoredRead]]:
+    """Every match (up to ``most``), newest first, in keyset pages: each page is one short query on a connection
+    given back at once, so a client that reads slowly holds no connection between pages."""
+    after: tuple[datetime, UUID] | None = None
+    left = most
+    while left > 0:
+        page = await search(pool, tenant_id, plate=plate, is_pattern=is_pattern, camera_id=camera_id, start=start,
+                            end=end, after=after, limit=min(page_rows, left))
+        if not page:
+            return
+        yield page
+        left -= len(page)
+        if len(page) < page_rows:
+            return
+        after = (page[-1].captured_at, page[-1].id)
 
 
 async def seen_signature(pool: asyncpg.Pool, signature: str) -> bool:

@@ -26,7 +26,7 @@ from domain.camera_state import ErrorReason
 from media.ingest_stats import IngestStats
 from media.live import LiveFeed
 from media.recorder import record_run
-from media.sources import PacketSource, SourceError, classify_error, open_source, redacted_error
+from media.sources import PacketSource, SourceError, classify_error, coarse_detail, open_source, redacted_error
 from storage.spool import SpoolFull, SpoolWriter
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,10 @@ class CameraIngest:
             log.error("camera %s: %s", self.camera_id, exc)
             self.report(storage_full(str(exc)))
         except Exception as exc:  # a broken stream must never kill the supervisor
-            detail = exc.detail if isinstance(exc, SourceError) else redacted_error(exc, self.url)
-            log.warning("camera %s: recording run failed: %s", self.camera_id, detail)
             reason = classify_error(exc)
+            detail = exc.detail if isinstance(exc, SourceError) else coarse_detail(reason)
+            log.warning("camera %s: recording run failed: %s", self.camera_id,
+                        detail if isinstance(exc, SourceError) else redacted_error(exc, self.url))
             if reason == ErrorReason.TIMEOUT:  # the stream went silent: a stall, then a reconnect
                 self.report(stalled("no packet within the read timeout"))
             self.report(lost(reason, detail))

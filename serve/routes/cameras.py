@@ -18,7 +18,10 @@ from domain.rbac import Action
 from domain.stream_url import STREAM_FIELDS, parse_stream_url, patched_stream
 from domain.uptime import uptime
 from serve.deps import Caller, Res
+from serve.media_grants import BearerGrant
 from serve.time_range import checked_range
+from services.camera_targets import check_target
+from services.media_access import record_look
 from services.scope import camera_in_scope, found, require, scoped_tenant
 from storage import cameras, plans, recordings, status_history
 
@@ -26,7 +29,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 
 MAX_RECORDINGS_SPAN = timedelta(days=31)
-CHUNK_URL_TTL = timedelta(minutes=15)
 
 
 class CameraIn(BaseModel):
@@ -83,6 +85,7 @@ async def create_camera(body: CameraIn, caller: Caller, res: Res) -> dict[str, A
         assert body.host is not None
         stream = build_stream_url(body.vendor, body.host, channel=body.channel, stream=body.stream,
                                   port=body.port, username=body.username, password=body.password)
+    await check_target(res.pool, res.settings, tenant, stream)
     async with plans.within_quota(res.pool, tenant, Quota.CAMERAS) as conn:
         camera = await cameras.create(
             conn, tenant_id=tenant, name=body.name.strip(), vendor=body.vendor.value, stream=stream,
@@ -113,6 +116,8 @@ async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res:
     stream_changes = {field: changes.pop(field) for field in STREAM_FIELDS if field in changes}
     # the stream is validated again as a whole, with the password it keeps: opened only for this edit
     stream = patched_stream(camera.opened_stream(res.sealer), stream_changes) if stream_changes else None
+    if stream is not None and stream.public_url != camera.stream.public_url:
+        await check_target(res.pool, res.settings, camera.tenant_id, stream)
     return camera_json(found(await cameras.update(res.pool, camera.tenant_id, camera_id, changes, stream,
                                                   res.sealer), "camera"))
 
@@ -142,21 +147,28 @@ async def camera_status(camera_id: UUID, caller: Caller, res: Res) -> dict[str, 
 
 @router.get("/{camera_id}/recordings")
 async def list_recordings(
-    camera_id: UUID, caller: Caller, res: Res,
+    camera_id: UUID, grant: BearerGrant, res: Res,
     start: datetime = Query(..., description="ISO 8601 with time zone"),
     end: datetime = Query(..., description="ISO 8601 with time zone"),
     limit: int = Query(1000, ge=1, le=5000),
     urls: Literal["none", "presigned"] = Query("presigned"),
 ) -> dict[str, Any]:
+    """The index rows of [start, end); with ``urls=presigned`` (an audited look at the footage) each chunk's
+    object URL, valid as long as the request's token (at most a media token's lifetime)."""
     checked_range(start, end, MAX_RECORDINGS_SPAN)
-    camera = await camera_in_scope(res.pool, caller, camera_id)
+    camera = await camera_in_scope(res.pool, grant.who, camera_id)
     chunks = await recordings.in_range(res.pool, camera.tenant_id, camera_id, start, end, limit=limit)
     listed = [c.to_json() for c in chunks]
+    answer: dict[str, Any] = {"camera_id": camera_id, "start": start, "end": end, "chunks": listed}
     if urls == "presigned":
-        signed = await asyncio.to_thread(lambda: [res.store.presigned_get(c.object_key, CHUNK_URL_TTL) for c in chunks])
+        ttl = grant.ttl()
+        signed = await asyncio.to_thread(lambda: [res.store.presigned_get(c.object_key, ttl) for c in chunks])
         for entry, url in zip(listed, signed, strict=True):
             entry["url"] = url
-    return {"camera_id": camera_id, "start": start, "end": end, "chunks": listed}
+        await record_look(res.pool, grant.who, camera.tenant_id, camera.id, "recordings.urls", start=start, end=end,
+                          detail={"urls": len(chunks)})
+        answer["expires_at"] = grant.expires
+    return answer
 
 
 @router.get("/{camera_id}/uptime")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from domain.clips import ClipJob
 from serve.deps import Caller, Res, Resources
+from serve.media_grants import BearerGrant
 from serve.time_range import checked_range
 from services.clip_requests import clip_in_scope, request_clip
 from services.media_access import record_look
@@ -21,9 +22,6 @@ from storage import clips
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/clips", tags=["clips"])
-
-DOWNLOAD_URL_TTL = timedelta(minutes=15)
-
 
 class ClipIn(BaseModel):
     camera_id: UUID
@@ -72,13 +70,15 @@ async def get_clip(clip_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
 
 
 @router.get("/{clip_id}/download")
-async def download_clip(clip_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
-    """A short-lived URL of the finished clip, with its SHA-256 to verify the copy."""
+async def download_clip(clip_id: UUID, grant: BearerGrant, res: Res) -> dict[str, Any]:
+    """A URL of the finished clip that lives as long as the request's token (at most a media token's lifetime),
+    with its SHA-256 to verify the copy."""
+    caller = grant.who
     job = await clip_in_scope(res.pool, caller, clip_id)
     if job.state != "done" or job.object_key is None:
         raise HTTPException(409, f"the clip is {job.state}, not ready for download")
-    url = await asyncio.to_thread(res.store.presigned_get, job.object_key, DOWNLOAD_URL_TTL)
+    url = await asyncio.to_thread(res.store.presigned_get, job.object_key, grant.ttl())
     await record_look(res.pool, caller, job.tenant_id, job.camera_id, "clip.downloaded", start=job.start_at,
                       end=job.end_at, detail={"clip_id": str(job.id), "sha256": job.sha256})
     return {"url": url, "sha256": job.sha256, "bytes": job.bytes,
-            "expires_at": datetime.now(UTC) + DOWNLOAD_URL_TTL}
+            "expires_at": grant.expires}

@@ -25,12 +25,15 @@ from fastapi import APIRouter, HTTPException, Query, Response, WebSocket, WebSoc
 from actor_client.client import CameraNotRunning
 from domain.hls import LiveSegment, live_playlist
 from media.live import LiveGop
-from serve.deps import MediaCaller, MediaCallerSession, Res, issue_media_token, media_bearer, resources
+from serve import tokens
+from serve.deps import MediaCaller, Res, media_bearer, resources
 from serve.errors import status_for
+from serve.look_once import LookOnce
+from serve.media_grants import MediaGrantOf
 from serve.metrics import counted_viewer
 from serve.session_check import SESSION_REVOKED
 from serve.sockets import refuse, until_closed, until_revoked
-from services.media_access import open_footage
+from services.media_access import open_footage, record_look
 from services.refusals import Refusal
 from services.scope import camera_in_scope
 
@@ -39,6 +42,7 @@ router = APIRouter(prefix="/cameras", tags=["live"])
 T = TypeVar("T")
 
 _IDLE_PING_S = 10.0
+_hls_audited = LookOnce()  # live HLS sessions already in the audit log (this replica)
 
 
 @router.websocket("/{camera_id}/live")
@@ -82,11 +86,18 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
 
 
 @router.get("/{camera_id}/live.m3u8")
-async def live_hls(camera_id: UUID, caller: MediaCallerSession, res: Res, token: str | None = Query(None)) -> Response:
-    """The live window as HLS: the camera's latest GOP fragments, straight from its memory."""
-    await camera_in_scope(res.pool, caller.principal, camera_id)
+async def live_hls(camera_id: UUID, grant: MediaGrantOf, res: Res) -> Response:
+    """The live window as HLS: the camera's latest GOP fragments, straight from its memory.
+
+    The first fetch with a token is audited (``live.view``, transport hls), not each reload nor the segments
+    (serve/look_once.py); segment URLs carry a media token that expires with the request's own."""
+    camera = await camera_in_scope(res.pool, grant.who, camera_id)
     gops: list[LiveGop] = await _call(res.actors.live_gops(camera_id))
-    query = f"?token={token or issue_media_token(res, caller, camera_id)}"
+    token = grant.media_token or tokens.issue(grant.holder, res.settings.key("media"), kind=tokens.MEDIA,
+                                              ttl_s=grant.ttl_s(), camera_id=camera_id)
+    if _hls_audited.first(grant.session, str(camera_id), grant.expires_at):
+        await record_look(res.pool, grant.who, camera.tenant_id, camera.id, "live.view", detail={"transport": "hls"})
+    query = f"?token={token}"
     playlist = live_playlist(
         [LiveSegment(g.seq, g.init_id, g.start_ms, g.duration_s) for g in gops],
         init_uri=lambda init_id: f"live/init-{init_id}.mp4{query}",

@@ -21,6 +21,7 @@ from domain.timeline import RecordedRun, clip, gaps
 from media.live import Keyframe
 from media.snapshot import keyframe_jpeg, recorded_jpeg
 from serve.deps import Caller, MediaCaller, Res, Resources
+from serve.media_grants import BearerGrant, MediaGrantOf
 from serve.time_range import checked_range
 from services.media_access import record_look
 from services.scope import camera_in_scope
@@ -32,11 +33,6 @@ MAX_TIMELINE_SPAN = timedelta(days=31)
 MAX_TIMELINE_CAMERAS = 16
 MAX_PLAYLIST_CHUNKS = 20_000
 When = Annotated[datetime, Query(description="ISO 8601 with time zone, ms precision")]
-
-
-def _url_ttl(start: datetime, end: datetime) -> timedelta:
-    """Presigned URLs live as long as someone may take to watch the range (S3 allows 7 days at most)."""
-    return min(timedelta(days=7), (end - start) + timedelta(hours=1))
 
 
 def _timeline_json(camera_id: UUID, recorded: list[RecordedRun], start: datetime, end: datetime) -> dict[str, Any]:
@@ -79,20 +75,25 @@ async def timelines(caller: Caller, res: Res, start: When, end: When,
 
 
 @router.get("/cameras/{camera_id}/playback.m3u8")
-async def playback(camera_id: UUID, caller: MediaCaller, res: Res, start: When,
+async def playback(camera_id: UUID, grant: MediaGrantOf, res: Res, start: When,
                    end: When) -> Response:
-    """An HLS VOD playlist of [start, end): byte ranges of the chunk objects, discontinuities at gaps."""
+    """An HLS VOD playlist of [start, end): byte ranges of the chunk objects, discontinuities at gaps.
+
+    The object URLs live only as long as the token of this request (serve/media_grants.py); the playlist is
+    re-signed on every fetch and not cached, so a player that reloads it keeps playing."""
+    caller = grant.who
     checked_range(start, end, timedelta(seconds=res.settings.playback_max_s))
     camera = await camera_in_scope(res.pool, caller, camera_id)
     indexed = await timeline.chunks(res.pool, camera.tenant_id, camera_id, start, end, limit=MAX_PLAYLIST_CHUNKS)
-    ttl = _url_ttl(start, end)
+    ttl = grant.ttl()
     urls = await asyncio.to_thread(lambda: [res.store.presigned_get(c.object_key, ttl) for c in indexed])
     chunks = [PlaybackChunk(c.start, url, c.init_length, c.fragments, c.new_run)
               for c, url in zip(indexed, urls, strict=True)]
     if not any(playback_fragments(c, start, end) for c in chunks):
         raise HTTPException(404, "no recordings in this range")
     await record_look(res.pool, caller, camera.tenant_id, camera.id, "playback", start=start, end=end)
-    return Response(vod_playlist(chunks, start, end), media_type="application/vnd.apple.mpegurl")
+    return Response(vod_playlist(chunks, start, end), media_type="application/vnd.apple.mpegurl",
+                    headers={"cache-control": "no-store"})
 
 
 @router.get("/cameras/{camera_id}/snapshot.jpg")
@@ -108,6 +109,8 @@ async def snapshot(camera_id: UUID, caller: MediaCaller, res: Res,
             raise HTTPException(404, f"no live picture: {exc}") from None
         jpeg = await asyncio.to_thread(keyframe_jpeg, keyframe.codec, keyframe.extradata, keyframe.data, width)
         taken = datetime.fromtimestamp(keyframe.received_at, UTC)
+        await record_look(res.pool, caller, camera.tenant_id, camera.id, "snapshot", start=taken, end=taken,
+                          detail={"live": True})
     else:
         if at.tzinfo is None:
             raise HTTPException(422, "at needs a time zone (e.g. 2026-01-01T00:00:00Z)")
@@ -132,13 +135,16 @@ async def _recorded_picture(res: Resources, camera: Camera, at: datetime, width:
 
 
 @router.get("/cameras/{camera_id}/thumbnails")
-async def thumbnails(camera_id: UUID, caller: Caller, res: Res, start: When,
+async def thumbnails(camera_id: UUID, grant: BearerGrant, res: Res, start: When,
                      end: When) -> dict[str, Any]:
-    """One small JPEG per chunk over [start, end) (up to a day), for scrubbing the timeline."""
+    """One small JPEG per chunk over [start, end) (up to a day), for scrubbing the timeline; the URLs live as
+    long as the request's token (at most a media token's lifetime)."""
     checked_range(start, end, timedelta(days=1))
-    camera = await camera_in_scope(res.pool, caller, camera_id)
+    camera = await camera_in_scope(res.pool, grant.who, camera_id)
     found = await recordings.thumbnails(res.pool, camera.tenant_id, camera_id, start, end)
-    ttl = _url_ttl(start, end)
+    ttl = grant.ttl()
     urls = await asyncio.to_thread(lambda: [res.store.presigned_get(t.thumbnail_key, ttl) for t in found])
-    return {"camera_id": camera_id, "thumbnails": [
+    await record_look(res.pool, grant.who, camera.tenant_id, camera.id, "thumbnails", start=start, end=end,
+                      detail={"urls": len(found)})
+    return {"camera_id": camera_id, "expires_at": grant.expires, "thumbnails": [
         {"at": t.start, "at_ms": to_epoch_ms(t.start), "url": url} for t, url in zip(found, urls, strict=True)]}

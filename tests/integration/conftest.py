@@ -51,6 +51,7 @@ def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: py
         database_url=database_url, object_store_url=store_url, public_url=f"http://127.0.0.1:{port}",
         secret=uuid.uuid4().hex, namespace=NAMESPACE, bus_url=bus_url, api_port=port, chunk_max_s=3,
         reconcile_interval_s=1, source_timeout_s=2, spool_dir=str(tmp_path_factory.mktemp("spool")),
+        camera_networks=("127.0.0.0/8",),  # the test cameras are on loopback, which is refused by default
     )
     runtime, client = start_system(settings)
     try:

@@ -99,7 +99,8 @@ async def make_api(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> Asy
         prefixes.append(prefix)
         settings = Settings(database_url=database_url, object_store_url=(tmp_path / "objects").as_uri(),
                             public_url="http://127.0.0.1:1", secret=uuid.uuid4().hex + uuid.uuid4().hex,
-                            bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(tmp_path / "spool"), **overrides)
+                            bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(tmp_path / "spool"),
+                            camera_networks=("127.0.0.0/8",), **overrides)  # its cameras are on loopback
         app = create_app(settings)
         async with app.router.lifespan_context(app), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)),

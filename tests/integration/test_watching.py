@@ -10,13 +10,15 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import av
 import httpx
+import jwt
 import m3u8
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -397,3 +399,106 @@ def test_every_playback_export_and_download_is_in_the_audit_log(system: System, 
     assert playback["camera_id"] == city.camera_id and playback["range_start"] and playback["range_end"]
     exported = next(e for e in entries if e["action"] == "clip.exported")
     assert len(exported["detail"]["sha256"]) == 64
+
+
+def _audit_ids(system: System, city: City) -> dict[int, str]:
+    rows = system.client.get("/audit", headers=city.manager, params={
+        "start": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "end": (datetime.now(UTC) + timedelta(minutes=5)).isoformat(), "camera_id": city.camera_id}).json()
+    return {int(r["id"]): str(r["action"]) for r in rows}
+
+
+def _url_expiry(url: str) -> int:
+    """When a presigned URL stops working: the directory store's ``expires``, or S3's date plus its lifetime."""
+    query = parse_qs(urlsplit(url).query)
+    if "expires" in query:
+        return int(query["expires"][0])
+    if "token" in query:
+        return int(jwt.decode(query["token"][0], options={"verify_signature": False})["exp"])
+    signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    return int(signed.timestamp()) + int(query["X-Amz-Expires"][0])
+
+
+def _playlist_urls(url: str, text: str) -> list[str]:
+    playlist = m3u8.loads(text, uri=url)
+    return [s.absolute_uri for s in playlist.segments] + [s.init_section.absolute_uri for s in playlist.segments
+                                                           if s.init_section is not None]
+
+
+def test_every_way_to_footage_is_audited_once_and_no_url_outlives_its_token(system: System, city: City) -> None:
+    base = f"{system.settings.public_url}/api/v1/cameras/{city.camera_id}"
+    token = _media_token(system, city.viewer, city.camera_id)
+    token_exp = int(jwt.decode(token, options={"verify_signature": False})["exp"])
+    first = city.runs[0]
+    window = {"start": first["start"], "end": first["end"]}
+    at = (_parse(first["start"]) + timedelta(seconds=2)).isoformat()
+    clip = next(c for c in system.client.get("/clips", headers=city.manager).json() if c["state"] == "done")
+
+    def live_websocket() -> tuple[int, list[str]]:
+        with connect(_ws_url(system, city.camera_id, token), open_timeout=10) as ws:
+            ws.recv(timeout=10)
+        return 101, []
+
+    def get(path: str, params: dict[str, str], headers: dict[str, str] | None = None,
+            urls: Callable[[httpx.Response], list[str]] = lambda _: []) -> Callable[[], tuple[int, list[str]]]:
+        def call() -> tuple[int, list[str]]:
+            response = httpx.get(f"{system.settings.public_url}/api/v1{path}", params=params, headers=headers,
+                                 timeout=30)
+            return response.status_code, urls(response) if response.status_code == 200 else []
+        return call
+
+    cam = f"/cameras/{city.camera_id}"
+    ways: list[tuple[str, Callable[[], tuple[int, list[str]]], str, int]] = [
+        ("live websocket", live_websocket, "live.view", token_exp),
+        ("live HLS", get(f"{cam}/live.m3u8", {"token": token},
+                         urls=lambda r: _playlist_urls(f"{base}/live.m3u8", r.text)), "live.view", token_exp),
+        ("live snapshot", get(f"{cam}/snapshot.jpg", {"token": token}), "snapshot", token_exp),
+        ("recorded snapshot", get(f"{cam}/snapshot.jpg", {"token": token, "at": at}), "snapshot", token_exp),
+        ("playback", get(f"{cam}/playback.m3u8", {**window, "token": token},
+                         urls=lambda r: _playlist_urls(f"{base}/playback.m3u8", r.text)), "playback", token_exp),
+        ("thumbnails", get(f"{cam}/thumbnails", window, city.viewer,
+                           urls=lambda r: [t["url"] for t in r.json()["thumbnails"]]), "thumbnails", 0),
+        ("presigned recordings", get(f"{cam}/recordings", window, city.viewer,
+                                     urls=lambda r: [c["url"] for c in r.json()["chunks"]]), "recordings.urls", 0),
+        ("clip download", get(f"/clips/{clip['id']}/download", {}, city.manager,
+                              urls=lambda r: [r.json()["url"]]), "clip.downloaded", 0),
+    ]
+    for name, way, action, ceiling in ways:
+        before = _audit_ids(system, city)
+        status, urls = way()
+        assert status in (101, 200), (name, status)
+        new = {i: a for i, a in _audit_ids(system, city).items() if i not in before}
+        assert list(new.values()) == [action], (name, new)
+        # a URL handed out on a bearer request lives at most a fresh media token's lifetime
+        limit = ceiling or int(time.time()) + system.settings.media_token_ttl_s
+        assert all(_url_expiry(url) <= limit for url in urls), (name, [_url_expiry(u) - limit for u in urls])
+        assert urls or name not in ("live HLS", "playback", "thumbnails", "presigned recordings", "clip download")
+    before = _audit_ids(system, city)
+    assert get(f"{cam}/live.m3u8", {"token": token})()[0] == 200
+    assert _audit_ids(system, city) == before, "a live HLS reload with the same token is the same look"
+    assert get(f"{cam}/recordings", {**window, "urls": "none"}, city.viewer)()[0] == 200
+    assert _audit_ids(system, city) == before, "the index without URLs shows no footage"
+
+
+def test_a_playback_url_dies_with_its_token_and_a_reloaded_playlist_plays_on(system: System, city: City) -> None:
+    first = city.runs[0]
+    window = {"start": first["start"], "end": first["end"]}
+    url = f"{system.settings.public_url}/api/v1/cameras/{city.camera_id}/playback.m3u8"
+    who = _session_of(system, city.viewer)
+    short = tokens.issue(who, system.settings.key("media"), kind=tokens.MEDIA, ttl_s=3,
+                         camera_id=uuid.UUID(city.camera_id))
+    response = httpx.get(url, params={**window, "token": short}, timeout=30)
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    segment = m3u8.loads(response.text, uri=url).segments[0]
+    assert _fetch(segment.absolute_uri, segment.byterange)
+    assert _url_expiry(segment.absolute_uri) <= int(jwt.decode(short, options={"verify_signature": False})["exp"])
+    time.sleep(4.5)
+    if "X-Amz-Expires" not in segment.absolute_uri:  # the S3 test server (moto) does not enforce expiry; S3 does
+        length, _, offset = segment.byterange.partition("@")
+        expired = httpx.get(segment.absolute_uri, timeout=30,
+                            headers={"range": f"bytes={offset}-{int(offset) + int(length) - 1}"})
+        assert expired.status_code == 403, expired.status_code
+    assert httpx.get(url, params={**window, "token": short}, timeout=30).status_code == 401
+    fresh = _media_token(system, city.viewer, city.camera_id)
+    again = m3u8.loads(httpx.get(url, params={**window, "token": fresh}, timeout=30).text, uri=url).segments[0]
+    assert _fetch(again.absolute_uri, again.byterange), "the reloaded playlist is signed anew"
