@@ -24,7 +24,9 @@ from domain.settings import Settings
 from serve import errors
 from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
+from serve.login_guard import LoginGuard
 from serve.metrics import LPR_SPOOLED, RequestMetrics, forget_dead_replicas
+from serve.password_work import PasswordWork
 from serve.ray_series import RayNodeSeries
 from serve.request_context import RequestContext
 from serve.route_templates import templates_of
@@ -77,6 +79,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
         app.state.ray_series = await asyncio.to_thread(RayNodeSeries.of_this_node)
         app.state.http = httpx.AsyncClient()
         app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr)
+        app.state.password_work = PasswordWork(settings.password_checks_at_once)
+        app.state.login_guard = LoginGuard.for_settings(settings, app.state.password_work)
         draining = asyncio.create_task(lpr.drain_spool_forever())
         try:
             yield
@@ -84,6 +88,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
             draining.cancel()
             await asyncio.gather(draining, return_exceptions=True)
             await app.state.http.aclose()
+            await app.state.login_guard.close()
+            app.state.password_work.close()
             await intake.close()
             await bus.close()
             await pool.close()

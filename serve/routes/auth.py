@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from domain.rbac import Principal
 from serve import tokens
 from serve.deps import Caller, Res
-from serve.passwords import verify_password
+from serve.login_guard import client_address, login_guard
 from storage import users
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -36,11 +36,10 @@ def _token_pair(res: Res, who: Principal) -> dict[str, Any]:
 
 
 @router.post("/login")
-async def login(body: Login, res: Res) -> dict[str, Any]:
-    found = await users.credentials(res.pool, body.username)
-    if not verify_password(found[1] if found else None, body.password) or found is None:
-        raise HTTPException(401, "invalid username or password")
-    return _token_pair(res, found[0].principal)
+async def login(body: Login, request: Request, res: Res) -> dict[str, Any]:
+    # Failure limits, then a bounded Argon2id check off the event loop (serve/login_guard.py): 401, 429 or 503.
+    user = await login_guard(request).authenticate(res.pool, client_address(request), body.username, body.password)
+    return _token_pair(res, user.principal)
 
 
 @router.post("/refresh")

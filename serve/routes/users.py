@@ -12,7 +12,8 @@ from domain.plans import Quota
 from domain.rbac import Action, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
-from serve.passwords import MIN_PASSWORD_LENGTH, hash_password
+from serve.password_work import Passwords
+from serve.passwords import MIN_PASSWORD_LENGTH
 from services.scope import require, scoped_tenant
 from storage import plans, users
 
@@ -27,7 +28,7 @@ class UserIn(BaseModel):
 
 
 @router.post("", status_code=201)
-async def create_user(user: UserIn, caller: Caller, res: Res) -> dict[str, Any]:
+async def create_user(user: UserIn, caller: Caller, res: Res, passwords: Passwords) -> dict[str, Any]:
     if user.role == Role.ADMIN:
         require(caller, Action.MANAGE_TENANTS)
         tenant = None
@@ -36,7 +37,7 @@ async def create_user(user: UserIn, caller: Caller, res: Res) -> dict[str, Any]:
         require(caller, Action.WRITE, tenant)
         if caller.role == Role.MANAGER and user.role != Role.VIEWER:
             raise HTTPException(403, "managers may create viewers only")
-    password_hash = hash_password(user.password)
+    password_hash = await passwords.hash(user.password)  # off the event loop, in the replica's password slots
     if tenant is None:
         return body(await users.create(res.pool, username=user.username, password_hash=password_hash,
                                        role=user.role.value, tenant_id=None))

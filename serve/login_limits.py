@@ -1,0 +1,76 @@
+"""Failed logins per source address and per username in a one-minute moving window (the ``limits`` library).
+
+With a Redis bus the counts live in Redis under the deployment's key prefix, so every API replica sees the same
+counts; with the in-Ray bus (one machine) they live in the replica's memory. Only failures count: a success
+clears its username's count (so a user who mistyped is not locked out by their own past) and leaves the
+address's count alone (so an attacker who owns one account cannot wipe an address's failures by logging in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from typing import Any
+
+import redis.asyncio
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from storage.bus import is_redis_url, redis_server_and_prefix
+
+REDIS_TIMEOUT_S = 2.0  # a stalled Redis makes a login fail (503), never hang
+
+
+class LoginLimits:
+    """Counts failed logins; says how long an address or a username must wait before its next try."""
+
+    def __init__(self, storage: Storage, failures_per_minute: int, pool: redis.asyncio.ConnectionPool | None = None) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._limit = RateLimitItemPerMinute(failures_per_minute)
+        self._pool = pool
+
+    @classmethod
+    def for_bus(cls, bus_url: str, failures_per_minute: int) -> LoginLimits:
+        """In the bus's Redis (same server and key prefix) when it is Redis, else in this replica's memory."""
+        if not is_redis_url(bus_url):
+            return cls(MemoryStorage(), failures_per_minute)
+        server, prefix = redis_server_and_prefix(bus_url)
+        pool = redis.asyncio.ConnectionPool.from_url(server, socket_timeout=REDIS_TIMEOUT_S,
+                                                     socket_connect_timeout=REDIS_TIMEOUT_S)
+        # The pool is the connection (redis://, rediss:// or unix://, as the bus takes); the URI only picks redis-py.
+        connection: dict[str, Any] = {"connection_pool": pool}  # limits types its options as scalars
+        storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=f"{prefix}login", **connection)
+        return cls(storage, failures_per_minute, pool)
+
+    async def wait_s(self, address: str, username: str) -> int | None:
+        """Seconds until this address and this username may both try again; None when they may now."""
+        waits = [await self._wait_s(key) for key in (_address_key(address), _username_key(username))]
+        return max((w for w in waits if w is not None), default=None)
+
+    async def failed(self, address: str, username: str) -> None:
+        await self._limiter.hit(self._limit, _address_key(address))
+        await self._limiter.hit(self._limit, _username_key(username))
+
+    async def succeeded(self, username: str) -> None:
+        await self._limiter.clear(self._limit, _username_key(username))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    async def _wait_s(self, key: str) -> int | None:
+        if await self._limiter.test(self._limit, key):
+            return None
+        stats = await self._limiter.get_window_stats(self._limit, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def _address_key(address: str) -> str:
+    return "address/" + address
+
+
+def _username_key(username: str) -> str:
+    # Hashed: a key of bounded length whatever is typed, and no usernames (personal data) in Redis's keys.
+    return "username/" + hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
