@@ -29,7 +29,7 @@ class Settings:
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 7 * 24 * 3600
     login_failures_per_minute: int = 5  # per source address and per username; then 429 (serve/login_limits.py)
-    password_checks_at_once: int = 2  # Argon2id per API replica, off the event loop (serve/password_work.py)
+    password_checks_at_once: int | None = None  # Argon2id per API replica; None: half its node's cores (serve/password_work.py)
     media_token_ttl_s: int = 900  # URLs a <video> tag or HLS player uses (serve/tokens.py)
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip

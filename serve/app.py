@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
         app.state.ray_series = await asyncio.to_thread(RayNodeSeries.of_this_node)
         app.state.http = httpx.AsyncClient()
         app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr)
-        app.state.password_work = PasswordWork(settings.password_checks_at_once)
+        app.state.password_work = PasswordWork.for_this_node(settings.password_checks_at_once)
         app.state.login_guard = LoginGuard.for_settings(settings, app.state.password_work)
         draining = asyncio.create_task(lpr.drain_spool_forever())
         try:

@@ -20,6 +20,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from storage.bus import is_redis_url, redis_server_and_prefix
 
+BLOCKED_ADDRESSES_KEPT = 10_000
 REDIS_TIMEOUT_S = 2.0  # a stalled Redis makes a login fail (503), never hang
 
 
@@ -30,6 +31,10 @@ class LoginLimits:
         self._limiter = MovingWindowRateLimiter(storage)
         self._limit = RateLimitItemPerMinute(failures_per_minute)
         self._pool = pool
+        # Addresses found over the limit, and until when: their count only falls as failures age out (a success
+        # does not clear it), so until then the answer is known without asking Redis. Usernames are not kept:
+        # a success on another replica clears them.
+        self._blocked_addresses: dict[str, float] = {}
 
     @classmethod
     def for_bus(cls, bus_url: str, failures_per_minute: int) -> LoginLimits:
@@ -46,8 +51,16 @@ class LoginLimits:
 
     async def wait_s(self, address: str, username: str) -> int | None:
         """Seconds until this address and this username may both try again; None when they may now."""
-        waits = [await self._wait_s(key) for key in (_address_key(address), _username_key(username))]
-        return max((w for w in waits if w is not None), default=None)
+        blocked_until = self._blocked_addresses.get(address)
+        if blocked_until is not None and blocked_until > time.time():
+            return math.ceil(blocked_until - time.time())  # a flooding address costs no Redis round trip
+        wait_s = await self._wait_s(_address_key(address))
+        if wait_s is not None:
+            if len(self._blocked_addresses) >= BLOCKED_ADDRESSES_KEPT:
+                self._blocked_addresses.clear()  # bounded: forgetting only costs a Redis round trip
+            self._blocked_addresses[address] = time.time() + wait_s
+            return wait_s
+        return await self._wait_s(_username_key(username))
 
     async def failed(self, address: str, username: str) -> None:
         await self._limiter.hit(self._limit, _address_key(address))
@@ -61,10 +74,8 @@ class LoginLimits:
             await self._pool.aclose()
 
     async def _wait_s(self, key: str) -> int | None:
-        if await self._limiter.test(self._limit, key):
-            return None
-        stats = await self._limiter.get_window_stats(self._limit, key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        stats = await self._limiter.get_window_stats(self._limit, key)  # one round trip: count and oldest failure
+        return None if stats.remaining > 0 else max(1, math.ceil(stats.reset_time - time.time()))
 
 
 def _address_key(address: str) -> str:

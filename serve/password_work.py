@@ -1,15 +1,17 @@
 """Argon2id off the event loop, a few at a time: a login flood costs waiting logins, never the replica's loop.
 
-Argon2id is memory-hard on purpose (64 MiB and ~0.1–0.5 s of CPU per check on the project's machines). Run on
-the event loop, every login froze every WebSocket, webhook and health check of the replica for that long, and
-anyone could ask for it without an account. Here each hash or check runs on a dedicated thread pool (argon2-cffi
-releases the GIL), at most ``slots`` at once per replica; beyond ``max_waiting`` requests already waiting for a
-slot, the next is refused at once (503 + Retry-After) instead of queueing without bound.
+Argon2id is memory-hard on purpose (64 MiB and ~0.1–0.5 s of one core per check on the project's machines).
+Run on the event loop, every login froze every WebSocket, webhook and health check of the replica for that
+long, and anyone could ask for it without an account. Here each hash or check runs on a dedicated thread pool
+(argon2-cffi releases the GIL), at most ``slots`` at once per replica (by default half the node's cores); beyond
+``max_waiting`` requests already waiting for a slot, the next is refused at once (503 + Retry-After) instead of
+queueing without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -28,6 +30,12 @@ WAITING_PER_SLOT = 4  # with ~0.4 s a check, the last in line waits ~2 s at most
 
 class PasswordWork:
     """Argon2id hashes and checks for one replica: ``slots`` threads, a bounded line in front of them."""
+
+    @classmethod
+    def for_this_node(cls, slots: int | None) -> PasswordWork:
+        """``slots``, or half this node's cores: one Argon2id check keeps one core busy (its lanes run in turn),
+        and the other half stays for live video and webhooks (benchmarks/login_flood.py)."""
+        return cls(slots or max(1, len(os.sched_getaffinity(0)) // 2))
 
     def __init__(self, slots: int, max_waiting: int | None = None) -> None:
         self._slots = asyncio.Semaphore(slots)

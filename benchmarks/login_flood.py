@@ -1,0 +1,253 @@
+"""Login flood: does a flood of bad logins slow live video and LPR webhooks? The same run, without and with it.
+
+Starts the whole system on Ray (Serve API, Fleet, a camera host, LPR writer, Redis bus and intake, the machine's
+PostgreSQL, a directory object store) with one test-pattern camera (640×360, 25 fps). Each phase runs, for
+``--window`` seconds, clients in child processes so they do not share the servers' event loops:
+
+- live: WebSocket viewers of the camera; latency from the frame's ``received_at`` (camera actor) to its bytes
+  at the client, over every frame (benchmarks/watch.py's client);
+- webhooks: Intelbras TollgateInfo pushes at a fixed rate (open loop: latency from each push's scheduled time,
+  so a stalled server is not hidden by a client that waits for it);
+- flood (second phase only): ``--flood-rate`` login attempts per second from 127.0.0.1, random usernames and
+  passwords, on keep-alive connections from a minimal HTTP client, so the load generator's own CPU stays small.
+  No X-Forwarded-For: uvicorn (Serve's proxy too) takes it as the client address from a 127.0.0.1 peer.
+
+Reports ``login_flood_live_p99_ratio`` and ``login_flood_webhook_p99_ratio`` (p99 with ÷ without; goal ≤ 1.2)
+and how the flood was answered (mostly 429 once 5 failures are counted).
+
+    .venv/bin/python -m benchmarks.login_flood --out benchmarks/results/login_flood.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from benchmarks.lpr import body_template
+from benchmarks.report import base_parser, publish
+from benchmarks.serving import serve_proxy, summary
+from benchmarks.watch import live_clients
+
+PASSWORD = "benchmark password"
+CAMERA = "test://pattern?w=640&h=360&fps=25"
+MAX_IN_FLIGHT = 500  # a client never holds more; a tick with none free counts as skipped
+
+
+# --- clients (run in child processes) -----------------------------------------------------
+
+
+async def webhook_client(base: str, paths: list[str], template: str, rate: float, seconds: float,
+                         phase: int) -> dict[str, Any]:
+    """Pushes at a fixed rate; latency from each push's scheduled time."""
+    latencies: list[float] = []
+    codes: Counter[int] = Counter()
+    skipped = 0
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def push(client: httpx.AsyncClient, n: int, scheduled: float) -> None:
+        plate = "ABC" + f"{n % 10000:04d}"
+        at = datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        body = template.replace("@PLATE@", plate).replace("@TIME@", at).replace("@EVENT@", f"{phase}{n:09d}")
+        try:
+            answer = await client.post(paths[n % len(paths)], content=body,
+                                       headers={"content-type": "application/json"})
+            codes[answer.status_code] += 1
+        except httpx.HTTPError:
+            codes[0] += 1
+        latencies.append((time.monotonic() - scheduled) * 1000)
+
+    async with httpx.AsyncClient(base_url=base, timeout=30,
+                                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)) as client:
+        started = time.monotonic()
+        n = 0
+        while (scheduled := started + n / rate) < started + seconds:
+            await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
+            if len(in_flight) >= MAX_IN_FLIGHT:
+                skipped += 1
+            else:
+                task = asyncio.create_task(push(client, n, scheduled))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            n += 1
+        await asyncio.gather(*in_flight)
+    return {"rate_per_s": rate, "latency_ms": summary(latencies), "codes": dict(codes), "skipped": skipped}
+
+
+async def flood_client(host: str, port: int, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    """Login attempts at a fixed rate over keep-alive connections: raw HTTP/1.1, a few µs of CPU each."""
+    rng = random.Random(3)
+    codes: Counter[int] = Counter()
+    latencies: list[float] = []
+    idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(connections):
+        idle.put_nowait(await asyncio.open_connection(host, port))
+    skipped = 0
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def attempt(scheduled: float) -> None:
+        reader, writer = idle.get_nowait()
+        body = json.dumps({"username": f"u{rng.getrandbits(40):x}", "password": f"p{rng.getrandbits(64):x}"}).encode()
+        writer.write(b"POST /api/v1/auth/login HTTP/1.1\r\nhost: %s\r\ncontent-type: application/json\r\n"
+                     b"content-length: %d\r\n\r\n%s" % (host.encode(), len(body), body))
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            codes[int(head.split(b" ", 2)[1])] += 1
+            idle.put_nowait((reader, writer))
+        except (OSError, asyncio.IncompleteReadError, StopIteration):
+            codes[0] += 1
+            writer.close()
+            idle.put_nowait(await asyncio.open_connection(host, port))
+        latencies.append((time.monotonic() - scheduled) * 1000)
+
+    started = time.monotonic()
+    n = 0
+    while (scheduled := started + n / rate) < started + seconds:
+        await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
+        if idle.empty():
+            skipped += 1
+        else:
+            task = asyncio.create_task(attempt(scheduled))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        n += 1
+    await asyncio.gather(*in_flight)
+    return {"rate_per_s": rate, "attempts": sum(codes.values()), "codes": dict(codes), "skipped": skipped,
+            "latency_ms": summary(latencies)}
+
+
+def start_client(kind: str, args: dict[str, Any]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.login_flood", "--client", kind, json.dumps(args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def result_of(child: subprocess.Popen[str], timeout_s: float) -> dict[str, Any]:
+    out, err = child.communicate(timeout=timeout_s)
+    if child.returncode != 0:
+        raise RuntimeError(f"client failed: {err[-2000:]}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def phase(port: int, live_url: str, paths: list[str], template: str, args: argparse.Namespace, number: int,
+          flood: bool) -> dict[str, Any]:
+    flooding = None
+    if flood:  # running before the measured clients start, and until after they end
+        flooding = start_client("flood", {"host": "127.0.0.1", "port": port, "rate": args.flood_rate,
+                                          "seconds": args.window + 6, "connections": 32})
+        time.sleep(3)
+    live = start_client("live", {"url": live_url, "viewers": args.viewers, "seconds": args.window})
+    hooks = start_client("webhooks", {"base": f"http://127.0.0.1:{port}", "paths": paths, "template": template,
+                                      "rate": args.webhook_rate, "seconds": args.window, "phase": number})
+    result = {"live": result_of(live, args.window + 120), "webhooks": result_of(hooks, args.window + 120)}
+    if flooding is not None:
+        result["flood"] = result_of(flooding, args.window + 120)
+    return result
+
+
+def main() -> None:
+    parser = base_parser(__doc__, warmup_s=10)
+    parser.set_defaults(window=60.0)
+    parser.add_argument("--viewers", type=int, default=10)
+    parser.add_argument("--webhook-rate", type=float, default=50.0, help="LPR pushes per second")
+    parser.add_argument("--flood-rate", type=float, default=200.0, help="login attempts per second")
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.add_argument("client_args", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        params = json.loads(args.client_args)
+        clients = {"live": live_clients, "webhooks": webhook_client, "flood": flood_client}
+        print(json.dumps(asyncio.run(clients[args.client](**params))))
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    import ray
+
+    from domain.settings import Settings
+    from tests.support.databases import create_database, drop_database
+    from tests.support.ports import free_port
+    from tests.support.system import REDIS_URL, drop_redis_keys, start_system
+
+    work = Path(tempfile.mkdtemp(prefix="gtv-login-flood-"))
+    database_url = asyncio.run(create_database())
+    prefix = f"gtv-bench-{uuid4().hex[:8]}:"
+    port = free_port()
+    settings = Settings(database_url=database_url, object_store_url=(work / "objects").as_uri(),
+                        public_url=f"http://127.0.0.1:{port}", secret=uuid4().hex, api_port=port,
+                        bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(work / "spool"),
+                        clip_work_dir=str(work / "clips"))
+    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+             namespace=settings.namespace)
+    runtime, api = start_system(settings, PASSWORD)
+    try:
+        token = api.post("/auth/login", json={"username": "admin", "password": PASSWORD}).json()["access_token"]
+        auth = {"authorization": f"Bearer {token}"}
+        tenant = api.post("/tenants", json={"name": "Bench City"}, headers=auth).json()["id"]
+        camera = api.post("/cameras", headers=auth, json={"name": "pattern", "tenant_id": tenant,
+                                                          "rtsp_url": CAMERA}).json()["id"]
+        paths = []
+        for i in range(4):
+            lpr = api.post("/cameras", headers=auth, json={"name": f"lpr {i}", "tenant_id": tenant,
+                                                           "rtsp_url": f"rtsp://127.0.0.1:1/{i}", "enabled": False})
+            paths.append(api.post(f"/cameras/{lpr.json()['id']}/lpr-credentials", headers=auth).json()["intelbras"])
+        media = api.post(f"/cameras/{camera}/media-token", headers=auth, params={}).json()["token"]
+        live_url = f"ws://127.0.0.1:{port}/api/v1/cameras/{camera}/live?token={media}&meta=1"
+        time.sleep(args.warmup)
+        template = body_template(None)
+        without = phase(port, live_url, paths, template, args, 1, flood=False)
+        with_flood = phase(port, live_url, paths, template, args, 2, flood=True)
+        admin_after = api.post("/auth/login", json={"username": "admin", "password": PASSWORD}).status_code
+    finally:
+        runtime.stop()
+        ray.shutdown()
+        asyncio.run(drop_database(database_url))
+        asyncio.run(drop_redis_keys(prefix))
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+    def ratio(key: str) -> float:
+        return round(with_flood[key]["latency_ms"]["p99"] / max(1e-9, without[key]["latency_ms"]["p99"]), 2)
+
+    publish("login_flood", {
+        "login_flood_live_p99_ratio": ratio("live"),
+        "login_flood_webhook_p99_ratio": ratio("webhooks"),
+        "live_p99_ms": {"without": without["live"]["latency_ms"]["p99"], "with": with_flood["live"]["latency_ms"]["p99"]},
+        "webhook_p99_ms": {"without": without["webhooks"]["latency_ms"]["p99"],
+                           "with": with_flood["webhooks"]["latency_ms"]["p99"]},
+        "flood_answers": with_flood["flood"]["codes"],
+        "admin_login_from_the_flooding_address_after": admin_after,
+        "goals": {"login_flood_live_p99_ratio": 1.2, "login_flood_webhook_p99_ratio": 1.2},
+        "setup": {"camera": CAMERA, "viewers": args.viewers, "webhook_rate_per_s": args.webhook_rate,
+                  "flood_rate_per_s": args.flood_rate, "window_s": args.window,
+                  "limits": f"{settings.login_failures_per_minute} failures/min per address and per username",
+                  "password_checks_at_once": settings.password_checks_at_once or "half the node's cores",
+                  "bus": "Redis",
+                  "serve_proxy": serve_proxy()},
+        "without_flood": without,
+        "with_flood": with_flood,
+    }, args.out)
+
+
+if __name__ == "__main__":
+    main()
