@@ -13,8 +13,10 @@ PostgreSQL, a directory object store) with one test-pattern camera (640×360, 25
   No X-Forwarded-For: uvicorn (Serve's proxy too) takes it as the client address from a 127.0.0.1 peer.
 
 Reports ``login_flood_live_p99_ratio`` and ``login_flood_webhook_p99_ratio`` (p99 with ÷ without; goal ≤ 1.2)
-and how the flood was answered (mostly 429 once 5 failures are counted). A third phase without the flood
-shows how much the machine drifts on its own (it is shared: the ratios are only as steady as it is).
+and how the flood was answered (mostly 429 once 5 failures are counted). The peer, in a third phase, is a flood
+of the API's cheapest refusal at the same rate (``GET /auth/me`` without a token: 401, no database, no Redis):
+what any 200 requests/s cost through Serve, login or not. A last phase without a flood shows how much the
+machine drifts on its own (it is shared: the ratios are only as steady as it is).
 
     .venv/bin/python -m benchmarks.login_flood --out benchmarks/results/login_flood.json
 """
@@ -88,8 +90,10 @@ async def webhook_client(base: str, paths: list[str], template: str, rate: float
     return {"rate_per_s": rate, "latency_ms": summary(latencies), "codes": dict(codes), "skipped": skipped}
 
 
-async def flood_client(host: str, port: int, rate: float, seconds: float, connections: int) -> dict[str, Any]:
-    """Login attempts at a fixed rate over keep-alive connections: raw HTTP/1.1, a few µs of CPU each."""
+async def flood_client(host: str, port: int, rate: float, seconds: float, connections: int,
+                       request: str) -> dict[str, Any]:
+    """Requests at a fixed rate over keep-alive connections (raw HTTP/1.1, a few µs of CPU each): login attempts,
+    or the peer, the cheapest refusal the API has (``GET /auth/me`` without a token: 401, no database)."""
     rng = random.Random(3)
     codes: Counter[int] = Counter()
     latencies: list[float] = []
@@ -101,9 +105,12 @@ async def flood_client(host: str, port: int, rate: float, seconds: float, connec
 
     async def attempt(scheduled: float) -> None:
         reader, writer = idle.get_nowait()
-        body = json.dumps({"username": f"u{rng.getrandbits(40):x}", "password": f"p{rng.getrandbits(64):x}"}).encode()
-        writer.write(b"POST /api/v1/auth/login HTTP/1.1\r\nhost: %s\r\ncontent-type: application/json\r\n"
-                     b"content-length: %d\r\n\r\n%s" % (host.encode(), len(body), body))
+        if request == "login":
+            body = json.dumps({"username": f"u{rng.getrandbits(40):x}", "password": f"p{rng.getrandbits(64):x}"})
+            writer.write(b"POST /api/v1/auth/login HTTP/1.1\r\nhost: %s\r\ncontent-type: application/json\r\n"
+                         b"content-length: %d\r\n\r\n%s" % (host.encode(), len(body), body.encode()))
+        else:
+            writer.write(b"GET /api/v1/auth/me HTTP/1.1\r\nhost: %s\r\n\r\n" % host.encode())
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
@@ -150,11 +157,11 @@ def result_of(child: subprocess.Popen[str], timeout_s: float) -> dict[str, Any]:
 
 
 def phase(port: int, live_url: str, paths: list[str], template: str, args: argparse.Namespace, number: int,
-          flood: bool) -> dict[str, Any]:
+          flood: str | None) -> dict[str, Any]:
     flooding = None
     if flood:  # running before the measured clients start, and until after they end
         flooding = start_client("flood", {"host": "127.0.0.1", "port": port, "rate": args.flood_rate,
-                                          "seconds": args.window + 6, "connections": 256})
+                                          "seconds": args.window + 6, "connections": 256, "request": flood})
         time.sleep(3)
     live = start_client("live", {"url": live_url, "viewers": args.viewers, "seconds": args.window})
     hooks = start_client("webhooks", {"base": f"http://127.0.0.1:{port}", "paths": paths, "template": template,
@@ -217,10 +224,13 @@ def run(args: argparse.Namespace) -> None:
         live_url = f"ws://127.0.0.1:{port}/api/v1/cameras/{camera}/live?token={media}&meta=1"
         time.sleep(args.warmup)
         template = body_template(None)
-        without = phase(port, live_url, paths, template, args, 1, flood=False)
-        with_flood = phase(port, live_url, paths, template, args, 2, flood=True)
+        without = phase(port, live_url, paths, template, args, 1, flood=None)
+        with_flood = phase(port, live_url, paths, template, args, 2, flood="login")
         time.sleep(5)
-        after = phase(port, live_url, paths, template, args, 3, flood=False)  # how much the machine alone drifts
+        # The peer: as many of the cheapest requests the API refuses; what any flood of requests costs here.
+        with_peer = phase(port, live_url, paths, template, args, 3, flood="me")
+        time.sleep(5)
+        after = phase(port, live_url, paths, template, args, 4, flood=None)  # how much the machine alone drifts
         admin_after = api.post("/auth/login", json={"username": "admin", "password": PASSWORD}).status_code
     finally:
         runtime.stop()
@@ -238,6 +248,10 @@ def run(args: argparse.Namespace) -> None:
         "live_p99_ms": {"without": without["live"]["latency_ms"]["p99"], "with": with_flood["live"]["latency_ms"]["p99"]},
         "webhook_p99_ms": {"without": without["webhooks"]["latency_ms"]["p99"],
                            "with": with_flood["webhooks"]["latency_ms"]["p99"]},
+        "peer_flood_p99_ms": {"live": with_peer["live"]["latency_ms"]["p99"],
+                              "webhook": with_peer["webhooks"]["latency_ms"]["p99"]},
+        "peer_flood_answers": with_peer["flood"]["codes"],
+        "peer_flood_sent_per_s": round(with_peer["flood"]["attempts"] / (args.window + 6), 1),
         "after_flood_p99_ms": {"live": after["live"]["latency_ms"]["p99"],
                                "webhook": after["webhooks"]["latency_ms"]["p99"]},
         "flood_answers": with_flood["flood"]["codes"],
@@ -252,6 +266,7 @@ def run(args: argparse.Namespace) -> None:
                   "serve_proxy": serve_proxy()},
         "without_flood": without,
         "with_flood": with_flood,
+        "with_peer_flood": with_peer,
         "after_flood": after,
     }, args.out)
 

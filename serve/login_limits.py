@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio
@@ -22,6 +23,13 @@ from storage.bus import is_redis_url, redis_server_and_prefix
 
 BLOCKED_ADDRESSES_KEPT = 10_000
 REDIS_TIMEOUT_S = 2.0  # a stalled Redis makes a login fail (503), never hang
+
+
+@dataclass(frozen=True)
+class Standing:
+    address_left: int  # failures the address may still have in the window
+    username_left: int
+    wait_s: int | None  # over the limit: seconds until the next try may be made
 
 
 class LoginLimits:
@@ -49,18 +57,24 @@ class LoginLimits:
         storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=f"{prefix}login", **connection)
         return cls(storage, failures_per_minute, pool)
 
-    async def wait_s(self, address: str, username: str) -> int | None:
-        """Seconds until this address and this username may both try again; None when they may now."""
+    async def standing(self, address: str, username: str) -> Standing:
+        """How many more failures this address and this username may have now, or how long they must wait."""
         blocked_until = self._blocked_addresses.get(address)
         if blocked_until is not None and blocked_until > time.time():
-            return math.ceil(blocked_until - time.time())  # a flooding address costs no Redis round trip
-        wait_s = await self._wait_s(_address_key(address))
-        if wait_s is not None:
+            return Standing(0, 0, _seconds_until(blocked_until))  # a flooding address costs no Redis round trip
+        by_address = await self._limiter.get_window_stats(self._limit, _address_key(address))
+        if by_address.remaining <= 0:
             if len(self._blocked_addresses) >= BLOCKED_ADDRESSES_KEPT:
                 self._blocked_addresses.clear()  # bounded: forgetting only costs a Redis round trip
-            self._blocked_addresses[address] = time.time() + wait_s
-            return wait_s
-        return await self._wait_s(_username_key(username))
+            self._blocked_addresses[address] = by_address.reset_time
+            return Standing(0, 0, _seconds_until(by_address.reset_time))
+        by_username = await self._limiter.get_window_stats(self._limit, _username_key(username))
+        wait_s = None if by_username.remaining > 0 else _seconds_until(by_username.reset_time)
+        return Standing(by_address.remaining, by_username.remaining, wait_s)
+
+    async def wait_s(self, address: str, username: str) -> int | None:
+        """Seconds until this address and this username may both try again; None when they may now."""
+        return (await self.standing(address, username)).wait_s
 
     async def failed(self, address: str, username: str) -> None:
         await self._limiter.hit(self._limit, _address_key(address))
@@ -73,9 +87,10 @@ class LoginLimits:
         if self._pool is not None:
             await self._pool.aclose()
 
-    async def _wait_s(self, key: str) -> int | None:
-        stats = await self._limiter.get_window_stats(self._limit, key)  # one round trip: count and oldest failure
-        return None if stats.remaining > 0 else max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def _seconds_until(epoch_s: float) -> int:
+    return max(1, math.ceil(epoch_s - time.time()))
 
 
 def _address_key(address: str) -> str:

