@@ -22,7 +22,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from storage.bus import is_redis_url, redis_server_and_prefix
 
 BLOCKED_ADDRESSES_KEPT = 10_000
-REDIS_TIMEOUT_S = 2.0  # a stalled Redis makes a login fail (503), never hang
+REDIS_CONNECTIONS = 16  # per replica: a flood waits for one of these instead of opening hundreds at once
+REDIS_TIMEOUT_S = 5.0  # a stalled Redis makes a login fail (503), never hang
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ class LoginLimits:
         if not is_redis_url(bus_url):
             return cls(MemoryStorage(), failures_per_minute)
         server, prefix = redis_server_and_prefix(bus_url)
-        pool = redis.asyncio.ConnectionPool.from_url(server, socket_timeout=REDIS_TIMEOUT_S,
-                                                     socket_connect_timeout=REDIS_TIMEOUT_S)
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            server, max_connections=REDIS_CONNECTIONS, timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S)
         # The pool is the connection (redis://, rediss:// or unix://, as the bus takes); the URI only picks redis-py.
         connection: dict[str, Any] = {"connection_pool": pool}  # limits types its options as scalars
         storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=f"{prefix}login", **connection)
