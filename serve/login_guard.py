@@ -55,6 +55,8 @@ class LoginGuard:
         """The user whose password this is; else 401 (and one more failure for the address and the username),
         429 while either has failed too often, 503 while too many checks are in line."""
         keys = ("address/" + address, "username/" + username)
+        if max(self._pending[keys[0]], self._pending[keys[1]]) >= self.limits.failures_per_minute:
+            self._admit(Standing(0, 0, PENDING_WAIT_S), keys)  # a burst beyond the limit costs no Redis round trip
         self._admit(await self.limits.standing(address, username), keys)
         with self._pending_attempt(keys):  # no await since the look: what the attempts ahead do is counted
             async with self.passwords.slot():

@@ -37,6 +37,7 @@ class LoginLimits:
     """Counts failed logins; says how long an address or a username must wait before its next try."""
 
     def __init__(self, storage: Storage, failures_per_minute: int, pool: redis.asyncio.ConnectionPool | None = None) -> None:
+        self.failures_per_minute = failures_per_minute
         self._limiter = MovingWindowRateLimiter(storage)
         self._limit = RateLimitItemPerMinute(failures_per_minute)
         self._pool = pool
