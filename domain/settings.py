@@ -30,6 +30,8 @@ class Settings:
     offline_after_s: float = 60.0
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 7 * 24 * 3600
+    login_failures_per_minute: int = 5  # per source address and per username; then 429 (serve/login_limits.py)
+    password_checks_at_once: int | None = None  # Argon2id per API replica; None: half its node's cores (serve/password_work.py)
     media_token_ttl_s: int = 900  # URLs a <video> tag or HLS player uses (serve/tokens.py)
     # Sessions (docs/security/sessions.md): how stale a replica's view of an ended session may be, and how long
     # a single-use /events ticket lives.

@@ -25,7 +25,9 @@ from domain.settings import Settings
 from serve import errors
 from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
+from serve.login_guard import LoginGuard
 from serve.metrics import LPR_SPOOLED, RequestMetrics, forget_dead_replicas
+from serve.password_work import PasswordWork
 from serve.ray_series import RayNodeSeries
 from serve.request_context import RequestContext
 from serve.route_templates import templates_of
@@ -82,6 +84,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
         tickets = open_tickets(settings.bus_url, pool)
         app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr,
                                         SessionCheck(pool, ttl_s=settings.session_check_ttl_s), tickets)
+        app.state.password_work = PasswordWork.for_this_node(settings.password_checks_at_once)
+        app.state.login_guard = LoginGuard.for_settings(settings, app.state.password_work)
         draining = asyncio.create_task(lpr.drain_spool_forever())
         try:
             yield
@@ -89,6 +93,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
             draining.cancel()
             await asyncio.gather(draining, return_exceptions=True)
             await app.state.http.aclose()
+            await app.state.login_guard.close()
+            app.state.password_work.close()
             await intake.close()
             await tickets.close()
             await bus.close()

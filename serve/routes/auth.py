@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from domain.rbac import Principal
 from domain.session import Bearer, Session
 from serve import tokens
 from serve.deps import Caller, CallerSession, Res
-from serve.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from serve.login_guard import client_address, login_guard
+from serve.password_work import Passwords
+from serve.passwords import MIN_PASSWORD_LENGTH
 from services import sessions, user_admin
 from services.refusals import NotAuthenticated
 from storage import users
@@ -53,11 +55,11 @@ async def _new_session(res: Res, who: Principal) -> dict[str, Any]:
 
 
 @router.post("/login")
-async def login(body: Login, res: Res) -> dict[str, Any]:
-    found = await users.credentials(res.pool, body.username, body.tenant_id)
-    if not verify_password(found[1] if found else None, body.password) or found is None:
-        raise HTTPException(401, "invalid username or password")
-    return await _new_session(res, found[0].principal)
+async def login(body: Login, request: Request, res: Res) -> dict[str, Any]:
+    # Failure limits, then a bounded Argon2id check off the event loop (serve/login_guard.py): 401, 429 or 503.
+    user = await login_guard(request).authenticate(res.pool, client_address(request), body.username, body.password,
+                                                   tenant_id=body.tenant_id)
+    return await _new_session(res, user.principal)
 
 
 @router.post("/refresh")
@@ -88,13 +90,13 @@ async def logout(caller: CallerSession, res: Res) -> None:
 
 
 @router.post("/password")
-async def change_password(body: PasswordChange, caller: Caller, res: Res) -> dict[str, Any]:
+async def change_password(body: PasswordChange, caller: Caller, res: Res, passwords: Passwords) -> dict[str, Any]:
     """Change one's own password: every session of the user ends (other devices too); the answer is a new token
     pair for this client."""
     current = await users.password_hash(res.pool, caller.user_id)
-    if not verify_password(current, body.current_password):
+    if not await passwords.verify(current, body.current_password):  # off the loop, in the password slots
         raise HTTPException(403, "the current password is wrong")
-    await user_admin.change_own_password(res.pool, caller, hash_password(body.new_password))
+    await user_admin.change_own_password(res.pool, caller, await passwords.hash(body.new_password))
     res.sessions.forget_all()
     return await _new_session(res, caller)
 

@@ -16,7 +16,8 @@ from domain.plans import Quota
 from domain.rbac import Action, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
-from serve.passwords import MIN_PASSWORD_LENGTH, hash_password
+from serve.password_work import Passwords
+from serve.passwords import MIN_PASSWORD_LENGTH
 from services import user_admin
 from services.scope import require, scoped_tenant
 from storage import plans, users
@@ -32,7 +33,7 @@ class UserIn(BaseModel):
 
 
 @router.post("", status_code=201)
-async def create_user(user: UserIn, caller: Caller, res: Res) -> dict[str, Any]:
+async def create_user(user: UserIn, caller: Caller, res: Res, passwords: Passwords) -> dict[str, Any]:
     if user.role == Role.ADMIN:
         require(caller, Action.MANAGE_TENANTS)
         tenant = None
@@ -41,7 +42,7 @@ async def create_user(user: UserIn, caller: Caller, res: Res) -> dict[str, Any]:
         require(caller, Action.WRITE, tenant)
         if caller.role == Role.MANAGER and user.role != Role.VIEWER:
             raise HTTPException(403, "managers may create viewers only")
-    password_hash = hash_password(user.password)
+    password_hash = await passwords.hash(user.password)  # off the event loop, in the replica's password slots
     if tenant is None:
         return body(await users.create(res.pool, username=user.username, password_hash=password_hash,
                                        role=user.role.value, tenant_id=None))
@@ -85,8 +86,9 @@ async def delete_user(user_id: UUID, caller: Caller, res: Res) -> Response:
 
 
 @router.post("/{user_id}/password", status_code=204)
-async def reset_password(user_id: UUID, reset: PasswordReset, caller: Caller, res: Res) -> Response:
+async def reset_password(user_id: UUID, reset: PasswordReset, caller: Caller, res: Res,
+                         passwords: Passwords) -> Response:
     """Set another user's password (they must log in with it); every session of theirs ends now."""
-    await user_admin.reset_password(res.pool, caller, user_id, hash_password(reset.password))
+    await user_admin.reset_password(res.pool, caller, user_id, await passwords.hash(reset.password))
     res.sessions.forget_all()
     return Response(status_code=204)

@@ -52,6 +52,9 @@ def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: py
         secret=uuid.uuid4().hex, namespace=NAMESPACE, bus_url=bus_url, api_port=port, chunk_max_s=3,
         reconcile_interval_s=1, source_timeout_s=2, spool_dir=str(tmp_path_factory.mktemp("spool")),
         camera_networks=("127.0.0.0/8",),  # the test cameras are on loopback, which is refused by default
+        # Every client here is 127.0.0.1 and the fuzzing sends hundreds of failed logins: the failure limits
+        # (tested on their own in test_login_guard.py) would lock the suite's own logins out for a minute.
+        login_failures_per_minute=100_000,
     )
     runtime, client = start_system(settings)
     try:
