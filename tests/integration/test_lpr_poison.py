@@ -22,10 +22,11 @@ from domain.lpr.reads import PlateRead
 from services.lpr_write import write_batch
 from storage import lpr_dead_letters, lpr_events
 from storage.bus import RedisBus
-from storage.db import create_pool
+from storage.db import create_pool, migrate
 from storage.lpr_intake import LprIntake, PostgresIntake, RedisIntake
 from storage.objects import DirObjectStore
 from storage.watchlist_cache import WatchlistCache
+from tests.support.databases import create_database, drop_database
 from tests.support.system import REDIS_URL, drop_redis_keys
 from tests.support.tcp_proxy import TcpProxy
 
@@ -137,11 +138,20 @@ async def test_postgresql_down_is_retried_and_never_dead_lettered(
         await bus.close()
 
 
-async def test_the_partitions_of_the_current_month_and_its_neighbours_are_made_ahead(pool: asyncpg.Pool) -> None:
-    months = premade_months(NOW)
-    lpr_events._known_partitions.clear()  # per process, and this process has made them in other tests' databases
-    for month in months:
-        await lpr_events.ensure_partition(pool, month)
-    names = [f"lpr_events_{month:%Y_%m}" for month in months]
-    found = await pool.fetchval("SELECT count(*) FROM pg_class WHERE relname = ANY($1::text[])", names)
+async def test_the_partitions_of_the_current_month_and_its_neighbours_are_made_ahead() -> None:
+    # A database of its own: in the shared one, other tests' reads of this month may sit in the default partition
+    # already (then the month keeps using it, by design), and the cache of made partitions is per process.
+    database_url = await create_database()
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        await migrate(pool)
+        lpr_events._known_partitions.clear()
+        months = premade_months(NOW)
+        for month in months:
+            await lpr_events.ensure_partition(pool, month)
+        names = [f"lpr_events_{month:%Y_%m}" for month in months]
+        found = await pool.fetchval("SELECT count(*) FROM pg_class WHERE relname = ANY($1::text[])", names)
+    finally:
+        await pool.close()
+        await drop_database(database_url)
     assert found == 3 and months[0] < month_of(NOW) < months[2]

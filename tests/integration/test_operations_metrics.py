@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import ray
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
@@ -39,6 +40,7 @@ def _lpr_sender(system: System, manager: dict[str, str]) -> tuple[str, dict[str,
     return camera["id"], credentials.json()
 
 
+@pytest.mark.parametrize("system", ["dir"], indirect=True)  # the embedded default: the scrape path is the same on both
 def test_a_real_prometheus_scrapes_cameras_lpr_alerts_clips_retention_and_host_restarts(
     system: System, tmp_path: Path
 ) -> None:
