@@ -11,7 +11,6 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,11 @@ import pytest
 from domain.rbac import Role
 from domain.sealing import sealer_for
 from domain.settings import Settings
-from serve.app import create_app
 from services import lpr_credentials
 from storage import lpr_dead_letters, tenants
 from storage.lpr_dead_letters import NewDeadLetter
 from storage.lpr_intake import RedisIntake
+from tests.support.asgi_api import running_api
 from tests.support.sessions import access_headers, new_bearer
 from tests.support.system import REDIS_URL, drop_redis_keys
 
@@ -70,14 +69,6 @@ class Api:
         return await self.client.post(f"/api/v1/webhooks/hikvision/{self.token}", files=files)
 
 
-@asynccontextmanager
-async def _running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
-        yield client
-
-
 @pytest.fixture
 async def api(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Api]:
     prefix = f"gtv-refusals-{uuid.uuid4().hex[:8]}:"
@@ -90,7 +81,7 @@ async def api(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIte
                        camera_id, city.id, f"lpr {camera_id.hex[:6]}", "rtsp://127.0.0.1:1/lpr")
     issued = await lpr_credentials.issue(pool, sealer_for(settings), camera_id, None)
     token, secret = issued.token, issued.secret
-    async with _running(settings) as client:
+    async with running_api(settings) as client:
         yield Api(client, settings, camera_id, token, secret, prefix, pool)
     intake = RedisIntake(REDIS_URL, prefix=prefix)
     assert await intake.backlog() == 0, "no refused push reached the intake"

@@ -27,6 +27,7 @@ from domain.settings import Settings
 from serve.app import create_app
 from serve.passwords import hash_password
 from storage import tenants, users
+from tests.support.asgi_api import running_api
 from tests.support.ports import free_port
 from tests.support.system import REDIS_URL, drop_redis_keys
 
@@ -66,21 +67,13 @@ def _settings(database_url: str, tmp_path: Path, prefix: str, **changes: Any) ->
                     spool_dir=str(tmp_path / "spool"), session_check_ttl_s=TTL_S, **changes)
 
 
-@asynccontextmanager
-async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-        yield client
-
-
 @pytest.fixture
 async def api(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[Replicas]:
     prefix = f"gtv-sessions-{uuid.uuid4().hex[:8]}:"
     settings = _settings(database_url, tmp_path, prefix)
     city, other = [await tenants.create(pool, f"sessions {uuid.uuid4().hex[:8]}") for _ in range(2)]
     try:
-        async with _client(settings) as a, _client(settings) as b:
+        async with running_api(settings, "http://api") as a, running_api(settings, "http://api") as b:
             yield Replicas(a, b, settings, pool, city.id, other.id)
     finally:
         await drop_redis_keys(prefix)
