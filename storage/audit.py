@@ -1,4 +1,6 @@
-"""The audit log: who watched, downloaded or exported which camera's footage, and when."""
+"""The audit log: who did what — watched, exported, logged in, changed a user, camera or city — and when.
+
+Rows are append-only and hash-chained by the database itself (migration 0011, domain/audit_chain.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,17 @@ from domain.audit import AuditEntry
 from storage.rows import records
 
 
-async def record(pool: asyncpg.Pool, user_id: UUID | None, action: str, *, tenant_id: UUID | None,
-                 camera_id: UUID | None = None, start: datetime | None = None, end: datetime | None = None,
-                 detail: dict[str, Any] | None = None) -> None:
-    await pool.execute(
-        "INSERT INTO audit_log (tenant_id, user_id, action, camera_id, range_start, range_end, detail)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        tenant_id, user_id, action, camera_id, start, end, detail or {},
+async def record(pool: asyncpg.Pool | asyncpg.Connection, user_id: UUID | None, action: str, *,
+                 tenant_id: UUID | None, camera_id: UUID | None = None, start: datetime | None = None,
+                 end: datetime | None = None, detail: dict[str, Any] | None = None,
+                 source: str | None = None) -> str:
+    """Append one row to the chain (the database hashes and links it, migration 0011); its hash, hex."""
+    row_hash: bytes = await pool.fetchval(
+        "INSERT INTO audit_log (tenant_id, user_id, action, camera_id, range_start, range_end, detail, source)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING row_hash",
+        tenant_id, user_id, action, camera_id, start, end, detail or {}, source,
     )
+    return row_hash.hex()
 
 
 async def between(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime, *,
