@@ -108,5 +108,5 @@ async def _alert(reads: list[QueuedRead], bus: EventBus, watchlists: WatchlistCa
                 published += 1
                 on_alert(read)
         except Exception as exc:  # the read is stored; only its alert is lost (logged)
-            log.error("watchlist alert for %s not published: %s", read.plate, exc)
+            log.error("watchlist alert for read %s not published: %s", read.id, exc)  # no plate in logs (docs/lgpd.md)
     return published
