@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     stop = sub.add_parser("stop", help="stop the instance running on this data directory (like Ctrl-C)")
     _var_dir_argument(stop)
     stop.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for it to stop (default 180)")
+    verify = sub.add_parser("verify", help="check a clip or report against its signed manifest, offline"
+                                           " (docs/evidence.md)")
+    verify.add_argument("file", type=Path, help="the clip (.mp4) or report (.pdf)")
+    verify.add_argument("manifest", type=Path, help="its manifest (.json)")
+    verify.add_argument("--public-key", type=Path, required=True,
+                        help="the evidence public key (PEM), as GET /api/v1/evidence-key gives it")
     return parser
 
 
@@ -286,6 +292,17 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """0 when the file is the one the manifest describes and the manifest is signed by the key; else 1."""
+    from services.evidence_check import verify_document
+
+    verdict = verify_document(args.file, args.manifest, args.public_key)
+    print(("VERIFIED" if verdict.ok else "NOT VERIFIED") + f": {args.file}")
+    for line in verdict.lines:
+        print(f"  {line}")
+    return 0 if verdict.ok else 1
+
+
 def _refuse(problem: str, code: int = 2) -> int:
     print(f"gtvision: {problem}", file=sys.stderr)
     return code
@@ -296,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     # only what goes wrong reaches the terminal.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop}
+    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop, "verify": cmd_verify}
     return commands[args.command](args)
 
 
