@@ -125,6 +125,13 @@ def sign(key: EvidenceKey, document_fields: dict[str, Any], issued_at: str) -> d
     return manifest
 
 
+def sign_file(key: EvidenceKey, kind: str, data: bytes, *, file_name: str, media_type: str, issued_at: str,
+              **fields: Any) -> dict[str, Any]:
+    """A signed manifest of a file held in memory (a report): its size and SHA-256, and the kind's fields."""
+    return sign(key, document(kind, file_name=file_name, media_type=media_type, size=len(data),
+                              sha256=hashlib.sha256(data).hexdigest(), **fields), issued_at)
+
+
 def verify(manifest: Any, key: PublicKey) -> str | None:
     """Why the manifest is not genuine under ``key`` (None when its signature holds)."""
     if not isinstance(manifest, dict):

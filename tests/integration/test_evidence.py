@@ -13,19 +13,23 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import asyncpg
 import pytest
+from pypdf import PdfReader
 
 from domain.clip_manifest import clip_manifest_key
 from domain.clips import ClipJob
 from domain.evidence import evidence_key
 from domain.rbac import Role
+from domain.recording import chunk_object_key
 from domain.settings import Settings
 from services.clip_export import export_clip
 from services.evidence_check import verify_document
+from services.purge_pass import retention_pass
 from storage import clips, recordings, tenants
 from storage.objects import ObjectStore, open_object_store_for
 from tests.support.asgi_api import running_api
@@ -133,3 +137,49 @@ def gtvision_verify(file: Path, manifest: Path, key: Path) -> subprocess.Complet
     """The real command line, in a process of its own."""
     return subprocess.run([sys.executable, "-m", "runtime.cli", "verify", str(file), str(manifest), "--public-key",
                            str(key)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+
+async def test_the_purge_report_pdf_reads_back_with_the_city_and_numbers_and_its_manifest_verifies(
+        database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> None:
+    prefix = f"gtv-evidence-{uuid.uuid4().hex[:8]}:"
+    settings = _settings(database_url, tmp_path, prefix)
+    store = open_object_store_for(settings)
+    city = await tenants.create(pool, f"São Gonçalo {uuid.uuid4().hex[:6]}")
+    camera_id = uuid.uuid4()
+    await pool.execute("INSERT INTO cameras (id, tenant_id, name, rtsp_url, enabled) VALUES ($1, $2, $3, $4, false)",
+                       camera_id, city.id, "Rodoviária", "rtsp://127.0.0.1:1/x")
+    old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
+    for i in range(7):
+        key = chunk_object_key(city.id, camera_id, old + timedelta(minutes=i))
+        store.put(key, b"old footage")
+        await pool.execute(
+            "INSERT INTO recordings (tenant_id, camera_id, time_range, object_key, bytes, init_length, codec, width,"
+            " height, fragments) VALUES ($1, $2, tstzrange($3, $4), $5, 1234, 10, 'h264', 640, 360, '[]')",
+            city.id, camera_id, old + timedelta(minutes=i), old + timedelta(minutes=i + 1), key)
+    result = await retention_pass(pool, store, trigger="test")
+    manager = access_headers(settings, await new_bearer(pool, Role.MANAGER, city.id))
+    report_url = f"/api/v1/retention/passes/{result.pass_id}/report"
+    try:
+        async with running_api(settings) as api:
+            pdf = await api.get(f"{report_url}.pdf", headers=manager)
+            again = await api.get(f"{report_url}.pdf", headers=manager)
+            manifest = await api.get(f"{report_url}.pdf.manifest", headers=manager)
+            key = (await api.get("/api/v1/evidence-key")).json()
+            viewer = access_headers(settings, await new_bearer(pool, Role.VIEWER, city.id))
+            assert (await api.get(f"{report_url}.pdf", headers=viewer)).status_code == 403
+    finally:
+        await drop_redis_keys(prefix)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf", pdf.text
+    assert pdf.content == again.content, "the same report gives the same bytes"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert "Relatório de expurgo" in text and city.name in text and "Rodoviária" in text
+    assert "7 segmentos, 8638 bytes" in text, text
+    assert manifest.status_code == 200 and manifest.json()["document"]["kind"] == "purge_report"
+    assert manifest.json()["document"]["totals"]["chunks"] == 7
+    (tmp_path / "report.pdf").write_bytes(pdf.content)
+    (tmp_path / "report.json").write_bytes(manifest.content)
+    (tmp_path / "key.pem").write_text(key["public_key_pem"])
+    verdict = verify_document(tmp_path / "report.pdf", tmp_path / "report.json", tmp_path / "key.pem")
+    assert verdict.ok, verdict.lines
+    (tmp_path / "altered.pdf").write_bytes(_flip(pdf.content, len(pdf.content) // 2))
+    assert not verify_document(tmp_path / "altered.pdf", tmp_path / "report.json", tmp_path / "key.pem").ok
