@@ -88,6 +88,16 @@ async def deletion_of(pool: asyncpg.Pool, caller: Principal, tenant_id: UUID) ->
     return deletion
 
 
+async def deletion_report_file(pool: asyncpg.Pool, store: ObjectStore, caller: Principal, tenant_id: UUID,
+                               manifest: bool) -> bytes:
+    """The completed deletion's signed PDF report, or (``manifest``) its manifest (admins)."""
+    deletion = await deletion_of(pool, caller, tenant_id)
+    if deletion.state != "deleted":
+        raise Conflict(f"the deletion is {deletion.state}: its report is written when it completes")
+    _, pdf_key, manifest_key = report_keys(deletion.tenant_id, deletion.id)
+    return await asyncio.to_thread(store.get, manifest_key if manifest else pdf_key)
+
+
 async def delete_due_cities(pool: asyncpg.Pool, store: ObjectStore, key: EvidenceKey, *, now: datetime | None = None,
                             batch: int = OBJECT_BATCH, max_batches: int = MAX_BATCHES_PER_PASS) -> list[TenantDeletion]:
     """Carry out the deletions that are due (or were interrupted); returns those it completed. A city that fails

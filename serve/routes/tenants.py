@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from domain.camera_targets import parse_networks
@@ -13,7 +13,7 @@ from domain.city_deletion import TenantDeletion
 from domain.rbac import Action
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
-from services.city_deletion import deletion_of, restore_city, schedule_deletion
+from services.city_deletion import deletion_of, deletion_report_file, restore_city, schedule_deletion
 from services.scope import found, require, scoped_tenant
 from storage import camera_networks, tenants
 
@@ -87,6 +87,20 @@ async def restore_tenant(tenant_id: UUID, caller: Caller, res: Res) -> dict[str,
 async def tenant_deletion(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
     """The city's deletion: its schedule, or once done the final report (admins; also after the city is gone)."""
     return deletion_json(await deletion_of(res.pool, caller, tenant_id))
+
+
+@router.get("/{tenant_id}/deletion/report.pdf")
+async def tenant_deletion_pdf(tenant_id: UUID, caller: Caller, res: Res) -> Response:
+    """The final deletion report as a PDF; its signed manifest is at ``report.pdf.manifest`` (docs/evidence.md)."""
+    pdf = await deletion_report_file(res.pool, res.store, caller, tenant_id, manifest=False)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"content-disposition": f'attachment; filename="city-deletion-{tenant_id}.pdf"'})
+
+
+@router.get("/{tenant_id}/deletion/report.pdf.manifest")
+async def tenant_deletion_pdf_manifest(tenant_id: UUID, caller: Caller, res: Res) -> Response:
+    manifest = await deletion_report_file(res.pool, res.store, caller, tenant_id, manifest=True)
+    return Response(manifest, media_type="application/json")
 
 
 def deletion_json(deletion: TenantDeletion) -> dict[str, Any]:

@@ -191,9 +191,12 @@ async def test_a_city_is_deleted_after_its_grace_period_and_only_then_and_restor
     json_key, pdf_key, manifest_key = report_keys(doomed.id, int(await world.pool.fetchval(
         "SELECT id FROM tenant_deletions WHERE tenant_id = $1 AND state = 'deleted'", doomed.id)))
     assert status.json()["report_key"] == json_key
+    pdf = await world.api.get(f"/api/v1/tenants/{doomed.id}/deletion/report.pdf", headers=world.admin)
+    manifest = await world.api.get(f"/api/v1/tenants/{doomed.id}/deletion/report.pdf.manifest", headers=world.admin)
+    assert pdf.content == world.store.get(pdf_key) and manifest.content == world.store.get(manifest_key)
     tmp = Path(world.settings.spool_dir).parent
-    (tmp / "deletion.pdf").write_bytes(world.store.get(pdf_key))
-    (tmp / "deletion.json").write_bytes(world.store.get(manifest_key))
+    (tmp / "deletion.pdf").write_bytes(pdf.content)
+    (tmp / "deletion.json").write_bytes(manifest.content)
     (tmp / "key.pem").write_text(key.public.pem)
     assert verify_document(tmp / "deletion.pdf", tmp / "deletion.json", tmp / "key.pem").ok
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(world.store.get(pdf_key))).pages)
