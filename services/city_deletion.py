@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -130,7 +131,7 @@ async def _delete_city(pool: asyncpg.Pool, store: ObjectStore, key: EvidenceKey,
     if not finished:
         return None
     completed_at = datetime.now(UTC)
-    swept = TenantDeletion(**{**deletion.__dict__, "objects": counts})
+    swept = replace(deletion, objects=counts)
     row_hash = await audit.record(pool, None, "tenant.deleted", tenant_id=deletion.tenant_id, detail={
         "deletion_id": deletion.id, "tenant_name": deletion.tenant_name,
         "objects": sum(v["objects"] for v in counts.values()), "bytes": sum(v["bytes"] for v in counts.values()),
