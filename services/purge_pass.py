@@ -22,7 +22,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from domain.evidence import EvidenceKey
 from domain.purge_rules import retention_cutoff
+from services.city_deletion import delete_due_cities
 from services.purging import PURGE_BATCH, Freed, drain_purge_queue, purge
 from services.storage_relief import enforce_storage_quota, relieve_storage
 from storage import audit, purges
@@ -42,12 +44,16 @@ class PassResult:
 
 async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str, now: datetime | None = None,
                          batch: int = PURGE_BATCH, storage_full_policy: str = "purge_oldest",
-                         free_bytes: int = 0) -> PassResult:
+                         free_bytes: int = 0, evidence_key: EvidenceKey | None = None) -> PassResult:
     """One pass over every tenant: delete expired, un-held chunks (rows, then objects), apply storage quotas,
-    then — if the store is past its critical watermark — free ``free_bytes`` per the policy; report it all."""
+    then — if the store is past its critical watermark — free ``free_bytes`` per the policy; report it all.
+    With ``evidence_key`` (which signs their reports), cities past their deletion's grace period are deleted first
+    (services/city_deletion.py)."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
     total = Freed(objects=await drain_purge_queue(pool, store, batch))  # what an interrupted pass left
+    if evidence_key is not None:
+        await delete_due_cities(pool, store, evidence_key, now=now)
     pass_id = await purges.start_pass(pool, trigger)
     held = 0
     try:

@@ -75,11 +75,13 @@ async def list_for_tenant(
 
 
 async def list_enabled(pool: asyncpg.Pool) -> list[Camera]:
-    """Every camera that should be recording, across tenants (the Fleet's desired state)."""
+    """Every camera that should be recording, across tenants (the Fleet's desired state). A city scheduled for
+    deletion records no more (migration 0014): the Fleet stops its cameras on its next pass."""
     columns = ", ".join(f"c.{c.strip()}" for c in _COLUMNS.split(","))
     rows = await pool.fetch(
         f"SELECT {columns}, t.recording_paused FROM cameras c JOIN tenants t ON t.id = c.tenant_id"
-        " WHERE c.enabled AND c.deleted_at IS NULL"
+        " WHERE c.enabled AND c.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM tenant_deletions d"
+        " WHERE d.tenant_id = c.tenant_id AND d.state IN ('scheduled', 'deleting'))"
     )
     return [_camera(r) for r in rows]
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 
+from domain.clip_manifest import clip_file_name, clip_manifest_key
 from domain.clips import ClipJob
 from serve.deps import Caller, Res, Resources
 from serve.media_grants import BearerGrant
@@ -19,6 +22,7 @@ from services.clip_requests import clip_in_scope, request_clip
 from services.media_access import record_look
 from services.scope import scoped_tenant
 from storage import clips
+from storage.objects import ObjectNotFound
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/clips", tags=["clips"])
@@ -82,3 +86,21 @@ async def download_clip(clip_id: UUID, grant: BearerGrant, res: Res) -> dict[str
                       end=job.end_at, detail={"clip_id": str(job.id), "sha256": job.sha256})
     return {"url": url, "sha256": job.sha256, "bytes": job.bytes,
             "expires_at": grant.expires}
+
+
+@router.get("/{clip_id}/manifest")
+async def clip_manifest(clip_id: UUID, grant: BearerGrant, res: Res) -> Any:
+    """The clip's signed manifest (docs/evidence.md): who may download the clip may fetch it. Check a copy offline
+    with ``gtvision verify CLIP.mp4 MANIFEST.json --public-key KEY.pem`` (the key: GET /evidence-key)."""
+    caller = grant.who
+    job = await clip_in_scope(res.pool, caller, clip_id)
+    if job.state != "done" or job.object_key is None:
+        raise HTTPException(409, f"the clip is {job.state}: its manifest is signed when the export finishes")
+    try:
+        manifest = json.loads(await asyncio.to_thread(res.store.get, clip_manifest_key(job.object_key)))
+    except ObjectNotFound:
+        raise HTTPException(404, "this clip was exported before clips had signed manifests") from None
+    await record_look(res.pool, caller, job.tenant_id, job.camera_id, "clip.manifest_downloaded", start=job.start_at,
+                      end=job.end_at, detail={"clip_id": str(job.id), "sha256": job.sha256})
+    return JSONResponse(manifest, headers={
+        "content-disposition": f'attachment; filename="{clip_file_name(job.id).removesuffix(".mp4")}.manifest.json"'})

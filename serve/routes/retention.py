@@ -1,18 +1,22 @@
-"""Retention passes and their purge reports ("proof of automatic purge"), as JSON and CSV."""
+"""Retention passes and their purge reports ("proof of automatic purge"), as JSON, CSV and signed PDF."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from documents.purge_report import purge_report_pdf
+from domain.evidence import evidence_key, sign_file
 from domain.purge_rules import ReportRow, report_csv
 from domain.rbac import Action, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
 from services.scope import require, scoped_tenant
-from storage import orphans, purges
+from storage import evidence_labels, orphans, purges
 
 router = APIRouter(prefix="/retention", tags=["retention"])
 
@@ -81,3 +85,39 @@ async def orphan_findings(caller: Caller, res: Res, tenant_id: UUID | None = Que
     tenant = tenant_id if caller.role == Role.ADMIN else scoped_tenant(caller, tenant_id)
     require(caller, Action.WRITE, tenant)
     return bodies(await orphans.findings(res.pool, tenant, limit=limit))
+
+
+async def _report_pdf(pass_id: int, caller: Caller, res: Resources, tenant_id: UUID | None) -> tuple[bytes, str, dict[str, Any]]:
+    """The report's PDF, its file name and what its manifest says about it; 409 while the pass runs (the report
+    still grows, and the PDF and its manifest must describe the same bytes)."""
+    report = await report_json(pass_id, caller, res, tenant_id)
+    if report["pass"]["finished_at"] is None:
+        raise HTTPException(409, "the pass is still running: its report is signed once it has finished")
+    city = tenant_id if caller.role == Role.ADMIN else caller.tenant_id
+    lines = report["lines"]
+    named_cities = {line["tenant_id"] for line in lines} | ({city} if city else set())
+    cities, cameras = await evidence_labels.names(res.pool, sorted(named_cities),
+                                                  sorted({line["camera_id"] for line in lines}))
+    pdf = purge_report_pdf(report, cities, cameras, city)
+    name = f"purge-report-{pass_id}" + (f"-{city}" if city else "") + ".pdf"
+    fields = {"pass_id": pass_id, "city": {"id": str(city), "name": cities.get(city)} if city else None,
+              "period": {"start": report["pass"]["started_at"].isoformat(), "end": report["pass"]["finished_at"].isoformat()},
+              "totals": report["totals"]}
+    return pdf, name, fields
+
+
+@router.get("/passes/{pass_id}/report.pdf")
+async def report_as_pdf(pass_id: int, caller: Caller, res: Res, tenant_id: UUID | None = Query(None)) -> Response:
+    """The report as a PDF in Portuguese; its signed manifest is at ``report.pdf.manifest`` (docs/evidence.md)."""
+    pdf, name, _ = await _report_pdf(pass_id, caller, res, tenant_id)
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="{name}"', "x-content-sha256": hashlib.sha256(pdf).hexdigest()})
+
+
+@router.get("/passes/{pass_id}/report.pdf.manifest")
+async def report_pdf_manifest(pass_id: int, caller: Caller, res: Res, tenant_id: UUID | None = Query(None)) -> Any:
+    """The signed manifest of ``report.pdf`` (same pass, same city): ``gtvision verify report.pdf manifest.json
+    --public-key KEY.pem`` checks the PDF offline."""
+    pdf, name, fields = await _report_pdf(pass_id, caller, res, tenant_id)
+    return sign_file(evidence_key(res.settings), "purge_report", pdf, file_name=name, media_type="application/pdf",
+                     issued_at=datetime.now(UTC).isoformat(), **fields)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from domain.camera_targets import parse_networks
+from domain.city_deletion import TenantDeletion
 from domain.rbac import Action
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
+from services.city_deletion import deletion_of, deletion_report_file, restore_city, schedule_deletion
 from services.scope import found, require, scoped_tenant
 from storage import camera_networks, tenants
 
@@ -67,9 +69,42 @@ async def _networks_json(res: Resources, tenant_id: UUID) -> dict[str, Any]:
     return {"camera_networks": None if own is None else [str(n) for n in own]}
 
 
-@router.delete("/{tenant_id}", status_code=204)
-async def delete_tenant(tenant_id: UUID, caller: Caller, res: Res) -> Response:
-    require(caller, Action.MANAGE_TENANTS)
-    if not await tenants.delete(res.pool, tenant_id):
-        raise HTTPException(404, "tenant not found")
-    return Response(status_code=204)
+@router.delete("/{tenant_id}", status_code=202)
+async def delete_tenant(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    """Schedule the city's deletion after the grace period (docs/retention.md): its cameras stop and its users
+    cannot log in at once; ``POST /tenants/{id}/restore`` cancels until then. 409 while a legal hold is active."""
+    deletion = await schedule_deletion(res.pool, caller, tenant_id, res.settings.city_deletion_grace_days)
+    return deletion_json(deletion)
+
+
+@router.post("/{tenant_id}/restore")
+async def restore_tenant(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    """Cancel the city's scheduled deletion within the grace period."""
+    return deletion_json(await restore_city(res.pool, caller, tenant_id))
+
+
+@router.get("/{tenant_id}/deletion")
+async def tenant_deletion(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
+    """The city's deletion: its schedule, or once done the final report (admins; also after the city is gone)."""
+    return deletion_json(await deletion_of(res.pool, caller, tenant_id))
+
+
+@router.get("/{tenant_id}/deletion/report.pdf")
+async def tenant_deletion_pdf(tenant_id: UUID, caller: Caller, res: Res) -> Response:
+    """The final deletion report as a PDF; its signed manifest is at ``report.pdf.manifest`` (docs/evidence.md)."""
+    pdf = await deletion_report_file(res.pool, res.store, caller, tenant_id, manifest=False)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"content-disposition": f'attachment; filename="city-deletion-{tenant_id}.pdf"'})
+
+
+@router.get("/{tenant_id}/deletion/report.pdf.manifest")
+async def tenant_deletion_pdf_manifest(tenant_id: UUID, caller: Caller, res: Res) -> Response:
+    manifest = await deletion_report_file(res.pool, res.store, caller, tenant_id, manifest=True)
+    return Response(manifest, media_type="application/json")
+
+
+def deletion_json(deletion: TenantDeletion) -> dict[str, Any]:
+    return {"tenant_id": deletion.tenant_id, "tenant_name": deletion.tenant_name, "state": deletion.state,
+            "requested_at": deletion.requested_at, "requested_by": deletion.requested_by, "due_at": deletion.due_at,
+            "cancelled_at": deletion.cancelled_at, "completed_at": deletion.completed_at, "report": deletion.report,
+            "report_key": deletion.report_key}
