@@ -17,6 +17,7 @@ from typing import Any
 
 from actors.metrics import RetentionMetrics
 from actors.platform_actor import PlatformActor
+from domain.lpr.pseudonym import KEY_PURPOSE as PSEUDONYM_KEY_PURPOSE
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
 from domain.watermarks import Level, Watermarks
@@ -74,7 +75,8 @@ class RetentionActor(PlatformActor):
             try:
                 result = await retention_pass(self.pool, self.store, trigger=trigger, batch=self._batch,
                                               storage_full_policy=self.settings.storage_full_policy,
-                                              free_bytes=free_bytes)
+                                              free_bytes=free_bytes,
+                                              pseudonym_key=self.settings.key(PSEUDONYM_KEY_PURPOSE))
             except Exception:
                 self._metrics.pass_finished("failed")
                 raise

@@ -39,6 +39,7 @@ from serve.routes import (
     edge,
     events,
     holds,
+    lgpd,
     live,
     lpr,
     media_access,
@@ -46,6 +47,7 @@ from serve.routes import (
     mosaics,
     objects,
     plans,
+    plate_view,
     playback,
     retention,
     tenants,
@@ -108,7 +110,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
         lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
-        watchlists, events, audit, objects, metrics, edge)]
+        watchlists, events, audit, objects, metrics, edge, lgpd, plate_view)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     api = APIRouter()
