@@ -127,8 +127,8 @@ async def anonymize(pool: asyncpg.Pool, store: ObjectStore, caller: Principal, w
         if done < batch:
             break
     watch_entries = await plate_subjects.remove_watch_entries(pool, who.tenant_id, who.plate)
-    completed = await _complete(pool, who, request, caller)
     await lgpd_requests.forget_plate(pool, who.tenant_id, who.pseudonym)
+    completed = await _complete(pool, who, request, caller)
     await audit.record(pool, caller.user_id, "lgpd.plate_anonymized", tenant_id=who.tenant_id, detail={
         "plate_pseudonym": who.pseudonym, "reads": reads, "images": images, "watch_entries": watch_entries,
         "legal_basis": legal_basis, "request_reference": request_reference, "note": note,
