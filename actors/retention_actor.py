@@ -18,6 +18,7 @@ from typing import Any
 from actors.metrics import RetentionMetrics
 from actors.platform_actor import PlatformActor
 from domain.evidence import evidence_key
+from domain.lpr.pseudonym import KEY_PURPOSE as PSEUDONYM_KEY_PURPOSE
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
 from domain.watermarks import Level, Watermarks
@@ -75,7 +76,8 @@ class RetentionActor(PlatformActor):
             try:
                 result = await retention_pass(self.pool, self.store, trigger=trigger, batch=self._batch,
                                               storage_full_policy=self.settings.storage_full_policy,
-                                              free_bytes=free_bytes, evidence_key=evidence_key(self.settings))
+                                              free_bytes=free_bytes, evidence_key=evidence_key(self.settings),
+                                              pseudonym_key=self.settings.key(PSEUDONYM_KEY_PURPOSE))
             except Exception:
                 self._metrics.pass_finished("failed")
                 raise

@@ -20,6 +20,7 @@ class Plan:
     manager_quota: int
     viewer_quota: int
     storage_quota_bytes: int | None
+    lpr_retention_days: int | None = None  # plate reads in the clear; None: retention_days (domain/lpr/retention.py)
 
 
 class Quota(StrEnum):

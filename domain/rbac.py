@@ -21,6 +21,7 @@ class Action(StrEnum):
     READ = "read"
     WRITE = "write"
     MANAGE_TENANTS = "manage_tenants"
+    LGPD = "lgpd"  # data-subject requests about plates: reports, exports, anonymization (docs/lpr.md)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Principal:
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.MANAGER: frozenset({Action.READ, Action.WRITE}),
+    Role.MANAGER: frozenset({Action.READ, Action.WRITE, Action.LGPD}),
     Role.VIEWER: frozenset({Action.READ}),
 }
 

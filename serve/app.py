@@ -40,6 +40,7 @@ from serve.routes import (
     events,
     evidence,
     holds,
+    lgpd,
     live,
     lpr,
     media_access,
@@ -47,6 +48,7 @@ from serve.routes import (
     mosaics,
     objects,
     plans,
+    plate_view,
     playback,
     retention,
     tenants,
@@ -109,7 +111,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
         lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
-        watchlists, events, audit, objects, metrics, edge, evidence)]
+        watchlists, events, audit, objects, metrics, edge, evidence, lgpd, plate_view)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     api = APIRouter()

@@ -25,6 +25,7 @@ import asyncpg
 from domain.evidence import EvidenceKey
 from domain.purge_rules import retention_cutoff
 from services.city_deletion import delete_due_cities
+from services.lpr_expiry import ExpiredReads, anonymize_expired_reads
 from services.purging import PURGE_BATCH, Freed, drain_purge_queue, purge
 from services.storage_relief import enforce_storage_quota, relieve_storage
 from storage import audit, purges
@@ -40,15 +41,19 @@ class PassResult:
     held_chunks: int
     objects_deleted: int
     seconds: float
+    lpr_reads_anonymized: int = 0  # plate reads past the city's LPR retention (services/lpr_expiry.py)
+    lpr_reads_held: int = 0
 
 
 async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str, now: datetime | None = None,
                          batch: int = PURGE_BATCH, storage_full_policy: str = "purge_oldest",
-                         free_bytes: int = 0, evidence_key: EvidenceKey | None = None) -> PassResult:
+                         free_bytes: int = 0, evidence_key: EvidenceKey | None = None,
+                         pseudonym_key: bytes | None = None) -> PassResult:
     """One pass over every tenant: delete expired, un-held chunks (rows, then objects), apply storage quotas,
-    then — if the store is past its critical watermark — free ``free_bytes`` per the policy; report it all.
-    With ``evidence_key`` (which signs their reports), cities past their deletion's grace period are deleted first
-    (services/city_deletion.py)."""
+    anonymize expired plate reads (with ``pseudonym_key``, the deployment's ``Settings.key("lpr-pseudonym")``;
+    without it plate reads are left alone), then — if the store is past its critical watermark — free
+    ``free_bytes`` per the policy; report it all. With ``evidence_key`` (which signs their reports), cities past
+    their deletion's grace period are deleted first (services/city_deletion.py)."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
     total = Freed(objects=await drain_purge_queue(pool, store, batch))  # what an interrupted pass left
@@ -56,6 +61,7 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
         await delete_due_cities(pool, store, evidence_key, now=now)
     pass_id = await purges.start_pass(pool, trigger)
     held = 0
+    plates = ExpiredReads()
     try:
         for tenant in await purges.tenants_to_purge(pool):
             cutoff = retention_cutoff(now, tenant.retention_days)
@@ -69,6 +75,8 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
             if tenant.storage_quota_bytes:
                 total += await enforce_storage_quota(pool, store, pass_id, tenant, storage_full_policy, now, batch)
             held += tenant_held
+        if pseudonym_key is not None:
+            plates = await anonymize_expired_reads(pool, store, pseudonym_key, pass_id=pass_id, now=now, batch=batch)
         if free_bytes > total.bytes:
             total += await relieve_storage(pool, store, pass_id, storage_full_policy, now, batch,
                                            free_bytes - total.bytes)
@@ -77,4 +85,5 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
         state = "interrupted" if isinstance(exc, asyncio.CancelledError) else "failed"
         await asyncio.shield(purges.finish_pass(pool, pass_id, state=state, error=repr(exc)[:500]))
         raise
-    return PassResult(pass_id, total.chunks, total.bytes, held, total.objects, round(time.monotonic() - started, 3))
+    return PassResult(pass_id, total.chunks, total.bytes, held, total.objects, round(time.monotonic() - started, 3),
+                      plates.reads, plates.held)

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from domain.lpr.bounds import month_of, next_month
+from domain.lpr.pseudonym import SQL_IN_THE_CLEAR
 from domain.lpr.queued_read import QueuedRead
 from domain.lpr.senders import LprSender
 from domain.lpr.stored import HourlyCount, StoredRead
@@ -96,6 +97,7 @@ def _query(tenant_id: UUID, plate: str | None, is_pattern: bool, camera_id: UUID
 
     if plate is not None:
         where.append(f"plate LIKE {arg(plate)}" if is_pattern else f"plate = {arg(plate)}")
+        where.append(SQL_IN_THE_CLEAR)  # a pattern such as A* must not find anonymized reads (ANON-…)
     if camera_id is not None:
         where.append(f"camera_id = {arg(camera_id)}")
     if start is not None:

@@ -11,7 +11,8 @@ import asyncpg
 from domain.plans import Plan, Quota, quota_refusal
 from storage.rows import record, record_or_none, records
 
-_COLUMNS = "id, name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes"
+_COLUMNS = ("id, name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes,"
+            " lpr_retention_days")
 
 
 class QuotaExceeded(Exception):
@@ -23,10 +24,11 @@ async def list_all(pool: asyncpg.Pool) -> list[Plan]:
 
 
 async def create(pool: asyncpg.Pool, *, name: str, retention_days: int, camera_quota: int, manager_quota: int,
-                 viewer_quota: int, storage_quota_bytes: int | None) -> Plan:
+                 viewer_quota: int, storage_quota_bytes: int | None, lpr_retention_days: int | None = None) -> Plan:
     row = await pool.fetchrow(
-        f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING {_COLUMNS}",
-        uuid4(), name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes)
+        f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING {_COLUMNS}",
+        uuid4(), name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes,
+        lpr_retention_days)
     return record(Plan, row)
 
 

@@ -25,11 +25,13 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from domain.events import ready_message, tenant_stream
+from domain.lpr.masking import masked_event
 from domain.session import Bearer
 from serve.deps import CallerSession, Res, Resources, resources
 from serve.errors import status_for
 from serve.session_check import SESSION_REVOKED
 from serve.sockets import refuse, until_closed, until_revoked
+from services.plate_view import audit_unmasked, plate_view_for
 from services.refusals import Refusal
 from services.scope import scoped_tenant
 from storage.bus import MAX_SEQUENCE, parse_event_id
@@ -77,6 +79,9 @@ async def events(websocket: WebSocket) -> None:
     except ValueError as exc:  # a malformed tenant_id or last_id
         await refuse(websocket, 422, str(exc))
         return
+    # Decided once per connection: a new grant or policy applies from the client's next socket.
+    view = await plate_view_for(res.pool, who, tenant)
+    await audit_unmasked(res.pool, who, tenant, view, "events")
     stream = tenant_stream(tenant)
     closed = asyncio.create_task(until_closed(websocket))
     revoked = asyncio.create_task(until_revoked(res.sessions, bearer))
@@ -92,7 +97,8 @@ async def events(websocket: WebSocket) -> None:
                     await refuse(websocket, 401, SESSION_REVOKED)
                 break
             for event_id, event in batch.result():
-                await websocket.send_text(json.dumps({"id": event_id, "event": event}, default=str))
+                shown = masked_event(event) if view.masked else event
+                await websocket.send_text(json.dumps({"id": event_id, "event": shown}, default=str))
                 after = event_id
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from domain.forwarded import client_address
 from domain.keyset import cursor_key, page_cursor
 from domain.lpr.export import EXPORT_PAGE_ROWS, MAX_EXPORT_ROWS, MAX_EXPORT_SPAN, csv_header, csv_line
+from domain.lpr.masking import masked_read
 from domain.lpr.multipart import hikvision_parts
 from domain.lpr.plates import BadPlate, search_pattern
 from domain.lpr.queued_read import QueuedRead
@@ -32,6 +33,7 @@ from serve.bodies import bodies
 from serve.deps import Caller, Res, Resources
 from serve.time_range import checked_range
 from services import lpr_credentials
+from services.plate_view import audit_unmasked, plate_view_for
 from services.scope import camera_in_scope, require, scoped_tenant
 from storage import audit, lpr_dead_letters, lpr_events
 
@@ -170,8 +172,12 @@ async def search_events(caller: Caller, res: Res, plate: str | None = Query(None
                                     start=start, end=end, after=cursor_key(cursor) if cursor else None, limit=limit)
     await audit.record(res.pool, caller.user_id, "lpr.search", tenant_id=tenant, camera_id=camera, start=start,
                        end=end, detail={"plate": plate, "results": len(found)})
+    view = await plate_view_for(res.pool, caller, tenant)
+    await audit_unmasked(res.pool, caller, tenant, view, "lpr.search", results=len(found))
     last = found[-1] if len(found) == limit else None
-    return {"events": bodies(found), "next_cursor": page_cursor(last.captured_at, last.id) if last else None}
+    shown = [masked_read(read) for read in found] if view.masked else found
+    return {"events": bodies(shown), "next_cursor": page_cursor(last.captured_at, last.id) if last else None,
+            "plates_masked": view.masked}
 
 
 @router.get("/lpr/events.csv")
@@ -190,12 +196,14 @@ async def export_events(caller: Caller, res: Res, start: datetime = Query(..., d
         raise HTTPException(422, f"more than {most} reads match: narrow the range or the search")
     await audit.record(res.pool, caller.user_id, "lpr.export", tenant_id=tenant, camera_id=camera, start=start,
                        end=end, detail={"plate": plate})
+    view = await plate_view_for(res.pool, caller, tenant)
+    await audit_unmasked(res.pool, caller, tenant, view, "lpr.export")
 
     async def lines() -> AsyncIterator[bytes]:
         yield csv_header()
         async for page in lpr_events.pages(res.pool, tenant, plate=term, is_pattern=is_pattern, camera_id=camera,
                                            start=start, end=end, page_rows=EXPORT_PAGE_ROWS, most=most):
-            yield b"".join(csv_line(read) for read in page)
+            yield b"".join(csv_line(masked_read(read) if view.masked else read) for read in page)
 
     return StreamingResponse(lines(), media_type="text/csv",
                              headers={"content-disposition": 'attachment; filename="lpr-events.csv"'})

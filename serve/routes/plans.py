@@ -28,6 +28,9 @@ class PlanIn(BaseModel):
     manager_quota: int = Field(1, ge=0, le=1000)
     viewer_quota: int = Field(5, ge=0, le=100_000)
     storage_quota_bytes: int | None = Field(None, gt=0)
+    lpr_retention_days: int | None = Field(
+        None, ge=1, le=3650, description="days plate reads keep their plate and images (then anonymized);"
+                                         " null: retention_days")
 
 
 class PlanChoice(BaseModel):

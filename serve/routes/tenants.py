@@ -14,6 +14,7 @@ from domain.rbac import Action
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
 from services.city_deletion import deletion_of, deletion_report_file, restore_city, schedule_deletion
+from services import plate_view
 from services.scope import found, require, scoped_tenant
 from storage import camera_networks, tenants
 
@@ -28,6 +29,7 @@ class TenantPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     camera_networks: list[str] | None = Field(
         None, max_length=256, description="CIDRs the city's camera URLs may point into; null: the deployment's")
+    plate_masking: bool | None = Field(None, description="viewers see plates masked (ABC1D**); docs/lpr.md")
 
 
 @router.post("", status_code=201)
@@ -49,7 +51,7 @@ async def list_tenants(
 @router.get("/{tenant_id}")
 async def get_tenant(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
     tenant = found(await tenants.get(res.pool, scoped_tenant(caller, tenant_id)), "tenant")
-    return {**body(tenant), **await _networks_json(res, tenant.id)}
+    return {**body(tenant), **await _networks_json(res, tenant.id), **await plate_view.masking_policy(res.pool, tenant.id)}
 
 
 @router.patch("/{tenant_id}")
@@ -59,9 +61,12 @@ async def update_tenant(tenant_id: UUID, patch: TenantPatch, caller: Caller, res
     if "camera_networks" in patch.model_fields_set:
         networks = None if patch.camera_networks is None else parse_networks(patch.camera_networks)
         found(await camera_networks.set_networks(res.pool, tenant_id, networks) or None, "tenant")
+    if patch.plate_masking is not None:
+        await plate_view.set_masking_policy(res.pool, caller, tenant_id, patch.plate_masking)
     tenant = (await tenants.rename(res.pool, tenant_id, patch.name.strip()) if patch.name is not None
               else await tenants.get(res.pool, tenant_id))
-    return {**body(found(tenant, "tenant")), **await _networks_json(res, tenant_id)}
+    return {**body(found(tenant, "tenant")), **await _networks_json(res, tenant_id),
+            **await plate_view.masking_policy(res.pool, tenant_id)}
 
 
 async def _networks_json(res: Resources, tenant_id: UUID) -> dict[str, Any]:

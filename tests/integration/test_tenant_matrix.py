@@ -67,6 +67,8 @@ def _world(system: System, admin: dict[str, str]) -> tuple[World, dict[str, dict
     mosaic_b = _created(api.post("/mosaics", headers=manager_b, json={
         "name": mosaic_b_name, "layout": "2x2", "cameras": [camera_b]}))["id"]
     watch_b = _created(api.post("/lpr/watchlist", headers=manager_b, json={"plate": "QBX7H42", "reason": "matrix"}))
+    lgpd_b = _created(api.post("/lgpd/requests", headers=manager_b, json={
+        "kind": "access", "plate": "QBX7H42", "legal_basis": "matrix"}))["id"]
     users_b = _created(api.get("/users", headers=admin, params={"tenant_id": tenant_b}))
     manager_b_id = _created(api.get("/auth/me", headers=manager_b))["user_id"]
     clip_b = asyncio.run(_clip_of(system, tenant_b, camera_b, manager_b_id))
@@ -78,9 +80,10 @@ def _world(system: System, admin: dict[str, str]) -> tuple[World, dict[str, dict
         "watch_entry": watch_b["id"], "user": manager_b_id, "lpr_token": creds_b["token"],
         "object_key": f"{tenant_b}/{camera_b}/thumbnail.jpg", "number": "0",
         "retention_pass": str(passes[0]["id"]) if passes else "1", "plan": str(plans[0]["id"]),
+        "plate": "MTX1234", "lgpd_request": lgpd_b,
     }
     secrets_of_b = [tenant_b, camera_b, clip_b, hold_b, mosaic_b, watch_b["id"], creds_b["token"], creds_b["secret"],
-                    tenant_b_name, camera_b_name, mosaic_b_name, watch_b["pattern"],
+                    tenant_b_name, camera_b_name, mosaic_b_name, watch_b["pattern"], lgpd_b,
                     *(u["id"] for u in users_b), *(u["username"] for u in users_b)]
     world = World(tenant_a, tenant_b, values, media_token_a, [str(s) for s in secrets_of_b])
     return world, {"manager": manager_a, "viewer": viewer_a, "admin": admin}

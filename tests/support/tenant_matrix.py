@@ -41,6 +41,7 @@ PATH_PARAMETERS: dict[str, PathKind] = {
     # The LPR sender's credential, not a user's object: whoever holds it *is* that camera (bearer ignored),
     # so a 2xx is fine as long as it shows nothing of B.
     "token": PathKind("lpr_token", owned=False),
+    "plate": PathKind("plate", owned=False),  # a licence plate: every city may have reads of it (LGPD routes)
     "init_id": PathKind("number", owned=False),  # a live feed's init segment number
     "seq": PathKind("number", owned=False),  # a live segment's sequence number
 }
@@ -52,7 +53,8 @@ ID_INPUTS: dict[str, str] = {
     "camera": "camera",
     "camera_ids": "camera",
     "cameras": "camera",
-    "plan_id": "plan",  # the platform's plan catalogue (not a city's thing)
+    "plan_id": "plan",
+    "request_id": "lgpd_request",  # a city's LGPD data-subject request  # the platform's plan catalogue (not a city's thing)
     "token": "media_token",  # a media token (?token=) the caller holds for its own camera
 }
 
@@ -67,6 +69,7 @@ BODY_OVERRIDES: dict[str, dict[str, Any]] = {
     "CameraIn": {"rtsp_url": "rtsp://127.0.0.1:9/matrix", "enabled": False},
     "UserIn": {"role": "viewer", "password": "a long password"},
     "WatchIn": {"plate": "MTX1234"},
+    "RequestIn": {"plate": "MTX1234"},
     "TimeZoneIn": {"time_zone": "America/Sao_Paulo"},
     "PlanIn": {"retention_days": 7, "camera_quota": 1},
 }
