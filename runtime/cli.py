@@ -85,6 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     stop = sub.add_parser("stop", help="stop the instance running on this data directory (like Ctrl-C)")
     _var_dir_argument(stop)
     stop.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for it to stop (default 180)")
+    audit = sub.add_parser("audit", help="the audit trail (docs/audit.md)")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check every link of the audit chain and every daily anchor;"
+                                  " exits 1 naming the first broken link")
+    _var_dir_argument(verify)
+    verify.add_argument("--database-url", default=_env("DATABASE_URL"),
+                        help="PostgreSQL DSN (default: the embedded one of the instance running on the var dir)")
+    verify.add_argument("--object-store", default=_env("OBJECT_STORE"),
+                        help="where the daily anchors are: s3://… or file:///dir (default: VAR_DIR/objects)")
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -286,6 +296,18 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from runtime.audit_check import CANNOT_CHECK, NoDatabase, verify_command
+
+    try:
+        status, output = verify_command(Path(args.var_dir).resolve(), args.database_url, args.object_store,
+                                        as_json=args.json)
+    except NoDatabase as exc:
+        return _refuse(str(exc), CANNOT_CHECK)
+    print(output)
+    return status
+
+
 def _refuse(problem: str, code: int = 2) -> int:
     print(f"gtvision: {problem}", file=sys.stderr)
     return code
@@ -296,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     # only what goes wrong reaches the terminal.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop}
+    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop, "audit": cmd_audit}
     return commands[args.command](args)
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from domain.audit import AuditEntry
+from storage.request_source import current_source
 from storage.rows import records
 
 
@@ -18,11 +19,14 @@ async def record(pool: asyncpg.Pool | asyncpg.Connection, user_id: UUID | None, 
                  tenant_id: UUID | None, camera_id: UUID | None = None, start: datetime | None = None,
                  end: datetime | None = None, detail: dict[str, Any] | None = None,
                  source: str | None = None) -> str:
-    """Append one row to the chain (the database hashes and links it, migration 0011); its hash, hex."""
+    """Append one row to the chain (the database hashes and links it, migration 0011); its hash, hex.
+
+    ``source`` defaults to the client address of the API request being served, if any (storage/request_source.py).
+    """
     row_hash: bytes = await pool.fetchval(
         "INSERT INTO audit_log (tenant_id, user_id, action, camera_id, range_start, range_end, detail, source)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING row_hash",
-        tenant_id, user_id, action, camera_id, start, end, detail or {}, source,
+        tenant_id, user_id, action, camera_id, start, end, detail or {}, source or current_source(),
     )
     return row_hash.hex()
 
@@ -37,3 +41,9 @@ async def between(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: dat
         tenant_id, start, end, camera_id, action, limit,
     )
     return records(AuditEntry, rows)
+
+
+async def at_and_action(pool: asyncpg.Pool, row_id: int) -> tuple[datetime, str] | None:
+    """When row ``row_id`` was written and its action (to name a broken link), or None if there is no such row."""
+    row = await pool.fetchrow("SELECT at, action FROM audit_log WHERE id = $1", row_id)
+    return (row["at"], row["action"]) if row else None
