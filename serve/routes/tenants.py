@@ -12,6 +12,7 @@ from domain.camera_targets import parse_networks
 from domain.rbac import Action
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
+from services import tenant_admin
 from services.scope import found, require, scoped_tenant
 from storage import camera_networks, tenants
 
@@ -31,7 +32,7 @@ class TenantPatch(BaseModel):
 @router.post("", status_code=201)
 async def create_tenant(tenant: TenantIn, caller: Caller, res: Res) -> dict[str, Any]:
     require(caller, Action.MANAGE_TENANTS)
-    return body(await tenants.create(res.pool, tenant.name.strip()))
+    return body(await tenant_admin.create(res.pool, caller, tenant.name.strip()))
 
 
 @router.get("")
@@ -56,8 +57,8 @@ async def update_tenant(tenant_id: UUID, patch: TenantPatch, caller: Caller, res
     require(caller, Action.MANAGE_TENANTS)
     if "camera_networks" in patch.model_fields_set:
         networks = None if patch.camera_networks is None else parse_networks(patch.camera_networks)
-        found(await camera_networks.set_networks(res.pool, tenant_id, networks) or None, "tenant")
-    tenant = (await tenants.rename(res.pool, tenant_id, patch.name.strip()) if patch.name is not None
+        await tenant_admin.set_camera_networks(res.pool, caller, tenant_id, networks)
+    tenant = (await tenant_admin.rename(res.pool, caller, tenant_id, patch.name.strip()) if patch.name is not None
               else await tenants.get(res.pool, tenant_id))
     return {**body(found(tenant, "tenant")), **await _networks_json(res, tenant_id)}
 

@@ -12,7 +12,6 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from domain.plans import Quota
 from domain.rbac import Action, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
@@ -20,7 +19,7 @@ from serve.password_work import Passwords
 from serve.passwords import MIN_PASSWORD_LENGTH
 from services import user_admin
 from services.scope import require, scoped_tenant
-from storage import plans, users
+from storage import users
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -43,13 +42,8 @@ async def create_user(user: UserIn, caller: Caller, res: Res, passwords: Passwor
         if caller.role == Role.MANAGER and user.role != Role.VIEWER:
             raise HTTPException(403, "managers may create viewers only")
     password_hash = await passwords.hash(user.password)  # off the event loop, in the replica's password slots
-    if tenant is None:
-        return body(await users.create(res.pool, username=user.username, password_hash=password_hash,
-                                       role=user.role.value, tenant_id=None))
-    quota = Quota.MANAGERS if user.role == Role.MANAGER else Quota.VIEWERS
-    async with plans.within_quota(res.pool, tenant, quota) as conn:
-        return body(await users.create(conn, username=user.username, password_hash=password_hash,
-                                       role=user.role.value, tenant_id=tenant))
+    return body(await user_admin.create(res.pool, caller, username=user.username, password_hash=password_hash,
+                                        role=user.role, tenant_id=tenant))
 
 
 @router.get("")
