@@ -10,9 +10,11 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.audit import AuditEntry
+from domain.audit import ActionFilter, AuditEntry
 from storage.request_source import current_source
 from storage.rows import records
+
+ANY_ACTION = ActionFilter()
 
 
 async def record(pool: asyncpg.Pool | asyncpg.Connection, user_id: UUID | None, action: str, *,
@@ -31,14 +33,19 @@ async def record(pool: asyncpg.Pool | asyncpg.Connection, user_id: UUID | None, 
     return row_hash.hex()
 
 
-async def between(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime, *,
-                  camera_id: UUID | None = None, action: str | None = None, limit: int = 1000) -> list[AuditEntry]:
-    """Entries of a tenant in [start, end), newest first."""
+async def search(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, end: datetime, *,
+                 camera_id: UUID | None = None, user_id: UUID | None = None, action: ActionFilter = ANY_ACTION,
+                 before_id: int | None = None, limit: int = 1000) -> list[AuditEntry]:
+    """Entries of a tenant in [start, end), newest (highest id: chain order) first; ``before_id``: the page after
+    the one that ended with that id."""
     rows = await pool.fetch(
-        "SELECT id, at, user_id, action, camera_id, range_start, range_end, detail FROM audit_log"
+        "SELECT id, at, tenant_id, user_id, action, camera_id, range_start, range_end, detail, source,"
+        " encode(row_hash, 'hex') AS row_hash FROM audit_log"
         " WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND ($4::uuid IS NULL OR camera_id = $4)"
-        " AND ($5::text IS NULL OR action = $5) ORDER BY at DESC, id DESC LIMIT $6",
-        tenant_id, start, end, camera_id, action, limit,
+        " AND ($5::uuid IS NULL OR user_id = $5) AND ($6::text IS NULL OR action = $6)"
+        " AND ($7::text IS NULL OR starts_with(action, $7)) AND ($8::bigint IS NULL OR id < $8)"
+        " ORDER BY id DESC LIMIT $9",
+        tenant_id, start, end, camera_id, user_id, action.exact, action.prefix, before_id, limit,
     )
     return records(AuditEntry, rows)
 
