@@ -1,0 +1,363 @@
+"""Every action that matters writes exactly one audit row — right action, actor, city, camera and client address —
+through the real app on PostgreSQL, Redis and a directory object store (no Ray). Then the trail's own API: its
+filters and its CSV export.
+
+The app trusts 127.0.0.0/8 as its reverse proxy and every request says ``X-Forwarded-For: 203.0.113.7``, so each
+row's ``source`` must be that address: the forwarded client, not the proxy.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+
+from domain.rbac import Principal, Role
+from domain.settings import Settings
+from domain.stream_url import parse_stream_url
+from serve.passwords import hash_password
+from storage import cameras, clips, holds, plans, tenants, users
+from storage.objects import open_object_store
+from tests.support.asgi_api import running_api
+from tests.support.sessions import access_headers, bearer_of
+from tests.support.system import REDIS_URL, drop_redis_keys
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "a long password"
+CLIENT = "203.0.113.7"
+
+
+@dataclass
+class World:
+    api: httpx.AsyncClient
+    pool: asyncpg.Pool
+    settings: Settings
+    objects: Path
+    city: UUID
+    admin: Principal
+    manager: Principal
+    mark_id: int = 0
+    names: dict[str, str] = field(default_factory=dict)
+
+    async def mark(self) -> None:
+        """From here on, rows are the action's (what the case prepared before is not counted)."""
+        self.mark_id = await self.pool.fetchval("SELECT coalesce(max(id), 0) FROM audit_log")
+
+    async def headers(self, who: Principal) -> dict[str, str]:
+        return {**access_headers(self.settings, await bearer_of(self.pool, who)), "x-forwarded-for": CLIENT}
+
+    async def user(self, role: Role, tenant: UUID | None = None) -> Principal:
+        name = f"{role.value}-{uuid.uuid4().hex[:10]}"
+        created = await users.create(self.pool, username=name, password_hash=hash_password(PASSWORD), role=role.value,
+                                     tenant_id=tenant if role != Role.ADMIN else None)
+        self.names[str(created.id)] = name
+        return created.principal
+
+    async def camera(self) -> UUID:
+        camera = await cameras.create(self.pool, tenant_id=self.city, name="Praça", vendor="generic",
+                                      stream=parse_stream_url("rtsp://10.20.0.5/stream"))
+        return camera.id
+
+    async def clip(self, camera_id: UUID) -> tuple[UUID, str, datetime]:
+        start = datetime(2031, 5, 1, 12, tzinfo=UTC)
+        job = await clips.create(self.pool, self.city, camera_id, self.manager.user_id, start, start + timedelta(minutes=1))
+        key = f"t/{self.city}/clips/{job.id}.mp4"
+        open_object_store(self.objects.as_uri()).put(key, b"an mp4")
+        await clips.finish(self.pool, job.id, object_key=key, size=6, sha256="ab" * 32, first_frame_at=start,
+                           last_frame_at=start + timedelta(minutes=1))
+        return job.id, key, start
+
+
+@dataclass(frozen=True)
+class Expect:
+    answer: httpx.Response
+    status: int
+    action: str
+    actor: UUID | None
+    city: UUID | None
+    camera: UUID | None = None
+
+
+Case = Callable[[World], Awaitable[Expect]]
+
+
+async def _login_ok(w: World) -> Expect:
+    who = await w.user(Role.VIEWER, w.city)
+    await w.mark()
+    answer = await w.api.post("/api/v1/auth/login", json={"username": w.names[str(who.user_id)], "password": PASSWORD},
+                              headers={"x-forwarded-for": CLIENT})
+    return Expect(answer, 200, "user.login", who.user_id, w.city)
+
+
+async def _login_wrong_password(w: World) -> Expect:
+    who = await w.user(Role.VIEWER, w.city)
+    await w.mark()
+    answer = await w.api.post("/api/v1/auth/login", json={"username": w.names[str(who.user_id)],
+                                                          "password": "not the password"},
+                              headers={"x-forwarded-for": CLIENT})
+    return Expect(answer, 401, "user.login_failed", who.user_id, w.city)
+
+
+async def _login_unknown_user(w: World) -> Expect:
+    await w.mark()
+    answer = await w.api.post("/api/v1/auth/login", json={"username": "nobody-" + uuid.uuid4().hex[:8],
+                                                          "password": "guess"}, headers={"x-forwarded-for": CLIENT})
+    return Expect(answer, 401, "user.login_failed", None, None)
+
+
+async def _logout(w: World) -> Expect:
+    who = await w.user(Role.VIEWER, w.city)
+    headers = await w.headers(who)
+    await w.mark()
+    return Expect(await w.api.post("/api/v1/auth/logout", headers=headers), 204, "user.logout", who.user_id, w.city)
+
+
+async def _refresh_reused(w: World) -> Expect:
+    who = await w.user(Role.VIEWER, w.city)
+    pair = (await w.api.post("/api/v1/auth/login", json={"username": w.names[str(who.user_id)],
+                                                         "password": PASSWORD})).json()
+    assert (await w.api.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 200
+    await w.mark()
+    answer = await w.api.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]},
+                              headers={"x-forwarded-for": CLIENT})
+    return Expect(answer, 401, "session.refresh_reused", who.user_id, w.city)
+
+
+async def _password_changed(w: World) -> Expect:
+    who = await w.user(Role.VIEWER, w.city)
+    headers = await w.headers(who)
+    await w.mark()
+    answer = await w.api.post("/api/v1/auth/password", headers=headers,
+                              json={"current_password": PASSWORD, "new_password": "another long password"})
+    return Expect(answer, 200, "user.password_changed", who.user_id, w.city)
+
+
+async def _user_created(w: World) -> Expect:
+    await w.mark()
+    answer = await w.api.post("/api/v1/users", headers=await w.headers(w.manager), json={
+        "username": "new-" + uuid.uuid4().hex[:8], "password": PASSWORD, "role": "viewer"})
+    return Expect(answer, 201, "user.created", w.manager.user_id, w.city)
+
+
+def _user_admin(verb: str, action: str, status: int = 200) -> Case:
+    async def case(w: World) -> Expect:
+        target = await w.user(Role.VIEWER, w.city)
+        headers = await w.headers(w.manager)
+        await w.mark()
+        path = f"/api/v1/users/{target.user_id}"
+        if verb == "delete":
+            answer = await w.api.delete(path, headers=headers)
+        elif verb == "password":
+            answer = await w.api.post(f"{path}/password", headers=headers, json={"password": "a reset password!"})
+        else:
+            answer = await w.api.post(f"{path}/{verb}", headers=headers)
+        return Expect(answer, status, action, w.manager.user_id, w.city)
+    return case
+
+
+async def _camera_created(w: World) -> Expect:
+    await w.mark()
+    answer = await w.api.post("/api/v1/cameras", headers=await w.headers(w.manager), json={
+        "name": "Rua Direita", "rtsp_url": "rtsp://operador:s3cr3t-pw@10.20.0.9:554/live"})
+    camera = UUID(answer.json()["id"]) if answer.status_code == 201 else None
+    return Expect(answer, 201, "camera.created", w.manager.user_id, w.city, camera)
+
+
+async def _camera_updated(w: World) -> Expect:
+    camera = await w.camera()
+    headers = await w.headers(w.manager)
+    await w.mark()
+    answer = await w.api.patch(f"/api/v1/cameras/{camera}", headers=headers,
+                               json={"name": "Praça nova", "username": "operador", "password": "n0v4-senha",
+                                     "rtsp_url": "rtsp://10.20.0.6/s"})
+    return Expect(answer, 200, "camera.updated", w.manager.user_id, w.city, camera)
+
+
+async def _camera_deleted(w: World) -> Expect:
+    camera = await w.camera()
+    headers = await w.headers(w.manager)
+    await w.mark()
+    return Expect(await w.api.delete(f"/api/v1/cameras/{camera}", headers=headers), 204, "camera.deleted",
+                  w.manager.user_id, w.city, camera)
+
+
+async def _tenant_created(w: World) -> Expect:
+    await w.mark()
+    answer = await w.api.post("/api/v1/tenants", headers=await w.headers(w.admin),
+                              json={"name": "Cidade " + uuid.uuid4().hex[:8]})
+    city = UUID(answer.json()["id"]) if answer.status_code == 201 else None
+    return Expect(answer, 201, "tenant.created", w.admin.user_id, city)
+
+
+def _tenant_change(path: str, method: str, payload: dict[str, Any], action: str) -> Case:
+    async def case(w: World) -> Expect:
+        city = (await tenants.create(w.pool, "Cidade " + uuid.uuid4().hex[:8])).id
+        headers = await w.headers(w.admin)
+        await w.mark()
+        answer = await w.api.request(method, f"/api/v1/tenants/{city}{path}", headers=headers, json=payload)
+        return Expect(answer, 200, action, w.admin.user_id, city)
+    return case
+
+
+async def _hold_created(w: World) -> Expect:
+    camera = await w.camera()
+    headers = await w.headers(w.manager)
+    await w.mark()
+    answer = await w.api.post("/api/v1/holds", headers=headers, json={
+        "camera_ids": [str(camera)], "start": "2031-05-01T00:00:00Z", "end": "2031-05-02T00:00:00Z",
+        "reason": "assalto", "case_number": "BO-1"})
+    return Expect(answer, 201, "hold.created", w.manager.user_id, w.city, camera)
+
+
+async def _hold_released(w: World) -> Expect:
+    camera = await w.camera()
+    start = datetime(2031, 5, 1, tzinfo=UTC)
+    [hold] = await holds.create(w.pool, tenant_id=w.city, camera_ids=[camera], start=start,
+                                end=start + timedelta(hours=1), reason="r", case_number="BO-2",
+                                created_by=w.manager.user_id)
+    headers = await w.headers(w.manager)
+    await w.mark()
+    answer = await w.api.post(f"/api/v1/holds/{hold.id}/release", headers=headers, json={"reason": "arquivado"})
+    return Expect(answer, 200, "hold.released", w.manager.user_id, w.city, camera)
+
+
+async def _watchlist_added(w: World) -> Expect:
+    await w.mark()
+    answer = await w.api.post("/api/v1/lpr/watchlist", headers=await w.headers(w.manager),
+                              json={"plate": "ABC1D23", "reason": "furto"})
+    return Expect(answer, 201, "lpr.watchlist.added", w.manager.user_id, w.city)
+
+
+async def _clip_downloaded(w: World) -> Expect:
+    camera = await w.camera()
+    clip_id, _, _ = await w.clip(camera)
+    headers = await w.headers(w.manager)
+    await w.mark()
+    answer = await w.api.get(f"/api/v1/clips/{clip_id}/download", headers=headers)
+    return Expect(answer, 200, "clip.downloaded", w.manager.user_id, w.city, camera)
+
+
+async def _clip_deleted(w: World) -> Expect:
+    camera = await w.camera()
+    clip_id, key, _ = await w.clip(camera)
+    headers = await w.headers(w.manager)
+    await w.mark()
+    answer = await w.api.delete(f"/api/v1/clips/{clip_id}", headers=headers)
+    assert not (w.objects / key).exists(), "the clip's file is gone"
+    assert await w.pool.fetchval("SELECT count(*) FROM clips WHERE id = $1", clip_id) == 0
+    assert await w.pool.fetchval("SELECT count(*) FROM purge_queue WHERE object_key = $1", key) == 0
+    return Expect(answer, 204, "clip.deleted", w.manager.user_id, w.city, camera)
+
+
+ACTIONS: list[tuple[str, Case]] = [
+    ("login", _login_ok),
+    ("login with a wrong password", _login_wrong_password),
+    ("login with an unknown username", _login_unknown_user),
+    ("logout", _logout),
+    ("refresh token reused", _refresh_reused),
+    ("own password changed", _password_changed),
+    ("user created", _user_created),
+    ("user disabled", _user_admin("disable", "user.disabled")),
+    ("user enabled", _user_admin("enable", "user.enabled")),
+    ("user deleted", _user_admin("delete", "user.deleted", 204)),
+    ("password reset", _user_admin("password", "user.password_reset", 204)),
+    ("camera created", _camera_created),
+    ("camera updated", _camera_updated),
+    ("camera deleted", _camera_deleted),
+    ("city created", _tenant_created),
+    ("city renamed", _tenant_change("", "PATCH", {"name": "Nova Cidade"}, "tenant.renamed")),
+    ("city camera networks", _tenant_change("", "PATCH", {"camera_networks": ["10.20.0.0/16"]},
+                                            "tenant.camera_networks")),
+    ("city time zone", _tenant_change("/time-zone", "PUT", {"time_zone": "America/Manaus"}, "tenant.time_zone")),
+    ("city plan", _tenant_change("/plan", "PUT", {"plan_id": "00000000-0000-4000-8000-000000000030"},
+                                 "plan.assigned")),
+    ("hold created", _hold_created),
+    ("hold released", _hold_released),
+    ("watchlist entry added", _watchlist_added),
+    ("clip downloaded", _clip_downloaded),
+    ("clip deleted", _clip_deleted),
+]
+
+
+@pytest.fixture
+async def world(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> AsyncIterator[World]:
+    prefix = f"gtv-audit-{uuid.uuid4().hex[:8]}:"
+    objects = tmp_path / "objects"
+    settings = Settings(database_url=database_url, object_store_url=objects.as_uri(), public_url="http://127.0.0.1:1",
+                        secret="audit-actions-test-secret", bus_url=f"{REDIS_URL}?prefix={prefix}",
+                        spool_dir=str(tmp_path / "spool"), trusted_proxies=("127.0.0.0/8",),
+                        camera_networks=("10.0.0.0/8",))
+    city = (await tenants.create(pool, "Auditada " + uuid.uuid4().hex[:8])).id
+    roomy = await plans.create(pool, name="roomy " + uuid.uuid4().hex[:6], retention_days=30, camera_quota=1000,
+                               manager_quota=1000, viewer_quota=1000, storage_quota_bytes=None)
+    await plans.assign(pool, city, roomy.id)
+    try:
+        async with running_api(settings) as api:
+            w = World(api, pool, settings, objects, city, Principal(uuid.uuid4(), Role.ADMIN, None),
+                      Principal(uuid.uuid4(), Role.MANAGER, city))
+            w.admin = await w.user(Role.ADMIN)
+            w.manager = await w.user(Role.MANAGER, city)
+            yield w
+    finally:
+        await drop_redis_keys(prefix)
+
+
+@pytest.mark.parametrize("case", [case for _, case in ACTIONS], ids=[name for name, _ in ACTIONS])
+async def test_each_action_writes_exactly_one_audit_row(world: World, case: Case) -> None:
+    expect = await case(world)
+    assert expect.answer.status_code == expect.status, expect.answer.text
+    rows = await world.pool.fetch("SELECT * FROM audit_log WHERE id > $1 ORDER BY id", world.mark_id)
+    assert [r["action"] for r in rows] == [expect.action]
+    [row] = rows
+    assert (row["user_id"], row["tenant_id"], row["camera_id"]) == (expect.actor, expect.city, expect.camera)
+    assert row["source"] == CLIENT, "the client a trusted proxy forwarded for, not the proxy"
+    text = json.dumps(row["detail"])
+    for secret in (PASSWORD, "not the password", "guess", "s3cr3t-pw", "n0v4-senha", "another long password",
+                   "a reset password!"):
+        assert secret not in text, f"{secret!r} in the audit row"
+
+
+async def test_a_failed_login_names_the_username_tried(world: World) -> None:
+    name = "ghost-" + uuid.uuid4().hex[:8]
+    await world.mark()
+    answer = await world.api.post("/api/v1/auth/login", json={"username": name, "password": "hunter2-long"})
+    assert answer.status_code == 401
+    detail = await world.pool.fetchval("SELECT detail FROM audit_log WHERE id > $1 AND action = 'user.login_failed'",
+                                       world.mark_id)
+    assert detail == {"username": name, "reason": "unknown username"}
+
+
+async def test_camera_rows_say_what_changed_without_credentials(world: World) -> None:
+    expect = await _camera_updated(world)
+    detail = await world.pool.fetchval("SELECT detail FROM audit_log WHERE id > $1", world.mark_id)
+    assert detail["changes"]["name"] == {"from": "Praça", "to": "Praça nova"}
+    assert detail["changes"]["rtsp_url"] == {"from": "rtsp://10.20.0.5/stream", "to": "rtsp://10.20.0.6/s"}
+    assert detail["changes"]["credentials"] == "changed" and expect.answer.status_code == 200
+
+
+async def test_a_clip_under_a_legal_hold_is_not_deleted(world: World) -> None:
+    camera = await world.camera()
+    clip_id, key, start = await world.clip(camera)
+    await holds.create(world.pool, tenant_id=world.city, camera_ids=[camera], start=start - timedelta(hours=1),
+                       end=start + timedelta(seconds=30), reason="r", case_number="BO-9",
+                       created_by=world.manager.user_id)
+    viewer = await world.user(Role.VIEWER, world.city)
+    await world.mark()
+    refused = await world.api.delete(f"/api/v1/clips/{clip_id}", headers=await world.headers(viewer))
+    assert refused.status_code == 403, "viewers may not delete clips"
+    held = await world.api.delete(f"/api/v1/clips/{clip_id}", headers=await world.headers(world.manager))
+    assert held.status_code == 409 and "BO-9" in held.json()["error"]["message"]
+    assert (world.objects / key).exists()
+    assert await world.pool.fetchval("SELECT count(*) FROM audit_log WHERE id > $1", world.mark_id) == 0
