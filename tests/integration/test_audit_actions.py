@@ -23,11 +23,14 @@ import asyncpg
 import httpx
 import pytest
 
+from actors.retention_actor import RetentionActor
+from domain.audit_anchors import anchor_key
 from domain.rbac import Principal, Role
 from domain.settings import Settings
 from domain.stream_url import parse_stream_url
 from serve.passwords import hash_password
-from storage import cameras, clips, holds, plans, tenants, users
+from serve.routes import audit as audit_routes
+from storage import audit, cameras, clips, holds, plans, tenants, users
 from storage.objects import open_object_store
 from tests.support.asgi_api import running_api
 from tests.support.sessions import access_headers, bearer_of
@@ -361,3 +364,96 @@ async def test_a_clip_under_a_legal_hold_is_not_deleted(world: World) -> None:
     assert held.status_code == 409 and "BO-9" in held.json()["error"]["message"]
     assert (world.objects / key).exists()
     assert await world.pool.fetchval("SELECT count(*) FROM audit_log WHERE id > $1", world.mark_id) == 0
+
+
+async def test_the_trail_filters_by_actor_action_camera_and_range_and_pages_by_id(world: World) -> None:
+    city = (await tenants.create(world.pool, "Filtrada " + uuid.uuid4().hex[:8])).id
+    alice, bob, camera = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    written = [(alice, "lpr.search", camera), (alice, "lpr.watchlist.added", None), (bob, "lpr.search", None),
+               (bob, "live.view", camera), (alice, "user.login", None)]
+    for actor, action, cam in written:
+        await audit.record(world.pool, actor, action, tenant_id=city, camera_id=cam, source="198.51.100.1")
+    manager = await world.user(Role.MANAGER, city)
+    headers = await world.headers(manager)
+    day = {"start": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+           "end": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}
+
+    async def actions(**params: Any) -> list[str]:
+        answer = await world.api.get("/api/v1/audit", headers=headers, params={**day, **params})
+        assert answer.status_code == 200, answer.text
+        return [e["action"] for e in answer.json() if e["user_id"] != str(manager.user_id)]
+
+    assert await actions(user_id=str(alice)) == ["user.login", "lpr.watchlist.added", "lpr.search"]
+    assert await actions(action="lpr.search") == ["lpr.search", "lpr.search"], "exact"
+    assert await actions(action="lpr.") == ["lpr.search", "lpr.watchlist.added", "lpr.search"], "a prefix"
+    assert await actions(action="lpr") == [], "no dot: exact, and no action is just 'lpr'"
+    assert await actions(camera_id=str(camera)) == ["live.view", "lpr.search"]
+    assert await actions(user_id=str(bob), action="lpr.", camera_id=str(camera)) == []
+    past = {"start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}
+    assert (await world.api.get("/api/v1/audit", headers=headers, params=past)).json() == []
+
+    first = await world.api.get("/api/v1/audit", headers=headers, params={**day, "limit": 2, "action": "lpr."})
+    entries = first.json()
+    assert len(entries) == 2 and entries[0]["source"] == "198.51.100.1" and len(entries[0]["row_hash"]) == 64
+    stored = await world.pool.fetchval("SELECT row_hash FROM audit_log WHERE id = $1", entries[0]["id"])
+    assert bytes.fromhex(entries[0]["row_hash"]) == stored
+    rest = await world.api.get("/api/v1/audit", headers=headers, params={
+        **day, "limit": 2, "action": "lpr.", "before_id": first.headers["x-next-before-id"]})
+    assert [e["action"] for e in rest.json()] == ["lpr.search"] and "x-next-before-id" not in rest.headers
+
+    viewer = await world.user(Role.VIEWER, city)
+    assert (await world.api.get("/api/v1/audit", headers=await world.headers(viewer), params=day)).status_code == 403
+    other = await world.api.get("/api/v1/audit", headers=await world.headers(world.manager),
+                                params={**day, "tenant_id": str(city)})
+    assert other.status_code == 404, "another city's trail is not found"
+
+
+async def test_the_trail_exports_as_csv_with_each_rows_hash(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_routes, "_CSV_PAGE", 2)  # five rows come in three pages
+    city = (await tenants.create(world.pool, "Exportada " + uuid.uuid4().hex[:8])).id
+    actor = uuid.uuid4()
+    hashes = [await audit.record(world.pool, actor, "hold.created", tenant_id=city,
+                                 detail={"case_number": f"BO-{i}", "nome": "São Paulo, \"centro\""})
+              for i in range(5)]
+    headers = await world.headers(world.admin)
+    day = {"start": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+           "end": (datetime.now(UTC) + timedelta(hours=1)).isoformat(), "tenant_id": str(city)}
+    answer = await world.api.get("/api/v1/audit", headers=headers, params={**day, "format": "csv",
+                                                                          "user_id": str(actor)})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    table = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [row["row_hash"] for row in table] == hashes[::-1], "newest first, each with its chain hash"
+    assert all(row["action"] == "hold.created" and row["user_id"] == str(actor) for row in table)
+    assert json.loads(table[0]["detail"]) == {"case_number": "BO-4", "nome": "São Paulo, \"centro\""}
+    bounded = await world.api.get("/api/v1/audit", headers=headers, params={**day, "format": "csv", "limit": 3})
+    assert len(list(csv.DictReader(io.StringIO(bounded.text)))) == 3
+
+
+class _PassesOnDemand(RetentionActor):
+    """The retention actor in-process, without its schedule: passes run when the test says."""
+
+    async def _schedule(self) -> None:
+        return
+
+
+async def test_a_retention_pass_anchors_the_chain_once_a_day_and_its_report_shows_the_anchor(world: World) -> None:
+    await audit.record(world.pool, world.admin.user_id, "tenant.created", tenant_id=world.city)
+    actor = _PassesOnDemand(world.settings)
+    try:
+        first = await actor.run_now("test")
+        anchor = first["audit_anchor"]
+        assert anchor is not None and anchor["day"] == datetime.now(UTC).date().isoformat()
+        head = await world.pool.fetchrow("SELECT last_id, row_hash FROM audit_chain_head")
+        assert (anchor["last_id"], anchor["row_hash"]) == (head["last_id"], head["row_hash"].hex())
+        stored = json.loads((world.objects / anchor_key(datetime.now(UTC).date())).read_bytes())
+        assert stored == anchor
+        await audit.record(world.pool, None, "user.login", tenant_id=None)
+        again = await actor.run_now("test")
+        assert again["audit_anchor"] == anchor, "one anchor a day: a later pass keeps it"
+    finally:
+        await actor.stop()
+    report = await world.api.get(f"/api/v1/retention/passes/{first['pass_id']}/report.json",
+                                 headers=await world.headers(world.admin))
+    assert report.status_code == 200, report.text
+    assert report.json()["audit_anchor"] == anchor
