@@ -131,3 +131,26 @@ async def test_the_command_exits_0_on_an_intact_trail_and_1_naming_the_broken_ro
 def test_the_command_without_a_database_says_how_to_give_one(tmp_path: Path) -> None:
     answer = gtvision("audit", "verify", "--var-dir", str(tmp_path / "nothing-runs-here"))
     assert answer.returncode == 2 and "--database-url" in answer.stderr
+
+
+async def test_an_application_role_granted_as_docs_audit_md_says_can_append_and_nothing_else(trail: Trail) -> None:
+    role = f"gtv_app_{uuid4().hex[:8]}"
+    statements = (Path(__file__).parents[2] / "docs" / "audit.md").read_text().split("```sql\n")[1].split("```")[0]
+    await trail.pool.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        await trail.pool.execute(statements.replace("gtvision_app", role))
+        app = await create_pool(trail.dsn.replace("://postgres@", f"://{role}@"), max_size=1)
+        try:
+            assert await app.fetchval("SELECT current_user") == role
+            await audit.record(app, None, "user.login", tenant_id=None, source="192.0.2.1")
+            assert await app.fetchval("SELECT count(*) FROM audit_log") == 13
+            for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
+                        "ALTER TABLE audit_log DISABLE TRIGGER USER", "SET session_replication_role = replica"):
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await app.execute(sql)
+        finally:
+            await app.close()
+        assert (await verify_trail(trail.pool, None)).intact
+    finally:
+        await trail.pool.execute(f"DROP OWNED BY {role}")
+        await trail.pool.execute(f"DROP ROLE {role}")
