@@ -15,7 +15,7 @@ import asyncpg
 from domain.plans import Quota
 from domain.rbac import Principal, Role
 from domain.user import User
-from domain.user_admin import is_visible_to, may_manage
+from domain.user_admin import is_visible_to, may_manage, role_change_refusal
 from services.refusals import Conflict, NotAllowed, NotFound
 from storage import audit, plans, users
 
@@ -69,6 +69,23 @@ async def delete(pool: asyncpg.Pool, caller: Principal, user_id: UUID) -> None:
     target = await _other(pool, caller, user_id, "delete")
     await users.delete(pool, target.id)
     await _audit(pool, caller, "user.deleted", target)
+
+
+async def change_role(pool: asyncpg.Pool, caller: Principal, user_id: UUID, role: Role) -> User:
+    """A city user becomes a manager or a viewer (platform admins only), within the plan's quota of the new
+    role; every session of theirs ends. Audited ``user.role_changed`` in the same transaction."""
+    target = await manageable(pool, caller, user_id)
+    refusal = role_change_refusal(caller, target, role)
+    if refusal is not None:
+        raise NotAllowed(refusal) if caller.role != Role.ADMIN else Conflict(refusal)
+    assert target.tenant_id is not None  # role_change_refusal refuses platform users
+    async with plans.within_quota(pool, target.tenant_id, Quota.MANAGERS if role == Role.MANAGER
+                                  else Quota.VIEWERS) as conn:
+        await users.set_role(conn, target.id, role)
+        await audit.record(conn, caller.user_id, "user.role_changed", tenant_id=target.tenant_id,
+                           detail={"user_id": str(target.id), "username": target.username,
+                                   "from": target.role.value, "to": role.value})
+    return await _reread(pool, target)
 
 
 async def reset_password(pool: asyncpg.Pool, caller: Principal, user_id: UUID, password_hash: str) -> None:

@@ -53,6 +53,10 @@ async def list_users(caller: Caller, res: Res, tenant_id: UUID | None = Query(No
     return bodies(await users.list_for_tenant(res.pool, tenant))
 
 
+class RoleChange(BaseModel):
+    role: Role
+
+
 class PasswordReset(BaseModel):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
@@ -69,6 +73,15 @@ async def disable_user(user_id: UUID, caller: Caller, res: Res) -> dict[str, Any
 async def enable_user(user_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
     """The user may log in again (sessions ended by disabling stay ended)."""
     return body(await user_admin.enable(res.pool, caller, user_id))
+
+
+@router.post("/{user_id}/role")
+async def change_role(user_id: UUID, change: RoleChange, caller: Caller, res: Res) -> dict[str, Any]:
+    """Make a city's user a manager or a viewer (platform admins; within the plan's quotas); every session of
+    theirs ends now (their tokens carry the old role)."""
+    changed = await user_admin.change_role(res.pool, caller, user_id, change.role)
+    res.sessions.forget_all()
+    return body(changed)
 
 
 @router.delete("/{user_id}", status_code=204)

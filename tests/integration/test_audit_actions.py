@@ -170,6 +170,15 @@ def _user_admin(verb: str, action: str, status: int = 200) -> Case:
     return case
 
 
+async def _role_changed(w: World) -> Expect:
+    target = await w.user(Role.VIEWER, w.city)
+    headers = await w.headers(w.admin)
+    await w.mark()
+    answer = await w.api.post(f"/api/v1/users/{target.user_id}/role", headers=headers, json={"role": "manager"})
+    assert answer.status_code != 200 or answer.json()["role"] == "manager"
+    return Expect(answer, 200, "user.role_changed", w.admin.user_id, w.city)
+
+
 async def _camera_created(w: World) -> Expect:
     await w.mark()
     answer = await w.api.post("/api/v1/cameras", headers=await w.headers(w.manager), json={
@@ -276,6 +285,7 @@ ACTIONS: list[tuple[str, Case]] = [
     ("user enabled", _user_admin("enable", "user.enabled")),
     ("user deleted", _user_admin("delete", "user.deleted", 204)),
     ("password reset", _user_admin("password", "user.password_reset", 204)),
+    ("role changed", _role_changed),
     ("camera created", _camera_created),
     ("camera updated", _camera_updated),
     ("camera deleted", _camera_deleted),
@@ -457,3 +467,15 @@ async def test_a_retention_pass_anchors_the_chain_once_a_day_and_its_report_show
                                  headers=await world.headers(world.admin))
     assert report.status_code == 200, report.text
     assert report.json()["audit_anchor"] == anchor
+
+
+async def test_only_admins_change_roles_and_the_users_sessions_end(world: World) -> None:
+    target = await world.user(Role.VIEWER, world.city)
+    their_headers = await world.headers(target)
+    path = f"/api/v1/users/{target.user_id}/role"
+    refused = await world.api.post(path, headers=await world.headers(world.manager), json={"role": "manager"})
+    assert refused.status_code == 403 and "only platform admins" in refused.json()["error"]["message"]
+    admin = await world.headers(world.admin)
+    assert (await world.api.post(path, headers=admin, json={"role": "viewer"})).status_code == 409, "already one"
+    assert (await world.api.post(path, headers=admin, json={"role": "manager"})).status_code == 200
+    assert (await world.api.get("/api/v1/auth/me", headers=their_headers)).status_code == 401, "old-role token dead"
