@@ -1,5 +1,6 @@
 """The retention actor: runs the retention pass (services/purge_pass.py) on a schedule and on demand, one at a
-time, then the orphan sweep; watches that passes complete and that storage stays under its watermarks.
+time, then the orphan sweep and the audit chain's anchor of the day; watches that passes complete and that
+storage stays under its watermarks.
 
 It records every pass and raises ``retention_stalled`` when no pass has
 completed within twice the interval — retention never stops silently. Past the
@@ -22,6 +23,7 @@ from domain.lpr.pseudonym import KEY_PURPOSE as PSEUDONYM_KEY_PURPOSE
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
 from domain.watermarks import Level, Watermarks
+from services.audit_anchoring import anchor_today
 from services.orphan_sweep import orphan_sweep
 from services.platform_alerts import alert_every_city
 from services.purge_pass import retention_pass
@@ -88,8 +90,13 @@ class RetentionActor(PlatformActor):
             except Exception as exc:  # the sweep is housekeeping; the purge above is done either way
                 log.warning("orphan sweep failed: %s", exc)
                 sweep = None
+            try:  # once a UTC day the chain's head goes to the object store (docs/audit.md); later passes find it
+                anchor = (await anchor_today(self.pool, self.store, datetime.now(UTC))).to_json()
+            except Exception as exc:  # the next pass writes it; verify reports a missing day as no anchor
+                log.warning("audit anchor not written: %s", exc)
+                anchor = None
         self._stalled_alerted = False
-        return {**result.__dict__, "orphan_sweep": sweep.__dict__ if sweep else None}
+        return {**result.__dict__, "orphan_sweep": sweep.__dict__ if sweep else None, "audit_anchor": anchor}
 
     async def health(self) -> dict[str, Any]:
         await self.start()

@@ -95,6 +95,16 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("manifest", type=Path, help="its manifest (.json)")
     verify.add_argument("--public-key", type=Path, required=True,
                         help="the evidence public key (PEM), as GET /api/v1/evidence-key gives it")
+    audit = sub.add_parser("audit", help="the audit trail (docs/audit.md)")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    chain = audit_sub.add_parser("verify", help="check every link of the audit chain and every daily anchor;"
+                                  " exits 1 naming the first broken link")
+    _var_dir_argument(chain)
+    chain.add_argument("--database-url", default=_env("DATABASE_URL"),
+                        help="PostgreSQL DSN (default: the embedded one of the instance running on the var dir)")
+    chain.add_argument("--object-store", default=_env("OBJECT_STORE"),
+                        help="where the daily anchors are: s3://… or file:///dir (default: VAR_DIR/objects)")
+    chain.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -310,6 +320,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 1
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from runtime.audit_check import CANNOT_CHECK, NoDatabase, verify_command
+
+    try:
+        status, output = verify_command(Path(args.var_dir).resolve(), args.database_url, args.object_store,
+                                        as_json=args.json)
+    except NoDatabase as exc:
+        return _refuse(str(exc), CANNOT_CHECK)
+    print(output)
+    return status
+
+
 def _refuse(problem: str, code: int = 2) -> int:
     print(f"gtvision: {problem}", file=sys.stderr)
     return code
@@ -320,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     # only what goes wrong reaches the terminal.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop, "verify": cmd_verify}
+    commands = {"up": cmd_up, "status": cmd_status, "stop": cmd_stop, "verify": cmd_verify, "audit": cmd_audit}
     return commands[args.command](args)
 
 

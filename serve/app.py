@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ray import serve
 
 from actor_client.client import ActorClient
+from domain.forwarded import trusted_networks
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
 from serve import errors
@@ -106,7 +107,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     app = FastAPI(title="GT-Vision", version="0.1.0", lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     errors.install(app)
-    app.add_middleware(RequestContext, echo=not behind_serve)  # request id, log context, access line
+    app.add_middleware(RequestContext, echo=not behind_serve,  # request id, log context, audit source, access line
+                       trusted=trusted_networks(settings.trusted_proxies))
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (

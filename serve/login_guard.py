@@ -27,6 +27,16 @@ from serve.login_limits import LoginLimits, Standing
 from serve.password_work import PasswordWork
 from storage import users
 
+
+class LoginFailed(HTTPException):
+    """401: the username is unknown or the password wrong (one answer for both); ``user`` is who was named, if
+    anyone, for the audit row of the failure (services/sessions.py)."""
+
+    def __init__(self, user: User | None) -> None:
+        super().__init__(401, "invalid username or password")
+        self.user = user
+
+
 PENDING_WAIT_S = 1  # over the limit only with attempts still being checked: their answers come within ~1 s
 
 
@@ -69,7 +79,7 @@ class LoginGuard:
                     # Counted while still holding the slot and the pending mark, which then go without a pause:
                     # the next in line sees this failure once, never twice nor not at all.
                     await self.limits.failed(address, username)
-                    raise HTTPException(401, "invalid username or password")
+                    raise LoginFailed(found[0] if found else None)
         await self.limits.succeeded(username)
         return found[0]
 

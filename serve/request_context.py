@@ -6,7 +6,8 @@ cannot inject text into log lines. Behind Ray Serve every request arrives with
 one: Serve's proxy keeps the client's or makes its own, and echoes it in the
 answer, so Serve's lines and ours name a request alike. The id, and once the caller is known its
 user and city (serve/deps.py), live in the log context (storage/log_context.py)
-for the request's duration; actor_client passes the id on to actors.
+for the request's duration; actor_client passes the id on to actors. The client's address (the peer, or
+what a trusted proxy forwarded for it) is the request's audit source (storage/request_source.py).
 
 A pure ASGI middleware, not Starlette's BaseHTTPMiddleware: the route runs in
 this very context, so what the route learns (the caller) is in the access line.
@@ -25,8 +26,10 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.forwarded import Network, client_address
 from serve.route_templates import template_of
 from storage.log_context import fresh_log_context, log_context
+from storage.request_source import request_source
 
 log = logging.getLogger("gtvision.access")
 
@@ -49,12 +52,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _client(scope: Scope, trusted: tuple[Network, ...]) -> str | None:
+    """Where the request came from: the peer, or behind a trusted proxy the address it forwarded."""
+    peer = scope.get("client")
+    forwarded = [str(v.decode("latin-1")) for k, v in scope.get("headers", []) if k.lower() == b"x-forwarded-for"]
+    return client_address(peer[0] if peer else None, forwarded, trusted)
+
+
 class RequestContext:
     """Gives each HTTP request and WebSocket an id, a log context and (HTTP) an access line."""
 
-    def __init__(self, app: ASGIApp, *, echo: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, echo: bool = True, trusted: tuple[Network, ...] = ()) -> None:
         self.app = app
         self._echo = echo  # False behind Serve's proxy, which sets the header on requests and echoes it itself
+        self._trusted = trusted  # our reverse proxies: only their X-Forwarded-For names the client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -71,7 +82,7 @@ class RequestContext:
                                           (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]
             await send(message)
 
-        with fresh_log_context(request_id=request_id):
+        with fresh_log_context(request_id=request_id), request_source(_client(scope, self._trusted)):
             started = time.monotonic()
             try:
                 await self.app(scope, receive, send_with_id)

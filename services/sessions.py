@@ -1,5 +1,8 @@
 """Sessions as use cases: start one at login, exchange a refresh token (rotation with reuse detection), log out.
 
+Logins (successful and failed) and logouts are audited here, with the request's client address
+(storage/request_source.py); a failed login names the username tried, never the password.
+
 Token signing stays in the API (serve/tokens.py); these decide whether a
 session may start or go on, and name the refresh token to sign next.
 """
@@ -10,7 +13,9 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.rbac import Principal
 from domain.session import Bearer, RefreshRefused, Session
+from domain.user import User
 from services.refusals import NotAuthenticated
 from storage import audit, sessions
 
@@ -21,6 +26,25 @@ async def start(pool: asyncpg.Pool, user_id: UUID, *, refresh_ttl_s: int) -> tup
     if started is None:
         raise NotAuthenticated("the user is disabled or deleted")
     return started
+
+
+async def log_in(pool: asyncpg.Pool, who: Principal, *, refresh_ttl_s: int) -> tuple[Session, UUID]:
+    """A login whose password was right: a new session (audited ``user.login``); a user disabled meanwhile is a
+    failed login."""
+    started = await sessions.start(pool, who.user_id, refresh_ttl_s=refresh_ttl_s)
+    if started is None:
+        await audit.record(pool, who.user_id, "user.login_failed", tenant_id=who.tenant_id,
+                           detail={"reason": "the user is disabled or deleted"})
+        raise NotAuthenticated("the user is disabled or deleted")
+    await audit.record(pool, who.user_id, "user.login", tenant_id=who.tenant_id,
+                       detail={"session_id": str(started[0].id)})
+    return started
+
+
+async def login_failed(pool: asyncpg.Pool, username: str, user: User | None) -> None:
+    """Audit a refused password check: the name tried and, when it names a user, who (never the password)."""
+    await audit.record(pool, user.id if user else None, "user.login_failed", tenant_id=user.tenant_id if user else None,
+                       detail={"username": username, "reason": "wrong password" if user else "unknown username"})
 
 
 async def refresh(pool: asyncpg.Pool, holder: Bearer, token_id: UUID, *, refresh_ttl_s: int) -> tuple[Session, UUID]:
@@ -42,5 +66,8 @@ async def refresh(pool: asyncpg.Pool, holder: Bearer, token_id: UUID, *, refresh
 
 
 async def end(pool: asyncpg.Pool, holder: Bearer) -> None:
-    """Log out: the caller's session ends (its refresh, access and media tokens, its open sockets)."""
-    await sessions.end(pool, holder.session_id, user_id=holder.principal.user_id)
+    """Log out: the caller's session ends (its refresh, access and media tokens, its open sockets); audited."""
+    who = holder.principal
+    await sessions.end(pool, holder.session_id, user_id=who.user_id)
+    await audit.record(pool, who.user_id, "user.logout", tenant_id=who.tenant_id,
+                       detail={"session_id": str(holder.session_id)})

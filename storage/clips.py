@@ -73,3 +73,17 @@ async def count_by_state(pool: asyncpg.Pool) -> dict[str, int]:
     """Jobs per state, every state present (0 when none)."""
     rows = await pool.fetch("SELECT state, count(*) AS jobs FROM clips GROUP BY state")
     return {"queued": 0, "running": 0, "done": 0, "failed": 0, **{str(r["state"]): int(r["jobs"]) for r in rows}}
+
+
+async def delete_unless_running(conn: asyncpg.Connection, tenant_id: UUID, clip_id: UUID) -> tuple[bool, str | None]:
+    """Delete the clip's row unless it is being exported, queueing its object for deletion (purge_queue: the
+    retention pass deletes what is still queued); (whether the row went, its object key). Call in a transaction."""
+    row = await conn.fetchrow(
+        """WITH gone AS (
+               DELETE FROM clips WHERE tenant_id = $1 AND id = $2 AND state <> 'running' RETURNING object_key
+           ), queued AS (
+               INSERT INTO purge_queue (object_key) SELECT object_key FROM gone WHERE object_key IS NOT NULL
+               ON CONFLICT DO NOTHING
+           )
+           SELECT count(*) AS deleted, max(object_key) AS object_key FROM gone""", tenant_id, clip_id)
+    return row["deleted"] > 0, row["object_key"]

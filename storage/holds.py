@@ -45,3 +45,11 @@ async def release(pool: asyncpg.Pool, hold_id: UUID, released_by: UUID, reason: 
         f"UPDATE legal_holds SET released_at = now(), released_by = $2, release_reason = $3"
         f" WHERE id = $1 AND released_at IS NULL RETURNING {_COLUMNS}", hold_id, released_by, reason)
     return record_or_none(Hold, row)
+
+
+async def active_covering(pool: asyncpg.Pool, camera_id: UUID, start: datetime, end: datetime) -> Hold | None:
+    """An active hold of the camera overlapping [start, end), if any."""
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM legal_holds WHERE camera_id = $1 AND released_at IS NULL"
+        f" AND time_range && tstzrange($2, $3) ORDER BY created_at LIMIT 1", camera_id, start, end)
+    return record_or_none(Hold, row)

@@ -82,6 +82,12 @@ async def set_password(pool: asyncpg.Pool, user_id: UUID, password_hash: str) ->
         await sessions.end_all_of_user(conn, user_id)
 
 
+async def set_role(conn: asyncpg.Connection, user_id: UUID, role: Role) -> None:
+    """The user's new role; their sessions end (their tokens carry the old one). Call in a transaction."""
+    await conn.execute("UPDATE users SET role = $2 WHERE id = $1", user_id, role.value)
+    await sessions.end_all_of_user(conn, user_id)
+
+
 async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID | None) -> list[User]:
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM users WHERE tenant_id IS NOT DISTINCT FROM $1 AND deleted_at IS NULL"

@@ -12,7 +12,7 @@ from domain.rbac import Principal
 from domain.session import Bearer, Session
 from serve import tokens
 from serve.deps import Caller, CallerSession, Res
-from serve.login_guard import client_address, login_guard
+from serve.login_guard import LoginFailed, client_address, login_guard
 from serve.password_work import Passwords
 from serve.passwords import MIN_PASSWORD_LENGTH
 from services import sessions, user_admin
@@ -57,9 +57,16 @@ async def _new_session(res: Res, who: Principal) -> dict[str, Any]:
 @router.post("/login")
 async def login(body: Login, request: Request, res: Res) -> dict[str, Any]:
     # Failure limits, then a bounded Argon2id check off the event loop (serve/login_guard.py): 401, 429 or 503.
-    user = await login_guard(request).authenticate(res.pool, client_address(request), body.username, body.password,
-                                                   tenant_id=body.tenant_id)
-    return await _new_session(res, user.principal)
+    # A wrong password is audited (429 and 503 checked no password: they are counted, not audited).
+    try:
+        user = await login_guard(request).authenticate(res.pool, client_address(request), body.username,
+                                                       body.password, tenant_id=body.tenant_id)
+    except LoginFailed as failed:
+        await sessions.login_failed(res.pool, body.username, failed.user)
+        raise
+    session, refresh_id = await sessions.log_in(res.pool, user.principal,
+                                                refresh_ttl_s=res.settings.refresh_token_ttl_s)
+    return _token_pair(res, user.principal, session, refresh_id)
 
 
 @router.post("/refresh")

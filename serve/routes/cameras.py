@@ -13,17 +13,17 @@ from pydantic import BaseModel, Field, model_validator
 
 from domain.camera import Camera
 from domain.camera_vendors import StreamKind, Vendor, build_stream_url
-from domain.plans import Quota
 from domain.rbac import Action
 from domain.stream_url import STREAM_FIELDS, parse_stream_url, patched_stream
 from domain.uptime import uptime
 from serve.deps import Caller, Res
 from serve.media_grants import BearerGrant
 from serve.time_range import checked_range
+from services import camera_admin
 from services.camera_targets import check_target
 from services.media_access import record_look
-from services.scope import camera_in_scope, found, require, scoped_tenant
-from storage import cameras, plans, recordings, status_history
+from services.scope import camera_in_scope, require, scoped_tenant
+from storage import cameras, recordings, status_history
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -86,11 +86,9 @@ async def create_camera(body: CameraIn, caller: Caller, res: Res) -> dict[str, A
         stream = build_stream_url(body.vendor, body.host, channel=body.channel, stream=body.stream,
                                   port=body.port, username=body.username, password=body.password)
     await check_target(res.pool, res.settings, tenant, stream)
-    async with plans.within_quota(res.pool, tenant, Quota.CAMERAS) as conn:
-        camera = await cameras.create(
-            conn, tenant_id=tenant, name=body.name.strip(), vendor=body.vendor.value, stream=stream,
-            enabled=body.enabled, latitude=body.latitude, longitude=body.longitude, sealer=res.sealer,
-        )
+    camera = await camera_admin.create(res.pool, caller, tenant, name=body.name.strip(), vendor=body.vendor.value,
+                                       stream=stream, enabled=body.enabled, latitude=body.latitude,
+                                       longitude=body.longitude, sealer=res.sealer)
     return camera_json(camera)
 
 
@@ -118,15 +116,14 @@ async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res:
     stream = patched_stream(camera.opened_stream(res.sealer), stream_changes) if stream_changes else None
     if stream is not None and stream.public_url != camera.stream.public_url:
         await check_target(res.pool, res.settings, camera.tenant_id, stream)
-    return camera_json(found(await cameras.update(res.pool, camera.tenant_id, camera_id, changes, stream,
-                                                  res.sealer), "camera"))
+    return camera_json(await camera_admin.update(res.pool, caller, camera, changes, stream, res.sealer))
 
 
 @router.delete("/{camera_id}", status_code=204)
 async def delete_camera(camera_id: UUID, caller: Caller, res: Res) -> Response:
     camera = await camera_in_scope(res.pool, caller, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
-    await cameras.soft_delete(res.pool, camera.tenant_id, camera_id)
+    await camera_admin.delete(res.pool, caller, camera)
     return Response(status_code=204)
 
 

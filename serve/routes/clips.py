@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 
@@ -18,7 +18,7 @@ from domain.clips import ClipJob
 from serve.deps import Caller, Res, Resources
 from serve.media_grants import BearerGrant
 from serve.time_range import checked_range
-from services.clip_requests import clip_in_scope, request_clip
+from services.clip_requests import clip_in_scope, delete_clip, request_clip
 from services.media_access import record_look
 from services.scope import scoped_tenant
 from storage import clips
@@ -104,3 +104,11 @@ async def clip_manifest(clip_id: UUID, grant: BearerGrant, res: Res) -> Any:
                       end=job.end_at, detail={"clip_id": str(job.id), "sha256": job.sha256})
     return JSONResponse(manifest, headers={
         "content-disposition": f'attachment; filename="{clip_file_name(job.id).removesuffix(".mp4")}.manifest.json"'})
+
+
+@router.delete("/{clip_id}", status_code=204)
+async def remove_clip(clip_id: UUID, caller: Caller, res: Res) -> Response:
+    """Delete a clip and its file (managers of its city, admins; audited). 409 while a legal hold covers its range
+    or while it is being exported."""
+    await delete_clip(res.pool, res.store, caller, clip_id)
+    return Response(status_code=204)

@@ -14,8 +14,9 @@ from domain.rbac import Action, Role
 from domain.tenant_health import rollup
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
+from services import tenant_admin
 from services.scope import found, require, scoped_tenant
-from storage import audit, plans, tenants
+from storage import audit, plans
 from storage import tenant_health as tenant_health_store
 
 router = APIRouter(tags=["plans"])
@@ -112,4 +113,4 @@ async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, 
 async def set_time_zone(tenant_id: UUID, zone: TimeZoneIn, caller: Caller, res: Res) -> dict[str, Any]:
     """The zone of the city's report days (storage stays UTC)."""
     require(caller, Action.MANAGE_TENANTS)
-    return body(found(await tenants.set_time_zone(res.pool, tenant_id, zone.time_zone), "tenant"))
+    return body(await tenant_admin.set_time_zone(res.pool, caller, tenant_id, zone.time_zone))

@@ -15,6 +15,7 @@ from domain.purge_rules import ReportRow, report_csv
 from domain.rbac import Action, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
+from services.audit_anchoring import anchor_of_day
 from services.scope import require, scoped_tenant
 from storage import evidence_labels, orphans, purges
 
@@ -63,12 +64,15 @@ async def _report(caller: Caller, res: Resources, pass_id: int, tenant_id: UUID 
 @router.get("/passes/{pass_id}/report.json")
 async def report_json(pass_id: int, caller: Caller, res: Res,
                       tenant_id: UUID | None = Query(None)) -> dict[str, Any]:
-    """What the pass deleted, per tenant, camera and tenant-local day, and the expired chunks holds kept."""
+    """What the pass deleted, per tenant, camera and tenant-local day, and the expired chunks holds kept; with the
+    audit chain's anchor of the pass's (UTC) day — ``last_id`` and ``row_hash`` — once written (docs/audit.md)."""
     lines = await _report(caller, res, pass_id, tenant_id)
     retention_pass = await purges.get_pass(res.pool, pass_id)
+    anchor = await anchor_of_day(res.store, retention_pass.started_at) if retention_pass else None
     return {"pass": body(retention_pass) if retention_pass else None, "lines": bodies(lines),
             "totals": {"chunks": sum(r.chunks for r in lines), "bytes": sum(r.bytes for r in lines),
-                       "held_chunks": sum(r.held_chunks for r in lines)}}
+                       "held_chunks": sum(r.held_chunks for r in lines)},
+            "audit_anchor": anchor.to_json() if anchor else None}
 
 
 @router.get("/passes/{pass_id}/report.csv")

@@ -13,8 +13,8 @@ from domain.city_deletion import TenantDeletion
 from domain.rbac import Action
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res, Resources
+from services import plate_view, tenant_admin
 from services.city_deletion import deletion_of, deletion_report_file, restore_city, schedule_deletion
-from services import plate_view
 from services.scope import found, require, scoped_tenant
 from storage import camera_networks, tenants
 
@@ -35,7 +35,7 @@ class TenantPatch(BaseModel):
 @router.post("", status_code=201)
 async def create_tenant(tenant: TenantIn, caller: Caller, res: Res) -> dict[str, Any]:
     require(caller, Action.MANAGE_TENANTS)
-    return body(await tenants.create(res.pool, tenant.name.strip()))
+    return body(await tenant_admin.create(res.pool, caller, tenant.name.strip()))
 
 
 @router.get("")
@@ -60,10 +60,10 @@ async def update_tenant(tenant_id: UUID, patch: TenantPatch, caller: Caller, res
     require(caller, Action.MANAGE_TENANTS)
     if "camera_networks" in patch.model_fields_set:
         networks = None if patch.camera_networks is None else parse_networks(patch.camera_networks)
-        found(await camera_networks.set_networks(res.pool, tenant_id, networks) or None, "tenant")
+        await tenant_admin.set_camera_networks(res.pool, caller, tenant_id, networks)
     if patch.plate_masking is not None:
         await plate_view.set_masking_policy(res.pool, caller, tenant_id, patch.plate_masking)
-    tenant = (await tenants.rename(res.pool, tenant_id, patch.name.strip()) if patch.name is not None
+    tenant = (await tenant_admin.rename(res.pool, caller, tenant_id, patch.name.strip()) if patch.name is not None
               else await tenants.get(res.pool, tenant_id))
     return {**body(found(tenant, "tenant")), **await _networks_json(res, tenant_id),
             **await plate_view.masking_policy(res.pool, tenant_id)}

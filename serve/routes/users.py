@@ -12,7 +12,6 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from domain.plans import Quota
 from domain.rbac import Action, Role
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
@@ -20,7 +19,7 @@ from serve.password_work import Passwords
 from serve.passwords import MIN_PASSWORD_LENGTH
 from services import user_admin
 from services.scope import require, scoped_tenant
-from storage import plans, users
+from storage import users
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -43,13 +42,8 @@ async def create_user(user: UserIn, caller: Caller, res: Res, passwords: Passwor
         if caller.role == Role.MANAGER and user.role != Role.VIEWER:
             raise HTTPException(403, "managers may create viewers only")
     password_hash = await passwords.hash(user.password)  # off the event loop, in the replica's password slots
-    if tenant is None:
-        return body(await users.create(res.pool, username=user.username, password_hash=password_hash,
-                                       role=user.role.value, tenant_id=None))
-    quota = Quota.MANAGERS if user.role == Role.MANAGER else Quota.VIEWERS
-    async with plans.within_quota(res.pool, tenant, quota) as conn:
-        return body(await users.create(conn, username=user.username, password_hash=password_hash,
-                                       role=user.role.value, tenant_id=tenant))
+    return body(await user_admin.create(res.pool, caller, username=user.username, password_hash=password_hash,
+                                        role=user.role, tenant_id=tenant))
 
 
 @router.get("")
@@ -57,6 +51,10 @@ async def list_users(caller: Caller, res: Res, tenant_id: UUID | None = Query(No
     tenant = scoped_tenant(caller, tenant_id)
     require(caller, Action.WRITE, tenant)  # user lists are for managers and admins
     return bodies(await users.list_for_tenant(res.pool, tenant))
+
+
+class RoleChange(BaseModel):
+    role: Role
 
 
 class PasswordReset(BaseModel):
@@ -75,6 +73,15 @@ async def disable_user(user_id: UUID, caller: Caller, res: Res) -> dict[str, Any
 async def enable_user(user_id: UUID, caller: Caller, res: Res) -> dict[str, Any]:
     """The user may log in again (sessions ended by disabling stay ended)."""
     return body(await user_admin.enable(res.pool, caller, user_id))
+
+
+@router.post("/{user_id}/role")
+async def change_role(user_id: UUID, change: RoleChange, caller: Caller, res: Res) -> dict[str, Any]:
+    """Make a city's user a manager or a viewer (platform admins; within the plan's quotas); every session of
+    theirs ends now (their tokens carry the old role)."""
+    changed = await user_admin.change_role(res.pool, caller, user_id, change.role)
+    res.sessions.forget_all()
+    return body(changed)
 
 
 @router.delete("/{user_id}", status_code=204)

@@ -53,8 +53,9 @@ ID_INPUTS: dict[str, str] = {
     "camera": "camera",
     "camera_ids": "camera",
     "cameras": "camera",
-    "plan_id": "plan",
-    "request_id": "lgpd_request",  # a city's LGPD data-subject request  # the platform's plan catalogue (not a city's thing)
+    "plan_id": "plan",  # the platform's plan catalogue (not a city's thing)
+    "request_id": "lgpd_request",  # a city's LGPD data-subject request
+    "user_id": "user",  # the audit trail's actor filter
     "token": "media_token",  # a media token (?token=) the caller holds for its own camera
 }
 
@@ -62,6 +63,7 @@ ID_INPUTS: dict[str, str] = {
 NOT_IDS: dict[str, str] = {
     "id": "MediaMTX's session id in EdgeAuthRequest (free text, not ours)",
     "cursor": "an opaque page cursor of LPR search",
+    "before_id": "the audit trail's page key: a row id, filtered by the caller's city like every row",
 }
 
 # Valid values for fields a generic value would fail, so the request reaches the city check, not the validator.
