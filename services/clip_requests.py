@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.clip_manifest import clip_manifest_key
 from domain.clips import ClipJob, plan_clip
 from domain.rbac import Action, Principal
 from services.clip_export import MAX_CHUNKS
@@ -53,12 +54,14 @@ async def delete_clip(pool: asyncpg.Pool, store: ObjectStore, caller: Principal,
         deleted, key = await clips.delete_unless_running(conn, job.tenant_id, job.id)
         if not deleted:
             raise Conflict("the clip is being exported: delete it once it is done or failed")
+        keys = [] if key is None else [key, clip_manifest_key(key)]
+        await purges.enqueue(conn, keys)
         await audit.record(conn, caller.user_id, "clip.deleted", tenant_id=job.tenant_id, camera_id=job.camera_id,
                            start=job.start_at, end=job.end_at,
                            detail={"clip_id": str(job.id), "sha256": job.sha256, "state": job.state})
-    if key is not None:
+    if keys:
         try:
-            if not await asyncio.to_thread(store.delete_many, [key]):
-                await purges.dequeue(pool, [key])
+            if not await asyncio.to_thread(store.delete_many, keys):
+                await purges.dequeue(pool, keys)
         except Exception as exc:  # it stays queued: the next retention pass deletes it
             log.warning("clip %s: object not deleted yet (%s); the retention pass will", job.id, exc)

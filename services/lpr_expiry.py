@@ -2,6 +2,7 @@
 
 Part of the retention pass (services/purge_pass.py): per city, batches of ``LPR_EXPIRY_BATCH`` reads get the keyed
 pseudonym instead of their plate and lose their images (queued, then deleted from the store); held reads stay.
+The city's dead letters (reads that could not be stored, plate included) older than the same cutoff are deleted.
 One audit row per city that had anything expire (``retention.lpr_anonymized``, with the counts).
 """
 
@@ -16,7 +17,7 @@ import asyncpg
 from domain.lpr.pseudonym import pseudonym
 from domain.lpr.retention import LPR_EXPIRY_BATCH, lpr_cutoff, lpr_retention_days
 from services.purging import drain_purge_queue
-from storage import audit, lpr_expiry
+from storage import audit, lpr_dead_letters, lpr_expiry
 from storage.objects import ObjectStore
 
 
@@ -46,9 +47,10 @@ async def anonymize_expired_reads(pool: asyncpg.Pool, store: ObjectStore, pseudo
             if done < batch:
                 break
         held = await lpr_expiry.count_held(pool, city.id, cutoff)
-        if reads or held:
+        dead_letters = await lpr_dead_letters.delete_older(pool, city.id, cutoff)
+        if reads or held or dead_letters:
             await audit.record(pool, None, "retention.lpr_anonymized", tenant_id=city.id, end=cutoff, detail={
                 "pass_id": pass_id, "reads": reads, "images": images, "held_reads": held,
-                "lpr_retention_days": days})
+                "dead_letters_deleted": dead_letters, "lpr_retention_days": days})
         total = ExpiredReads(total.reads + reads, total.images + images, total.held + held)
     return total

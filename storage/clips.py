@@ -76,14 +76,11 @@ async def count_by_state(pool: asyncpg.Pool) -> dict[str, int]:
 
 
 async def delete_unless_running(conn: asyncpg.Connection, tenant_id: UUID, clip_id: UUID) -> tuple[bool, str | None]:
-    """Delete the clip's row unless it is being exported, queueing its object for deletion (purge_queue: the
-    retention pass deletes what is still queued); (whether the row went, its object key). Call in a transaction."""
+    """Delete the clip's row unless it is being exported; (whether the row went, its object key). The caller queues
+    the objects for deletion in the same transaction."""
     row = await conn.fetchrow(
         """WITH gone AS (
                DELETE FROM clips WHERE tenant_id = $1 AND id = $2 AND state <> 'running' RETURNING object_key
-           ), queued AS (
-               INSERT INTO purge_queue (object_key) SELECT object_key FROM gone WHERE object_key IS NOT NULL
-               ON CONFLICT DO NOTHING
            )
            SELECT count(*) AS deleted, max(object_key) AS object_key FROM gone""", tenant_id, clip_id)
     return row["deleted"] > 0, row["object_key"]

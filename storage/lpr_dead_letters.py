@@ -8,6 +8,7 @@ metrics read ``count``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -63,3 +64,10 @@ async def page(pool: asyncpg.Pool, tenant_id: UUID | None, *, before_id: int | N
         " WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::bigint IS NULL OR id < $2)"
         " ORDER BY id DESC LIMIT $3", tenant_id, before_id, limit)
     return records(DeadLetter, rows)
+
+
+async def delete_older(pool: asyncpg.Pool, tenant_id: UUID, cutoff: datetime) -> int:
+    """A city's dead letters first seen before ``cutoff`` deleted (they hold the read, plate and all); how many."""
+    done: str = await pool.execute("DELETE FROM lpr_dead_letters WHERE tenant_id = $1 AND first_seen < $2",
+                                   tenant_id, cutoff)
+    return int(done.split()[-1])

@@ -79,6 +79,11 @@ async def queued_objects(pool: asyncpg.Pool, limit: int) -> list[str]:
         "SELECT object_key FROM purge_queue ORDER BY queued_at LIMIT $1", limit)]
 
 
+async def enqueue(conn: asyncpg.Connection | asyncpg.Pool, keys: list[str]) -> None:
+    """Queue objects for deletion (the retention pass deletes what is still queued)."""
+    await conn.execute("INSERT INTO purge_queue (object_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", keys)
+
+
 async def dequeue(pool: asyncpg.Pool, keys: list[str]) -> None:
     await pool.execute("DELETE FROM purge_queue WHERE object_key = ANY($1::text[])", keys)
 

@@ -273,6 +273,45 @@ async def _clip_deleted(w: World) -> Expect:
     return Expect(answer, 204, "clip.deleted", w.manager.user_id, w.city, camera)
 
 
+async def _watchlist_removed(w: World) -> Expect:
+    headers = await w.headers(w.manager)
+    entry = (await w.api.post("/api/v1/lpr/watchlist", headers=headers, json={"plate": "XYZ9K87", "reason": "r"})).json()
+    await w.mark()
+    answer = await w.api.delete(f"/api/v1/lpr/watchlist/{entry['id']}", headers=headers)
+    return Expect(answer, 204, "lpr.watchlist.removed", w.manager.user_id, w.city)
+
+
+def _city_deletion(path: str, method: str, status: int, action: str) -> Case:
+    async def case(w: World) -> Expect:
+        city = (await tenants.create(w.pool, "Cidade " + uuid.uuid4().hex[:8])).id
+        headers = await w.headers(w.admin)
+        if path:  # a cancellation needs a scheduled deletion
+            assert (await w.api.delete(f"/api/v1/tenants/{city}", headers=headers)).status_code == 202
+        await w.mark()
+        answer = await w.api.request(method, f"/api/v1/tenants/{city}{path}", headers=headers)
+        return Expect(answer, status, action, w.admin.user_id, city)
+    return case
+
+
+def _plate_view(method: str, action: str) -> Case:
+    async def case(w: World) -> Expect:
+        target = await w.user(Role.VIEWER, w.city)
+        headers = await w.headers(w.manager)
+        await w.mark()
+        answer = await w.api.request(method, f"/api/v1/users/{target.user_id}/plate-view", headers=headers)
+        return Expect(answer, 200, action, w.manager.user_id, w.city)
+    return case
+
+
+def _lgpd(method: str, path: str, payload: dict[str, Any] | None, status: int, action: str) -> Case:
+    async def case(w: World) -> Expect:
+        headers = await w.headers(w.manager)
+        await w.mark()
+        answer = await w.api.request(method, f"/api/v1/lgpd{path}", headers=headers, json=payload)
+        return Expect(answer, status, action, w.manager.user_id, w.city)
+    return case
+
+
 ACTIONS: list[tuple[str, Case]] = [
     ("login", _login_ok),
     ("login with a wrong password", _login_wrong_password),
@@ -301,6 +340,19 @@ ACTIONS: list[tuple[str, Case]] = [
     ("watchlist entry added", _watchlist_added),
     ("clip downloaded", _clip_downloaded),
     ("clip deleted", _clip_deleted),
+    ("watchlist entry removed", _watchlist_removed),
+    ("city deletion scheduled", _city_deletion("", "DELETE", 202, "tenant.deletion_scheduled")),
+    ("city deletion cancelled", _city_deletion("/restore", "POST", 200, "tenant.deletion_cancelled")),
+    ("city plate masking", _tenant_change("", "PATCH", {"plate_masking": True}, "tenant.plate_masking")),
+    ("plate full view granted", _plate_view("POST", "user.plate_view_granted")),
+    ("plate full view revoked", _plate_view("DELETE", "user.plate_view_revoked")),
+    ("LGPD request opened", _lgpd("POST", "/requests", {"kind": "access", "plate": "ABC1D23",
+                                                        "legal_basis": "LGPD art. 18, II"}, 201,
+                                  "lgpd.request_opened")),
+    ("LGPD plate report", _lgpd("GET", "/plates/ABC1D23", None, 200, "lgpd.plate_report")),
+    ("LGPD plate export", _lgpd("GET", "/plates/ABC1D23?format=csv", None, 200, "lgpd.plate_export")),
+    ("LGPD plate anonymized", _lgpd("POST", "/plates/QWE4R56/anonymize", {"legal_basis": "LGPD art. 18, IV"}, 200,
+                                    "lgpd.plate_anonymized")),
 ]
 
 

@@ -292,6 +292,10 @@ async def test_the_retention_pass_anonymizes_plate_reads_past_the_plans_lpr_rete
         "INSERT INTO legal_holds (id, tenant_id, camera_id, time_range, reason, case_number, created_by)"
         " VALUES ($1, $2, $3, $4, 'inquérito', 'IP-1', $5)", uuid.uuid4(), city.tenant, city.cameras[1],
         Range(NOW - timedelta(days=11), NOW - timedelta(days=9)), uuid.uuid4())
+    for age_days in (10, 2):  # reads that could not be stored hold the plate too
+        await city.pool.execute(
+            "INSERT INTO lpr_dead_letters (tenant_id, read, error, first_seen) VALUES ($1, $2, 'bad', $3)",
+            city.tenant, f'{{"plate": "{PLATE}"}}', NOW - timedelta(days=age_days))
 
     result = await retention_pass(city.pool, city.store, trigger="test", pseudonym_key=city.key)
     assert result.lpr_reads_anonymized >= 1 and result.lpr_reads_held >= 1
@@ -305,6 +309,8 @@ async def test_the_retention_pass_anonymizes_plate_reads_past_the_plans_lpr_rete
     [audited] = await city.audit("retention.lpr_anonymized")
     assert (audited["reads"], audited["images"], audited["held_reads"]) == (1, 1, 1)
     assert audited["lpr_retention_days"] == 7 and audited["pass_id"] == result.pass_id
+    assert audited["dead_letters_deleted"] == 1
+    assert await city.pool.fetchval("SELECT count(*) FROM lpr_dead_letters WHERE tenant_id = $1", city.tenant) == 1
 
     await city.pool.execute("UPDATE legal_holds SET released_at = now() WHERE tenant_id = $1", city.tenant)
     await retention_pass(city.pool, city.store, trigger="test", pseudonym_key=city.key)
