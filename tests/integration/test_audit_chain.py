@@ -18,7 +18,7 @@ from domain.audit_chain import GENESIS, Anchor, chained_hash
 from storage import audit
 from storage.audit_chain import check_anchor, head, walk_chain
 from storage.db import create_pool, migrate
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import create_database, drop_database, forced
 
 
 @pytest.fixture
@@ -36,13 +36,6 @@ async def trail() -> AsyncIterator[asyncpg.Pool]:
     finally:
         await pool.close()
         await drop_database(dsn)
-
-
-async def _forced(pool: asyncpg.Pool, sql: str, *args: object) -> None:
-    """What only a superuser can do: change the trail with its triggers switched off."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL session_replication_role = replica")
-        await conn.execute(sql, *args)
 
 
 async def test_concurrent_writers_extend_one_intact_chain(trail: asyncpg.Pool) -> None:
@@ -75,7 +68,7 @@ async def test_changing_the_trail_is_refused(trail: asyncpg.Pool, sql: str) -> N
 
 async def test_a_forced_edit_is_named(trail: asyncpg.Pool) -> None:
     ids = [r["id"] for r in await trail.fetch("SELECT id FROM audit_log ORDER BY id")]
-    await _forced(trail, "UPDATE audit_log SET detail = '{\"n\": 999}' WHERE id = $1", ids[7])
+    await forced(trail, "UPDATE audit_log SET detail = '{\"n\": 999}' WHERE id = $1", ids[7])
     verdict = await walk_chain(trail)
     assert verdict.broken is not None and verdict.broken.id == ids[7]
     assert "altered" in verdict.broken.reason and verdict.rows == 7
@@ -83,7 +76,7 @@ async def test_a_forced_edit_is_named(trail: asyncpg.Pool) -> None:
 
 async def test_a_forced_delete_is_named_at_the_next_row(trail: asyncpg.Pool) -> None:
     ids = [r["id"] for r in await trail.fetch("SELECT id FROM audit_log ORDER BY id")]
-    await _forced(trail, "DELETE FROM audit_log WHERE id = $1", ids[3])
+    await forced(trail, "DELETE FROM audit_log WHERE id = $1", ids[3])
     verdict = await walk_chain(trail)
     assert verdict.broken is not None and verdict.broken.id == ids[4] and "deleted" in verdict.broken.reason
 
@@ -91,11 +84,11 @@ async def test_a_forced_delete_is_named_at_the_next_row(trail: asyncpg.Pool) -> 
 async def test_a_cut_tail_is_caught_by_the_head_and_by_an_anchor(trail: asyncpg.Pool) -> None:
     anchor = await head(trail)
     assert await check_anchor(trail, anchor) is None
-    await _forced(trail, "DELETE FROM audit_log WHERE id > (SELECT min(id) + 9 FROM audit_log)")
+    await forced(trail, "DELETE FROM audit_log WHERE id > (SELECT min(id) + 9 FROM audit_log)")
     verdict = await walk_chain(trail)
     assert verdict.broken is not None and "head" in verdict.broken.reason
     # Even with the head row rewritten to match, the anchor kept outside the database disagrees.
-    await _forced(trail, "UPDATE audit_chain_head SET last_id = $1, row_hash = $2", verdict.last_id, verdict.head)
+    await forced(trail, "UPDATE audit_chain_head SET last_id = $1, row_hash = $2", verdict.last_id, verdict.head)
     assert (await walk_chain(trail)).intact
     problem = await check_anchor(trail, anchor)
     assert problem is not None and "cut" in problem

@@ -21,7 +21,7 @@ from services.audit_verify import report_lines, verify_trail
 from storage import audit
 from storage.db import create_pool, migrate
 from storage.objects import DirObjectStore, open_object_store
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import create_database, drop_database, forced
 from tests.support.gtvision_process import gtvision
 
 pytestmark = pytest.mark.integration
@@ -55,13 +55,6 @@ async def trail(tmp_path: Path) -> AsyncIterator[Trail]:
         await drop_database(dsn)
 
 
-async def _forced(pool: asyncpg.Pool, sql: str, *args: object) -> None:
-    """What only a superuser can do: change the trail with its triggers switched off."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL session_replication_role = replica")
-        await conn.execute(sql, *args)
-
-
 async def test_an_intact_trail_with_its_anchors_verifies(trail: Trail) -> None:
     day_one = datetime(2031, 3, 1, 23, 30, tzinfo=UTC)
     first = await anchor_today(trail.pool, trail.store, day_one)
@@ -84,7 +77,7 @@ async def test_an_intact_trail_with_its_anchors_verifies(trail: Trail) -> None:
 
 
 async def test_an_edited_row_is_named_with_its_time_and_action(trail: Trail) -> None:
-    await _forced(trail.pool, "UPDATE audit_log SET detail = '{\"n\": 999}' WHERE id = $1", trail.ids[5])
+    await forced(trail.pool, "UPDATE audit_log SET detail = '{\"n\": 999}' WHERE id = $1", trail.ids[5])
     verdict = await verify_trail(trail.pool, trail.store)
     assert not verdict.intact and verdict.broken is not None
     assert (verdict.broken.id, verdict.broken.action) == (trail.ids[5], "camera.updated")
@@ -95,9 +88,9 @@ async def test_an_edited_row_is_named_with_its_time_and_action(trail: Trail) -> 
 async def test_a_cut_tail_with_the_head_rewritten_is_caught_by_the_anchor(trail: Trail) -> None:
     await anchor_today(trail.pool, trail.store, datetime.now(UTC))
     keep = trail.ids[7]
-    await _forced(trail.pool, "DELETE FROM audit_log WHERE id > $1", keep)
+    await forced(trail.pool, "DELETE FROM audit_log WHERE id > $1", keep)
     head = await trail.pool.fetchval("SELECT row_hash FROM audit_log WHERE id = $1", keep)
-    await _forced(trail.pool, "UPDATE audit_chain_head SET last_id = $1, row_hash = $2", keep, head)
+    await forced(trail.pool, "UPDATE audit_chain_head SET last_id = $1, row_hash = $2", keep, head)
     assert (await verify_trail(trail.pool, None)).intact, "without anchors the shorter chain looks whole"
     verdict = await verify_trail(trail.pool, trail.store)
     assert not verdict.intact and verdict.broken is not None and verdict.broken.id == trail.ids[-1]
@@ -120,7 +113,7 @@ async def test_the_command_exits_0_on_an_intact_trail_and_1_naming_the_broken_ro
     assert ok.returncode == 0, ok.stderr
     assert "12 rows checked" in ok.stdout and "anchors: 1 checked" in ok.stdout and "intact" in ok.stdout
 
-    await _forced(trail.pool, "UPDATE audit_log SET action = 'nothing.to.see' WHERE id = $1", trail.ids[3])
+    await forced(trail.pool, "UPDATE audit_log SET action = 'nothing.to.see' WHERE id = $1", trail.ids[3])
     bad = gtvision(*args)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert f"BROKEN at row {trail.ids[3]} (" in bad.stdout and "nothing.to.see" in bad.stdout

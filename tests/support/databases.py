@@ -27,3 +27,10 @@ async def drop_database(dsn: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+async def forced(pool: asyncpg.Pool, sql: str, *args: object) -> None:
+    """What only a superuser can do: run ``sql`` with triggers switched off (e.g. edit the append-only trail)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(sql, *args)
