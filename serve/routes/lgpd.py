@@ -76,7 +76,7 @@ async def plate_report(plate: str, caller: Caller, res: Res, tenant_id: UUID | N
                                                                           " completes")) -> dict[str, Any] | Response:
     """Every read of the plate in the city (camera, times, images) and who searched for it or exported it. With
     ``format``, a download (an export, audited as such); without, the report (image URLs valid 15 minutes)."""
-    who = _subject(caller, res, plate[:40], tenant_id)
+    who = _subject(caller, res, plate, tenant_id)
     now = datetime.now(UTC)
     found, completed = await plate_subjects.report(res.pool, caller, who, now=now, request_id=request_id,
                                                    export_format=format.value if format else None)
@@ -101,7 +101,7 @@ async def plate_report(plate: str, caller: Caller, res: Res, tenant_id: UUID | N
 async def anonymize_plate(plate: str, anonymize: AnonymizeIn, caller: Caller, res: Res) -> dict[str, Any]:
     """The plate becomes its pseudonym in every read of the city (reads kept for counts), its images are deleted,
     the city's watchlist entries for it removed; the answer and the audit name only the pseudonym."""
-    who = _subject(caller, res, plate[:40], anonymize.tenant_id)
+    who = _subject(caller, res, plate, anonymize.tenant_id)
     done = await plate_subjects.anonymize(res.pool, res.store, caller, who, legal_basis=anonymize.legal_basis,
                                           request_reference=anonymize.request_reference, note=anonymize.note,
                                           request_id=anonymize.request_id)
