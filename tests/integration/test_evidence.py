@@ -27,6 +27,7 @@ from domain.evidence import evidence_key
 from domain.rbac import Role
 from domain.recording import chunk_object_key
 from domain.settings import Settings
+from domain.tenant import Tenant
 from services.clip_export import export_clip
 from services.evidence_check import verify_document
 from services.purge_pass import retention_pass
@@ -56,6 +57,15 @@ def _settings(database_url: str, tmp_path: Path, prefix: str) -> Settings:
                     spool_dir=str(tmp_path / "spool"))
 
 
+async def _city_with_camera(pool: asyncpg.Pool, city_name: str, camera_name: str) -> tuple[Tenant, uuid.UUID]:
+    """A new city with one disabled camera (its footage is written by the test, not recorded live)."""
+    city = await tenants.create(pool, city_name)
+    camera_id = uuid.uuid4()
+    await pool.execute("INSERT INTO cameras (id, tenant_id, name, rtsp_url, enabled) VALUES ($1, $2, $3, $4, false)",
+                       camera_id, city.id, camera_name, "rtsp://127.0.0.1:1/x")
+    return city, camera_id
+
+
 async def _progress(job: ClipJob, state: str, percent: float) -> None:
     return None
 
@@ -66,10 +76,7 @@ async def exported(database_url: str, pool: asyncpg.Pool, tmp_path: Path) -> Asy
     prefix = f"gtv-evidence-{uuid.uuid4().hex[:8]}:"
     settings = _settings(database_url, tmp_path, prefix)
     store = open_object_store_for(settings)
-    city = await tenants.create(pool, f"Niterói evidence {uuid.uuid4().hex[:6]}")
-    camera_id = uuid.uuid4()
-    await pool.execute("INSERT INTO cameras (id, tenant_id, name, rtsp_url, enabled) VALUES ($1, $2, $3, $4, false)",
-                       camera_id, city.id, "Praça Araribóia", "rtsp://127.0.0.1:1/x")
+    city, camera_id = await _city_with_camera(pool, f"Niterói evidence {uuid.uuid4().hex[:6]}", "Praça Araribóia")
     chunks = [(replace(c.meta, tenant_id=city.id, camera_id=camera_id), c.data)
               for c in _record(tmp_path / "spool", loops=3, max_chunk_ms=4000)]
     for meta, data in chunks:
@@ -144,10 +151,7 @@ async def test_the_purge_report_pdf_reads_back_with_the_city_and_numbers_and_its
     prefix = f"gtv-evidence-{uuid.uuid4().hex[:8]}:"
     settings = _settings(database_url, tmp_path, prefix)
     store = open_object_store_for(settings)
-    city = await tenants.create(pool, f"São Gonçalo {uuid.uuid4().hex[:6]}")
-    camera_id = uuid.uuid4()
-    await pool.execute("INSERT INTO cameras (id, tenant_id, name, rtsp_url, enabled) VALUES ($1, $2, $3, $4, false)",
-                       camera_id, city.id, "Rodoviária", "rtsp://127.0.0.1:1/x")
+    city, camera_id = await _city_with_camera(pool, f"São Gonçalo {uuid.uuid4().hex[:6]}", "Rodoviária")
     old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
     for i in range(7):
         key = chunk_object_key(city.id, camera_id, old + timedelta(minutes=i))
