@@ -7,6 +7,10 @@ host that died comes back (max_restarts=-1) empty and is refilled on the next
 pass; a restarted Fleet re-attaches to the named hosts. The platform's other
 named actors (clip exporter, retention, LPR writer) are poked each pass too: Ray restarts
 a crashed actor empty, and its idempotent ``start()`` brings its schedule back.
+
+The Fleet also runs the camera alert watch (services/camera_alert_watch.py):
+it already looks after every camera of every city, and the watch rebuilds from
+PostgreSQL when the Fleet restarts.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from actors.platform_actor import PlatformActor
 from domain.placement import choose_host, reconcile
 from domain.sealing import sealer_for
 from domain.settings import Settings
+from services.camera_alert_watch import TICK_S, AlertWatch
 from services.edge_paths import follow_cameras
 from storage import cameras, tenant_health
 from storage.log_context import log_context
@@ -44,7 +49,9 @@ class Fleet(PlatformActor):
     camera (each stores what it recorded) before the pool closes."""
 
     uses_store = False
-    uses_bus = False
+    uses_bus = True  # camera.offline / camera.online / tenant.health (the alert watch)
+    works_without_bus = True  # placement goes on without the bus; alerts are stored and counted as lost events
+    pool_size = 3  # reconcile, metrics and the alert watch each hold at most one connection
 
     def __init__(self, settings: Settings, keep_started: tuple[str, ...] = ()) -> None:
         super().__init__(settings)
@@ -56,12 +63,27 @@ class Fleet(PlatformActor):
         self._passes = 0
         self._metrics = FleetMetrics()
         self._host_pids: dict[int, int] = {}  # slot → the process last seen; another one means a restart
+        self._alerts = AlertWatch()
 
     async def _prepare(self) -> None:
         await self.reconcile_once()
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._reconcile_forever(), self._measure_forever(self._metrics)]
+        return [self._reconcile_forever(), self._measure_forever(self._metrics), self._watch_alerts_forever()]
+
+    async def _watch_alerts_forever(self) -> None:
+        """Camera offline/online alerts and city health pushes, one tick a second (rebuilt after any failure)."""
+        rebuilt = False
+        while True:
+            try:
+                if not rebuilt:
+                    await self._alerts.rebuild(self.pool)
+                    rebuilt = True
+                await self._alerts.tick(self.pool, self.bus)
+            except Exception:  # PostgreSQL away: start again from what it holds once it is back
+                log.exception("camera alert watch failed; rebuilding on the next tick")
+                rebuilt = False
+            await asyncio.sleep(TICK_S)
 
     async def _close(self) -> None:
         await asyncio.gather(

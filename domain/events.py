@@ -22,6 +22,9 @@ CAMERA_STATUS = "camera.status"
 ALERT = "alert"
 LPR_ALERT = "lpr.alert"
 CLIP = "clip"
+CAMERA_OFFLINE = "camera.offline"
+CAMERA_ONLINE = "camera.online"
+TENANT_HEALTH = "tenant.health"
 READY = "ready"  # a socket's first message: from here on, nothing published is missed
 
 # Camera transitions that need a person: recording stopped for lack of storage.
@@ -55,6 +58,28 @@ def camera_alert_event(tenant_id: UUID, status: CameraStatus) -> Event | None:
         "message": f"camera {status.camera_id} is not recording: {status.detail or status.reason}",
         "at": _ms(status.since),
     }
+
+
+def camera_offline_event(tenant_id: UUID, camera_id: UUID, camera_name: str, since: datetime, reason: str | None,
+                         at: datetime) -> Event:
+    """A camera has not recorded since ``since`` for longer than its city's ``offline_after_s`` (domain/camera_alerts.py)."""
+    return {"type": CAMERA_OFFLINE, "severity": "critical", "tenant_id": str(tenant_id), "camera_id": str(camera_id),
+            "camera_name": camera_name, "since": _ms(since), "reason": reason, "at": _ms(at),
+            "message": f"camera {camera_name} is not recording since {_ms(since)} ({reason})"}
+
+
+def camera_online_event(tenant_id: UUID, camera_id: UUID, camera_name: str, since: datetime,
+                        offline_since: datetime | None, at: datetime) -> Event:
+    """A camera an offline alert was raised for has recorded again for its city's ``online_after_s``."""
+    return {"type": CAMERA_ONLINE, "severity": "info", "tenant_id": str(tenant_id), "camera_id": str(camera_id),
+            "camera_name": camera_name, "since": _ms(since),
+            "offline_since": _ms(offline_since) if offline_since else None, "at": _ms(at),
+            "message": f"camera {camera_name} is recording again since {_ms(since)}"}
+
+
+def tenant_health_event(tenant_id: UUID, counts: dict[str, int], at: datetime) -> Event:
+    """The city's cameras by health changed (``online``, ``offline``, ``error``): pushed, at most once a second."""
+    return {"type": TENANT_HEALTH, "tenant_id": str(tenant_id), **counts, "at": _ms(at)}
 
 
 def platform_alert_event(tenant_id: UUID, kind: str, severity: str, message: str, at: datetime) -> Event:

@@ -21,6 +21,9 @@ class Plan:
     viewer_quota: int
     storage_quota_bytes: int | None
     lpr_retention_days: int | None = None  # plate reads in the clear; None: retention_days (domain/lpr/retention.py)
+    clip_jobs_max: int = 20  # clip export jobs queued or running per city (services/clip_requests.py)
+    clip_jobs_running_max: int = 1  # of those, how many export at once (storage/clips.py claim_next)
+    clip_retention_days: int | None = None  # finished clips kept this long; None: until deleted
 
 
 class Quota(StrEnum):
@@ -40,6 +43,15 @@ def quota_refusal(plan: Plan, quota: Quota, current: int) -> str | None:
     if current < limit:
         return None
     return f"the plan '{plan.name}' allows {limit} {quota.value} per city and this city has {current}"
+
+
+def clip_jobs_refusal(plan: Plan, pending: int) -> str | None:
+    """Why one more clip export job is refused (the message of a 429), or None if it fits; ``pending`` is how
+    many the city has queued or running."""
+    if pending < plan.clip_jobs_max:
+        return None
+    return (f"the plan '{plan.name}' allows {plan.clip_jobs_max} clip exports queued or running per city and this"
+            f" city has {pending}: wait for some to finish")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from serve.route_templates import templates_of
 from serve.routes import (
     audit,
     auth,
+    camera_alerts,
     cameras,
     clips,
     edge,
@@ -113,7 +114,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
         lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
-        watchlists, events, audit, objects, metrics, edge, evidence, lgpd, plate_view)]
+        watchlists, events, audit, objects, metrics, edge, evidence, lgpd, plate_view, camera_alerts)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     api = APIRouter()

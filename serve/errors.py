@@ -21,6 +21,7 @@ from services.refusals import (
     NotAuthenticated,
     NotFound,
     Refusal,
+    TooMany,
     Unavailable,
 )
 from storage.plans import QuotaExceeded
@@ -41,7 +42,8 @@ def _describe_validation(exc: RequestValidationError) -> str:
 
 
 _REFUSAL_STATUS: dict[type[Refusal], int] = {
-    NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, Invalid: 422, Unavailable: 503}
+    NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, Invalid: 422, TooMany: 429,
+    Unavailable: 503}
 
 
 def status_for(refusal: Refusal) -> int:

@@ -13,11 +13,12 @@ import asyncpg
 
 from domain.clip_manifest import clip_manifest_key
 from domain.clips import ClipJob, plan_clip
+from domain.plans import clip_jobs_refusal
 from domain.rbac import Action, Principal
 from services.clip_export import MAX_CHUNKS
-from services.refusals import Conflict, Invalid
+from services.refusals import Conflict, Invalid, NotFound, TooMany
 from services.scope import camera_in_scope, found_in_scope, require
-from storage import audit, clips, holds, purges, timeline
+from storage import audit, clips, holds, plans, purges, timeline
 from storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -25,15 +26,25 @@ log = logging.getLogger(__name__)
 
 async def request_clip(pool: asyncpg.Pool, caller: Principal, camera_id: UUID, start: datetime,
                        end: datetime) -> ClipJob:
-    """Queue an export of [start, end) of a camera the caller may write to; Invalid if nothing is recorded."""
+    """Queue an export of [start, end) of a camera the caller may write to; Invalid if nothing is recorded,
+    TooMany if the city already has as many exports queued or running as its plan allows (``clip_jobs_max``)."""
     camera = await camera_in_scope(pool, caller, camera_id)
     require(caller, Action.WRITE, camera.tenant_id)
     chunks = await timeline.chunks(pool, camera.tenant_id, camera.id, start, end, limit=MAX_CHUNKS)
     if not plan_clip(chunks, start, end):
         raise Invalid("no footage of this camera in the range")
-    job = await clips.create(pool, camera.tenant_id, camera.id, caller.user_id, start, end)
-    await audit.record(pool, caller.user_id, "clip.requested", tenant_id=camera.tenant_id, camera_id=camera.id,
-                       start=start, end=end, detail={"clip_id": str(job.id)})
+    # The city's row stays locked until the job is inserted: concurrent requests (any replica) cannot both take
+    # the last place.
+    async with pool.acquire() as conn, conn.transaction():
+        plan = await plans.of_tenant(conn, camera.tenant_id, lock=True)
+        if plan is None:
+            raise NotFound("the camera's city does not exist")
+        refusal = clip_jobs_refusal(plan, await clips.pending(conn, camera.tenant_id))
+        if refusal is not None:
+            raise TooMany(refusal)
+        job = await clips.create(conn, camera.tenant_id, camera.id, caller.user_id, start, end)
+        await audit.record(conn, caller.user_id, "clip.requested", tenant_id=camera.tenant_id, camera_id=camera.id,
+                           start=start, end=end, detail={"clip_id": str(job.id)})
     return job
 
 

@@ -25,6 +25,7 @@ import asyncpg
 from domain.evidence import EvidenceKey
 from domain.purge_rules import retention_cutoff
 from services.city_deletion import delete_due_cities
+from services.clip_expiry import expire_clips
 from services.lpr_expiry import ExpiredReads, anonymize_expired_reads
 from services.purging import PURGE_BATCH, Freed, drain_purge_queue, purge
 from services.storage_relief import enforce_storage_quota, relieve_storage
@@ -75,6 +76,7 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
             if tenant.storage_quota_bytes:
                 total += await enforce_storage_quota(pool, store, pass_id, tenant, storage_full_policy, now, batch)
             held += tenant_held
+        await expire_clips(pool, store, pass_id=pass_id, now=now, batch=batch)
         if pseudonym_key is not None:
             plates = await anonymize_expired_reads(pool, store, pseudonym_key, pass_id=pass_id, now=now, batch=batch)
         if free_bytes > total.bytes:

@@ -32,6 +32,10 @@ class Invalid(Refusal):
     """The request is well-formed but cannot be done as asked: 422."""
 
 
+class TooMany(Refusal):
+    """The caller's city has as many of these in progress as its plan allows; it may ask again later: 429."""
+
+
 class Unavailable(Refusal):
     """A backing store is down or too far behind; nothing was done and the client may retry: 503."""
 

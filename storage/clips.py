@@ -11,11 +11,13 @@ from domain.clips import ClipJob
 from storage.rows import record, record_or_none, records
 
 MAX_ATTEMPTS = 3
+_UNHELD = ("NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.camera_id = c.camera_id AND h.released_at IS NULL"
+           " AND h.time_range && tstzrange(c.start_at, c.end_at))")
 _COLUMNS = ("id, tenant_id, camera_id, requested_by, start_at, end_at, state, progress, attempts, object_key,"
             " bytes, sha256, first_frame_at, last_frame_at, error, created_at, started_at, finished_at")
 
 
-async def create(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, requested_by: UUID,
+async def create(pool: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, camera_id: UUID, requested_by: UUID,
                  start: datetime, end: datetime) -> ClipJob:
     row = await pool.fetchrow(
         f"INSERT INTO clips (id, tenant_id, camera_id, requested_by, start_at, end_at) VALUES ($1,$2,$3,$4,$5,$6)"
@@ -34,12 +36,44 @@ async def list_for_tenant(pool: asyncpg.Pool, tenant_id: UUID, *, limit: int = 1
     return records(ClipJob, rows)
 
 
+async def pending(conn: asyncpg.Connection | asyncpg.Pool, tenant_id: UUID) -> int:
+    """The city's jobs queued or running (what its plan's clip_jobs_max bounds)."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM clips WHERE tenant_id = $1 AND state IN ('queued', 'running')", tenant_id)
+    return count
+
+
+# Claims are serialized by this transaction lock: the running count per city that the claim reads must include
+# every claim committed before it, or two exporters claiming at the same instant could both start a job of a city
+# that may run only one. A claim takes milliseconds, so exporters hardly ever wait on it.
+_CLAIM_LOCK = 0x67747663  # "gtvc"
+
+# The round robin of domain/clip_turns.py: among cities with queued jobs and fewer running than their plan's
+# clip_jobs_running_max, the one whose most recent job started longest ago (never: first); its oldest job.
+_CLAIM = f"""
+    WITH waiting AS (
+        SELECT tenant_id, min(created_at) AS oldest_queued FROM clips WHERE state = 'queued' GROUP BY tenant_id
+    ), turns AS (
+        SELECT w.tenant_id, w.oldest_queued,
+               (SELECT max(c.started_at) FROM clips c WHERE c.tenant_id = w.tenant_id) AS last_claim
+        FROM waiting w JOIN tenants t ON t.id = w.tenant_id JOIN plans p ON p.id = t.plan_id
+        WHERE (SELECT count(*) FROM clips r WHERE r.tenant_id = w.tenant_id AND r.state = 'running')
+              < p.clip_jobs_running_max
+    ), chosen AS (
+        SELECT c.id FROM clips c JOIN turns USING (tenant_id) WHERE c.state = 'queued'
+        ORDER BY turns.last_claim NULLS FIRST, turns.oldest_queued, turns.tenant_id, c.created_at, c.id
+        LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+    )
+    UPDATE clips SET state = 'running', attempts = attempts + 1, started_at = clock_timestamp(), progress = 0
+    FROM chosen WHERE clips.id = chosen.id RETURNING {', '.join('clips.' + c for c in _COLUMNS.split(', '))}"""
+
+
 async def claim_next(pool: asyncpg.Pool) -> ClipJob | None:
-    """Take the oldest queued job (another exporter never takes the same one)."""
-    row = await pool.fetchrow(
-        f"UPDATE clips SET state = 'running', attempts = attempts + 1, started_at = now(), progress = 0"
-        f" WHERE id = (SELECT id FROM clips WHERE state = 'queued' ORDER BY created_at"
-        f"             FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING {_COLUMNS}")
+    """Take the next job, fairly across cities (domain/clip_turns.py); another exporter never takes the same one
+    and a city never runs more jobs at once than its plan allows."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _CLAIM_LOCK)
+        row = await conn.fetchrow(_CLAIM)
     return record_or_none(ClipJob, row)
 
 
@@ -73,6 +107,31 @@ async def count_by_state(pool: asyncpg.Pool) -> dict[str, int]:
     """Jobs per state, every state present (0 when none)."""
     rows = await pool.fetch("SELECT state, count(*) AS jobs FROM clips GROUP BY state")
     return {"queued": 0, "running": 0, "done": 0, "failed": 0, **{str(r["state"]): int(r["jobs"]) for r in rows}}
+
+
+async def expire_batch(conn: asyncpg.Connection, tenant_id: UUID, cutoff: datetime,
+                       limit: int) -> list[str | None]:
+    """Delete up to ``limit`` of the city's clips finished before ``cutoff`` that no active legal hold of their
+    camera overlaps (the rule of storage/holds.py ``active_covering``), oldest first; their object keys (None: a
+    failed job, which has none). The caller
+    queues the objects for deletion in the same transaction."""
+    rows = await conn.fetch(
+        f"""WITH doomed AS (
+                SELECT c.id FROM clips c
+                WHERE c.tenant_id = $1 AND c.state IN ('done', 'failed') AND c.finished_at < $2 AND {_UNHELD}
+                ORDER BY c.finished_at, c.id LIMIT $3 FOR UPDATE OF c SKIP LOCKED
+            )
+            DELETE FROM clips USING doomed WHERE clips.id = doomed.id RETURNING clips.object_key""",
+        tenant_id, cutoff, limit)
+    return [r["object_key"] for r in rows]
+
+
+async def held_expired(pool: asyncpg.Pool, tenant_id: UUID, cutoff: datetime) -> int:
+    """How many of the city's clips finished before ``cutoff`` are kept because a legal hold covers them."""
+    held: int = await pool.fetchval(
+        f"SELECT count(*) FROM clips c WHERE c.tenant_id = $1 AND c.state IN ('done', 'failed')"
+        f" AND c.finished_at < $2 AND NOT {_UNHELD}", tenant_id, cutoff)
+    return held
 
 
 async def delete_unless_running(conn: asyncpg.Connection, tenant_id: UUID, clip_id: UUID) -> tuple[bool, str | None]:

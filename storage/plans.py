@@ -12,7 +12,7 @@ from domain.plans import Plan, Quota, quota_refusal
 from storage.rows import record, record_or_none, records
 
 _COLUMNS = ("id, name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes,"
-            " lpr_retention_days")
+            " lpr_retention_days, clip_jobs_max, clip_jobs_running_max, clip_retention_days")
 
 
 class QuotaExceeded(Exception):
@@ -24,11 +24,13 @@ async def list_all(pool: asyncpg.Pool) -> list[Plan]:
 
 
 async def create(pool: asyncpg.Pool, *, name: str, retention_days: int, camera_quota: int, manager_quota: int,
-                 viewer_quota: int, storage_quota_bytes: int | None, lpr_retention_days: int | None = None) -> Plan:
+                 viewer_quota: int, storage_quota_bytes: int | None, lpr_retention_days: int | None = None,
+                 clip_jobs_max: int = 20, clip_jobs_running_max: int = 1,
+                 clip_retention_days: int | None = None) -> Plan:
     row = await pool.fetchrow(
-        f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING {_COLUMNS}",
+        f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING {_COLUMNS}",
         uuid4(), name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes,
-        lpr_retention_days)
+        lpr_retention_days, clip_jobs_max, clip_jobs_running_max, clip_retention_days)
     return record(Plan, row)
 
 
@@ -38,6 +40,13 @@ async def of_tenant(db: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, *, l
         f"SELECT {', '.join('p.' + c for c in _COLUMNS.split(', '))} FROM tenants t JOIN plans p ON p.id = t.plan_id"
         f" WHERE t.id = $1{' FOR UPDATE OF t' if lock else ''}", tenant_id)
     return record_or_none(Plan, row)
+
+
+async def clip_retention_by_city(pool: asyncpg.Pool) -> dict[UUID, int]:
+    """Days each city keeps its finished clips, of the cities whose plan sets a limit."""
+    rows = await pool.fetch("SELECT t.id, p.clip_retention_days FROM tenants t JOIN plans p ON p.id = t.plan_id"
+                            " WHERE p.clip_retention_days IS NOT NULL ORDER BY t.name")
+    return {r["id"]: int(r["clip_retention_days"]) for r in rows}
 
 
 async def assign(pool: asyncpg.Pool, tenant_id: UUID, plan_id: UUID) -> bool:

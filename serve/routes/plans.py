@@ -32,6 +32,12 @@ class PlanIn(BaseModel):
     lpr_retention_days: int | None = Field(
         None, ge=1, le=3650, description="days plate reads keep their plate and images (then anonymized);"
                                          " null: retention_days")
+    clip_jobs_max: int = Field(20, ge=1, le=10_000, description="clip exports a city may have queued or running;"
+                                                                 " past it POST /clips answers 429")
+    clip_jobs_running_max: int = Field(1, ge=1, le=100, description="of those, how many export at once")
+    clip_retention_days: int | None = Field(
+        None, ge=1, le=3650, description="days a finished clip is kept (then deleted unless a legal hold covers it);"
+                                         " null: until someone deletes it")
 
 
 class PlanChoice(BaseModel):
