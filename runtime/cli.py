@@ -25,7 +25,7 @@ from domain.forwarded import trusted_networks
 from domain.settings import Settings
 from runtime.control import NOT_RUNNING, describe, instance_status, stop_instance
 from runtime.instance import AlreadyRunning, Instance, claim, crashed_predecessor, record, stopped_in_order
-from runtime.preflight import port_problems, var_dir_problem
+from runtime.preflight import cluster_problem, port_problems, var_dir_problem
 from storage.file_lock import FileLock
 from storage.json_logs import adopt_loggers, log_json_to_file
 
@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--database-url", default=_env("DATABASE_URL"), help="PostgreSQL DSN (default: embedded)")
     up.add_argument("--object-store", default=_env("OBJECT_STORE"),
                     help="s3://KEY:SECRET@host:port/bucket or file:///dir (default: VAR_DIR/objects)")
+    up.add_argument("--address", default=_env("RAY_ADDRESS"),
+                    help="an existing Ray cluster: auto (the one this machine belongs to) or ray://HOST:PORT; needs"
+                         " --database-url, an s3:// --object-store and a redis:// --bus-url (default: a local Ray"
+                         " started here; docs/cluster.md)")
+    up.add_argument("--bus-url", default=_env("BUS_URL"),
+                    help="redis://host:port/db for Redis streams (default: the in-Ray bus, one machine only)")
     up.add_argument("--demo-cameras", type=int, default=4, help="test-pattern cameras in the demo city")
     up.add_argument("--chunk-seconds", type=float, default=60.0, help="maximum chunk length")
     up.add_argument("--cameras-per-host", type=int, default=1, help="camera supervisors per Ray actor process")
@@ -162,6 +168,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"  # read by Serve's controller at start
     if (problem := _tls_problem(args)) is not None:
         return _refuse(problem)
+    if (problem := cluster_problem(args.address, args.database_url, args.object_store, args.bus_url)) is not None:
+        return _refuse(problem)
     var_dir = Path(args.var_dir).resolve()
     api_url = f"{'https' if args.tls_cert else 'http'}://{args.host}:{args.port}"
     if (problem := var_dir_problem(var_dir)) is not None:
@@ -175,7 +183,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         lock = claim(var_dir, api_url)  # before PostgreSQL, Ray or the spool are touched
     except AlreadyRunning as exc:
         return _refuse(f"{exc}; stop it with: gtvision stop --var-dir {var_dir}", ALREADY_RUNNING)
-    dashboard_port = None if args.no_dashboard else args.dashboard_port
+    # on a cluster the dashboard is the cluster's own (its head started it)
+    dashboard_port = None if args.no_dashboard or args.address else args.dashboard_port
     found = port_problems(args.host, args.port, dashboard_port)
     crashed = crashed_predecessor(lock)
     if found and crashed is not None:  # its Ray processes release the ports within seconds of its death
@@ -233,6 +242,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         cors_origins=tuple(dict.fromkeys(args.cors_origins)),
         camera_networks=tuple(n.strip() for n in args.camera_networks.split(",") if n.strip()),
         city_deletion_grace_days=args.city_deletion_grace_days,
+        **({"bus_url": args.bus_url} if args.bus_url else {}),
     )
 
     async def prepare() -> tuple[str | None, str]:
@@ -249,9 +259,12 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     # Actors and replicas write JSON lines into Ray's log files for them (actors/platform_actor.py,
     # serve/app.py), not to this terminal. Not ray.LoggingConfig: it also gives this process a terminal handler.
-    context = ray.init(address="local", namespace=settings.namespace, include_dashboard=not args.no_dashboard,
-                       dashboard_host="127.0.0.1", dashboard_port=args.dashboard_port, _node_ip_address=args.host,
-                       log_to_driver=False)
+    if args.address:  # join a running cluster: its head owns the dashboard and the node addresses
+        context = ray.init(address=args.address, namespace=settings.namespace, log_to_driver=False)
+    else:
+        context = ray.init(address="local", namespace=settings.namespace, include_dashboard=not args.no_dashboard,
+                           dashboard_host="127.0.0.1", dashboard_port=args.dashboard_port,
+                           _node_ip_address=args.host, log_to_driver=False)
     adopt_loggers(*_PRINTING_LOGGERS)
     runtime = start_runtime(settings)
     dashboard = getattr(context, "dashboard_url", None)

@@ -51,3 +51,26 @@ def port_problems(host: str, api_port: int, dashboard_port: int | None) -> list[
         found.append(port_problem("127.0.0.1", dashboard_port, "the Ray dashboard",
                                   "choose another with --dashboard-port, or pass --no-dashboard"))
     return [p for p in found if p is not None]
+
+
+def cluster_problem(address: str | None, database_url: str | None, object_store_url: str | None,
+                    bus_url: str | None) -> str | None:
+    """Why the platform cannot run on the Ray cluster at ``address`` with these parts (None if it can, or if
+    there is no address: the embedded local default takes any part).
+
+    On a cluster, actors land on other machines: every part they share must be reachable from all of them. A
+    directory object store, the in-Ray bus (one actor, lost with its node) and the embedded PostgreSQL (a
+    Unix socket under this machine's var dir) are not."""
+    if not address:
+        return None
+    missing = []
+    if not database_url:
+        missing.append("a PostgreSQL server (--database-url postgresql://…; the embedded one is on this machine only)")
+    if not (object_store_url or "").startswith("s3://"):
+        missing.append("an S3 object store (--object-store s3://KEY:SECRET@host:port/bucket; a directory is on one"
+                       " machine only)")
+    if not (bus_url or "").startswith(("redis://", "rediss://")):
+        missing.append("a Redis bus (--bus-url redis://host:6379/0; the in-Ray bus is one actor on one node)")
+    if not missing:
+        return None
+    return f"--address {address} runs on a Ray cluster, which needs " + "; and ".join(missing)

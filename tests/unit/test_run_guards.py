@@ -5,8 +5,11 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
+from runtime.cli import main
 from runtime.instance import AlreadyRunning, claim, crashed_predecessor, running, stopped_in_order
-from runtime.preflight import port_problem, var_dir_problem
+from runtime.preflight import cluster_problem, port_problem, var_dir_problem
 from storage.file_lock import FileLock
 
 
@@ -66,3 +69,37 @@ def test_the_next_start_knows_whether_the_instance_before_stopped_in_order(tmp_p
     clean = claim(tmp_path, "http://127.0.0.1:8000")
     assert crashed_predecessor(clean) is None
     clean.release()
+
+
+def test_no_ray_address_keeps_the_embedded_defaults() -> None:
+    assert cluster_problem(None, None, None, None) is None
+    assert cluster_problem("", None, "file:///var/objects", "ray://") is None
+
+
+def test_a_cluster_takes_the_shared_parts() -> None:
+    assert cluster_problem("auto", "postgresql://gtv@db/gtv", "s3://k:s@minio:9000/gtv", "redis://redis:6379/0") is None
+    assert cluster_problem("ray://head:10001", "postgresql://db/gtv", "s3://k:s@m:9000/b", "rediss://r:6380/0") is None
+
+
+def test_a_cluster_refuses_each_part_that_lives_on_one_machine() -> None:
+    problem = cluster_problem("auto", None, "file:///srv/objects", "ray://")
+    assert problem is not None and "\n" not in problem
+    assert "--address auto" in problem and "--database-url" in problem and "--object-store s3://" in problem
+    assert "--bus-url redis://" in problem
+    only_bus = cluster_problem("auto", "postgresql://db/gtv", "s3://k:s@m:9000/b", None)
+    assert only_bus is not None and "--bus-url" in only_bus and "--database-url" not in only_bus
+    assert "--object-store" not in only_bus
+    unix_socket = cluster_problem("auto", "postgresql://db/gtv", "s3://k:s@m:9000/b", "unix:///run/redis.sock")
+    assert unix_socket is not None and "Redis bus" in unix_socket
+
+
+def test_up_on_a_cluster_with_a_directory_store_is_refused_before_anything_starts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GTVISION_OBJECT_STORE", raising=False)
+    monkeypatch.setenv("GTVISION_RAY_ADDRESS", "auto")
+    var_dir = tmp_path / "var"
+    code = main(["up", "--var-dir", str(var_dir), "--database-url", "postgresql://127.0.0.1/x",
+                 "--bus-url", "redis://127.0.0.1:6379/0", "--object-store", (tmp_path / "objects").as_uri()])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "S3 object store" in err[0], err
+    assert not var_dir.exists(), "nothing was created: the refusal came first"
