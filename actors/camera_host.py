@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +22,7 @@ from domain.edge_credential import edge_credential
 from domain.recorder_source import recorder_source
 from domain.settings import Settings
 from media.live import Keyframe, LiveGop, LivePiece
-from storage.spool import FsyncPolicy, SpoolBudget
+from storage.spool import FsyncPolicy, SpoolBudget, node_spool_root
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ class CameraHost(PlatformActor):
     def __init__(self, settings: Settings, slot: int, *, with_metrics: bool = False) -> None:
         super().__init__(settings)
         self.slot = slot
-        self._spool_root = Path(settings.spool_dir).resolve()
+        self._spool_root = node_spool_root(settings.spool_dir)
         self._budget = SpoolBudget(self._spool_root, settings.spool_max_bytes)
         self._policy = HealthPolicy(stall_after_s=settings.stall_after_s, offline_after_s=settings.offline_after_s)
         self._metrics: MetricsSink | None = None

@@ -8,6 +8,14 @@ pass; a restarted Fleet re-attaches to the named hosts. The platform's other
 named actors (clip exporter, retention, LPR writer) are poked each pass too: Ray restarts
 a crashed actor empty, and its idempotent ``start()`` brings its schedule back.
 
+On a cluster (docs/cluster.md) hosts are pinned to nodes offering
+``camera_slots`` (node affinity, not soft: a host's spool is that node's
+disk). New cameras go to the node with the lowest share of its slots in use
+(so a node that joins takes them); a host whose node is gone is forgotten and
+its cameras placed again on the others at once; every camera node seen for the
+first time (a node that joined, or came back) gets a spool sweep that stores
+what cameras moved away left there (actors/spool_sweep.py).
+
 The Fleet also runs the camera alert watch (services/camera_alert_watch.py):
 it already looks after every camera of every city, and the watch rebuilds from
 PostgreSQL when the Fleet restarts.
@@ -16,20 +24,24 @@ PostgreSQL when the Fleet restarts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 from collections import Counter
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actor_client.client import ActorClient
 from actor_client.names import host_name
 from actors.camera_host import CameraHost
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
-from domain.placement import choose_host, reconcile
+from actors.spool_sweep import sweep_node_spool
+from domain.placement import LOCAL, HostLoad, camera_nodes, choose_node, choose_slot, lost_hosts, reconcile
 from domain.sealing import sealer_for
 from domain.settings import Settings
 from services.camera_alert_watch import TICK_S, AlertWatch
@@ -40,6 +52,8 @@ from storage.log_context import log_context
 log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
+_RUNNING_TIMEOUT_S = 10.0  # a host on a node that just died hangs until Ray declares the node dead
+_SWEEP_TIMEOUT_S = 600.0  # a node's whole leftover spool; a sweep cut short runs again
 
 
 class Fleet(PlatformActor):
@@ -59,6 +73,10 @@ class Fleet(PlatformActor):
         self._keep_started = keep_started  # names of actors whose start() each pass calls
         self._actors = ActorClient(settings.namespace)
         self._hosts: dict[int, Any] = {}  # slot → actor handle
+        self._host_node: dict[int, str] = {}  # slot → the node it is pinned to (LOCAL: not pinned)
+        self._next_slot = 0  # slots are never reused: a forgotten host's name may be held until it is gone
+        self._nodes: dict[str, float] = {LOCAL: math.inf}  # camera nodes alive at the last pass → their slots
+        self._sweeps: dict[str, asyncio.Task[dict[str, Any]]] = {}  # camera node → its spool sweep
         self._placement: dict[UUID, int] = {}  # camera → slot
         self._passes = 0
         self._metrics = FleetMetrics()
@@ -86,12 +104,17 @@ class Fleet(PlatformActor):
             await asyncio.sleep(TICK_S)
 
     async def _close(self) -> None:
+        for sweep in self._sweeps.values():
+            sweep.cancel()
+        await asyncio.gather(*self._sweeps.values(), return_exceptions=True)
+        self._sweeps.clear()
         await asyncio.gather(
             *(self._call(h.shutdown.remote()) for h in self._hosts.values()), return_exceptions=True
         )
         for handle in self._hosts.values():
             ray.kill(handle, no_restart=True)
         self._hosts.clear()
+        self._host_node.clear()
         self._placement.clear()
 
     async def _reconcile_forever(self) -> None:
@@ -129,12 +152,15 @@ class Fleet(PlatformActor):
         desired = {c.id: c for c in await cameras.list_enabled(self.pool)}
         if self.settings.edge_api_url:  # MediaMTX's cam/{id} paths follow the cameras, before recorders read them
             await follow_cameras(self.settings, desired.values())  # never raises; bounded (docs/edge.md)
+        await self._follow_nodes()
         running: dict[UUID, str] = {}
-        for slot, handle in list(self._hosts.items()):
-            try:
-                reported = await self._call(handle.running.remote())
-            except Exception as exc:  # host dead or restarting: its cameras count as stopped
-                log.warning("host %d did not answer: %s", slot, exc)
+        slots = list(self._hosts)
+        answers = await asyncio.gather(
+            *(asyncio.wait_for(self._hosts[slot].running.remote(), _RUNNING_TIMEOUT_S) for slot in slots),
+            return_exceptions=True)
+        for slot, reported in zip(slots, answers, strict=True):
+            if isinstance(reported, BaseException):  # host dead or restarting: its cameras count as stopped
+                log.warning("host %d did not answer: %s", slot, reported)
                 reported = {}
             for cid in [c for c, s in self._placement.items() if s == slot and c not in reported]:
                 del self._placement[cid]
@@ -150,10 +176,11 @@ class Fleet(PlatformActor):
                 log.warning("could not stop camera %s on host %d: %s", cid, placed, exc)
         started = 0
         for cid in plan.start:
-            slot = choose_host(self._load(), self.settings.cameras_per_host)
+            node = choose_node(self._nodes, Counter(self._host_node[s] for s in self._placement.values()))
+            slot = choose_slot(self._host_loads(), node, self.settings.cameras_per_host, self._next_slot)
             try:
                 # the password is opened here, for the host that opens the stream (docs/security/secrets.md)
-                await self._call(self._host(slot).add.remote(desired[cid].spec(self._sealer)))
+                await self._call(self._host(slot, node).add.remote(desired[cid].spec(self._sealer)))
             except Exception as exc:
                 log.error("could not start camera %s on host %d: %s", cid, slot, exc)
                 continue
@@ -166,17 +193,70 @@ class Fleet(PlatformActor):
         load = Counter(self._placement.values())
         return {slot: load.get(slot, 0) for slot in self._hosts}
 
-    def _host(self, slot: int) -> Any:
+    def _host_loads(self) -> dict[int, HostLoad]:
+        return {slot: HostLoad(self._host_node[slot], n) for slot, n in self._load().items()}
+
+    def _host(self, slot: int, node: str) -> Any:
         if slot not in self._hosts:
+            pinned = {} if node == LOCAL else {  # the host's spool is this node's disk: it never moves
+                "scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=False)}
             self._hosts[slot] = (
                 ray.remote(CameraHost)
                 .options(
                     name=host_name(slot), namespace=self.settings.namespace, get_if_exists=True,
-                    max_restarts=-1, max_concurrency=1000, num_cpus=0,
+                    max_restarts=-1, max_concurrency=1000, num_cpus=0, **pinned,
                 )
                 .remote(self.settings, slot, with_metrics=True)
             )
+            self._host_node[slot] = node
+            self._next_slot = max(self._next_slot, slot + 1)
         return self._hosts[slot]
+
+    # --- nodes: who offers camera slots, who is gone, whose spool to sweep --
+
+    async def _follow_nodes(self) -> None:
+        self._nodes = camera_nodes(await asyncio.to_thread(ray.nodes))
+        for slot in lost_hosts(self._host_node, self._nodes):
+            self._forget_host(slot)
+        for node in [n for n in self._sweeps if n not in self._nodes]:  # gone: one entry per live node at most
+            self._sweeps.pop(node).cancel()
+        for node in self._nodes:
+            sweep = self._sweeps.get(node)
+            failed = sweep is not None and sweep.done() and (sweep.cancelled() or sweep.exception() is not None)
+            if node != LOCAL and (sweep is None or failed):
+                self._sweeps[node] = asyncio.create_task(self._sweep(node), name=f"spool-sweep-{node[:8]}")
+
+    def _forget_host(self, slot: int) -> None:
+        """The host's node is gone: its cameras are placed again this pass; its spool waits for the node."""
+        handle, node = self._hosts.pop(slot), self._host_node.pop(slot)
+        lost = [cid for cid, s in self._placement.items() if s == slot]
+        for cid in lost:
+            del self._placement[cid]
+        log.warning("node %s is gone: camera host %d and its %d cameras are placed again", node, slot, len(lost))
+        with contextlib.suppress(Exception):  # already dead with its node
+            ray.kill(handle, no_restart=True)
+
+    async def _sweep(self, node: str) -> dict[str, Any]:
+        ref = (cast(Any, ray.remote(sweep_node_spool))
+               .options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False), num_cpus=0,
+                        max_retries=0)
+               .remote(self.settings))
+        try:
+            result: dict[str, Any] = await asyncio.wait_for(ref, _SWEEP_TIMEOUT_S)
+        except Exception:
+            log.exception("spool sweep of node %s failed; it runs again next pass", node)
+            raise
+        if result["chunks"]:
+            log.info("node %s: stored %d chunks (%d bytes) that cameras moved away had left in %s", node,
+                     result["chunks"], result["bytes"], result["spool_root"])
+        return result
+
+    async def node_report(self) -> dict[str, Any]:
+        """Camera nodes (→ slots), camera → node, and the spool sweeps finished (node → what they stored)."""
+        return {"nodes": dict(self._nodes),
+                "cameras": {str(cid): self._host_node[slot] for cid, slot in self._placement.items()},
+                "sweeps": {node: task.result() for node, task in self._sweeps.items()
+                           if task.done() and not task.cancelled() and task.exception() is None}}
 
     async def _call(self, ref: Any) -> Any:
         return await asyncio.wait_for(ref, _CALL_TIMEOUT_S)
@@ -197,6 +277,7 @@ class Fleet(PlatformActor):
             return None
         if status is not None:
             status["host"] = host_name(slot)
+            status["node"] = self._host_node.get(slot) or None
         return status
 
     async def host_of(self, camera_id: UUID) -> str | None:

@@ -1,16 +1,31 @@
-"""Placement and reconciliation of cameras onto camera hosts (pure).
+"""Placement and reconciliation of cameras onto camera hosts and nodes (pure).
 
-The Fleet actor feeds this the desired cameras (from PostgreSQL) and what the
-hosts report running, and carries out the plan it returns.
+The Fleet actor feeds this the desired cameras (from PostgreSQL), what the
+hosts report running and which nodes are alive, and carries out the plan it
+returns. On a cluster, nodes offer ``camera_slots`` (a capacity the Fleet
+reads, docs/cluster.md); each camera host is pinned to one node, so a node's
+load is the cameras its hosts report running. Without any node offering
+slots (one machine) every host is on ``LOCAL``, which never runs out of room.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import math
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+
+LOCAL = ""  # the one node of a deployment whose nodes offer no camera slots: hosts go wherever Ray puts them
+
+
+@dataclass(frozen=True)
+class HostLoad:
+    """A camera host: the node it is pinned to and how many cameras it runs."""
+
+    node: str
+    cameras: int
 
 
 @dataclass(frozen=True)
@@ -30,11 +45,44 @@ def reconcile(desired: Mapping[K, str], running: Mapping[K, str]) -> ReconcilePl
     return ReconcilePlan(start=sorted(start, key=str), stop=sorted(stop, key=str))
 
 
-def choose_host(load: Mapping[int, int], per_host: int) -> int:
-    """The host slot to place one more camera on: the least loaded host with room,
-    else a new slot after the highest one.
-    """
-    with_room = [(count, slot) for slot, count in load.items() if count < per_host]
+def choose_node(capacity: Mapping[str, float], load: Mapping[str, int]) -> str:
+    """The node for one more camera: the lowest share of its slots in use, among nodes with a free slot; when
+    every node is full, the lowest share anyway (a camera recorded over a soft limit beats one not recorded).
+    A node that just joined has the lowest share, so new cameras go to it. Ties go to the first node by id,
+    so a pass is reproducible. ``capacity`` must not be empty."""
+    if not capacity:
+        raise ValueError("no node to place a camera on")
+
+    def share(node: str) -> tuple[bool, float, str]:
+        slots, used = capacity[node], load.get(node, 0)
+        return used >= slots, (used / slots if slots > 0 else math.inf), node
+
+    return min(capacity, key=share)
+
+
+def choose_slot(hosts: Mapping[int, HostLoad], node: str, per_host: int, first_free: int = 0) -> int:
+    """The host slot on ``node`` for one more camera: its least loaded host with room, else a new slot (never
+    one in ``hosts``, nor below ``first_free``: a slot that was forgotten is not reused while its name may still
+    be held by the host being killed)."""
+    with_room = [(h.cameras, slot) for slot, h in hosts.items() if h.node == node and h.cameras < per_host]
     if with_room:
         return min(with_room)[1]
-    return max(load, default=-1) + 1
+    return max(max(hosts, default=-1) + 1, first_free)
+
+
+def lost_hosts(host_nodes: Mapping[int, str], alive: Collection[str]) -> list[int]:
+    """Hosts pinned to a node that is no longer alive: their cameras must be placed again elsewhere. A host on
+    ``LOCAL`` is never lost this way (Ray restarts it where it likes)."""
+    return sorted(slot for slot, node in host_nodes.items() if node != LOCAL and node not in alive)
+
+
+def camera_nodes(nodes: Collection[Mapping[str, object]], resource: str = "camera_slots") -> dict[str, float]:
+    """Alive nodes offering ``resource`` → their slots, from ``ray.nodes()`` entries; ``{LOCAL: inf}`` when none
+    offers any (one machine, or a cluster not set up for cameras: hosts go wherever Ray puts them)."""
+    offered: dict[str, float] = {}
+    for node in nodes:
+        resources = node.get("Resources")
+        slots = resources.get(resource, 0.0) if isinstance(resources, Mapping) else 0.0
+        if node.get("Alive") and isinstance(slots, int | float) and slots > 0:
+            offered[str(node["NodeID"])] = float(slots)
+    return offered or {LOCAL: math.inf}

@@ -118,3 +118,11 @@ async def soft_delete(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID) -> b
         camera_id, tenant_id,
     )
     return result == "UPDATE 1"
+
+
+async def tenant_of(pool: asyncpg.Pool, camera_id: UUID) -> UUID | None:
+    """The city of a camera, deleted or not: the one read without a tenant id, for a node's spool sweep, which
+    finds only camera ids on disk (a spool directory per camera) and stores footage recorded before a deletion
+    like any other (retention purges it)."""
+    value = await pool.fetchval("SELECT tenant_id FROM cameras WHERE id = $1", camera_id)
+    return value if isinstance(value, UUID) else None

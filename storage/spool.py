@@ -24,6 +24,14 @@ from typing import BinaryIO
 from media.chunk_file import complete_prefix_length
 
 PART, CHUNK = ".part", ".chunk"
+WRITER_LOCK = ".writer.lock"  # held in {root}/{camera_id}/ by whoever records or stores that camera's spool
+SPOOL_DIR_ENV = "GTVISION_SPOOL_DIR"  # a node's own spool root (cluster.yaml, docker/): the disk of that node
+
+
+def node_spool_root(configured: str) -> Path:
+    """This node's spool root: ``GTVISION_SPOOL_DIR`` where the node sets it (each node of a cluster has its own
+    disk, docs/cluster.md), else the deployment's ``spool_dir``."""
+    return Path(os.environ.get(SPOOL_DIR_ENV) or configured).resolve()
 
 
 class FsyncPolicy(StrEnum):

@@ -38,15 +38,13 @@ from storage.bus import EventBus
 from storage.file_lock import FileLock
 from storage.log_context import log_context
 from storage.objects import ObjectStore
-from storage.spool import FsyncPolicy, SpoolWriter, recover
+from storage.spool import WRITER_LOCK, FsyncPolicy, SpoolWriter, recover
 
 log = logging.getLogger(__name__)
 
 _STOP_JOIN_S = 15.0
 _DRAIN_S = 30.0
 _EVENTS_AT_STOP_S = 5.0
-
-SPOOL_LOCK = ".writer.lock"
 
 MetricsSink = Callable[[CameraStatus], None]
 
@@ -68,7 +66,7 @@ class CameraSupervisor:
         self.spec = spec
         policy = policy or HealthPolicy()
         self._spool_dir = spool_root / str(spec.camera_id)
-        self._spool_lock = FileLock(self._spool_dir / SPOOL_LOCK)
+        self._spool_lock = FileLock(self._spool_dir / WRITER_LOCK)
         self._handoff = LoopHandoff()
         self._stats = IngestStats()
         self._live = LiveView(self._handoff)

@@ -25,11 +25,10 @@ from uuid import UUID
 import asyncpg
 
 from actors.camera.handoff import LoopHandoff
-from media.chunk_file import describe_chunk
 from services.retry import retrying
-from storage.chunks import store_chunk
+from services.spooled_chunks import store_spooled_chunk
 from storage.objects import ObjectStore
-from storage.spool import pending, start_ms_of
+from storage.spool import pending
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +95,7 @@ class SpoolUploader:
         self.upload_error = f"{type(exc).__name__}: {str(exc)[:200]}"
 
     async def _upload(self, path: Path) -> None:
-        data = await asyncio.to_thread(path.read_bytes)
-        meta = describe_chunk(data, tenant_id=self._tenant_id, camera_id=self._camera_id, start_ms=start_ms_of(path))
-        await store_chunk(self._store, self._pool, meta, data)
-        await asyncio.to_thread(path.unlink)  # only now: the row is committed
+        meta, data = await store_spooled_chunk(path, self._tenant_id, self._camera_id, self._store, self._pool)
         self._stored(meta.object_key, data[: meta.init_length + meta.fragments[0].length])
         self.backlog.pop(path, None)
         self.chunks_stored += 1

@@ -5,7 +5,7 @@ from uuid import UUID
 import pytest
 
 from domain.backoff import reconnect_delay
-from domain.placement import choose_host, reconcile
+from domain.placement import LOCAL, HostLoad, choose_slot, reconcile
 from domain.recording import chunk_object_key, chunk_should_close, from_epoch_ms, to_epoch_ms
 
 TENANT = UUID("11111111-1111-1111-1111-111111111111")
@@ -45,11 +45,14 @@ def test_reconcile_starts_missing_stops_removed_and_restarts_changed() -> None:
     assert plan.stop == ["c", "d"]
 
 
-def test_choose_host_fills_least_loaded_then_opens_a_new_slot() -> None:
-    assert choose_host({}, 2) == 0
-    assert choose_host({0: 1, 1: 0}, 2) == 1
-    assert choose_host({0: 2, 1: 2}, 2) == 2
-    assert choose_host({0: 1}, 1) == 1
+def test_choose_slot_fills_least_loaded_then_opens_a_new_slot() -> None:
+    def local(*counts: int) -> dict[int, HostLoad]:
+        return {slot: HostLoad(LOCAL, n) for slot, n in enumerate(counts)}
+
+    assert choose_slot({}, LOCAL, 2) == 0
+    assert choose_slot(local(1, 0), LOCAL, 2) == 1
+    assert choose_slot(local(2, 2), LOCAL, 2) == 2
+    assert choose_slot(local(1), LOCAL, 1) == 1
 
 
 def test_epoch_ms_round_trip_is_utc() -> None:
