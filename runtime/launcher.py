@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import ray
 from ray import serve
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME
 from actors.clip_exporter import ClipExporter
@@ -84,11 +85,17 @@ class Runtime:
                 ray.kill(self.bus, no_restart=True)
 
 
+def _here() -> NodeAffinitySchedulingStrategy:
+    """The control plane (Fleet, bus, services) stays on the node that starts it, the head, when it can: with no
+    resources asked for, Ray would put it on any node, and losing a camera node would take the Fleet with it."""
+    return NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+
+
 def _service(cls: type, name: str, settings: Settings) -> Any:
     """A named platform actor that Ray restarts after a crash (the Fleet then pokes its ``start()``)."""
     return (
         cast(Any, ray.remote(cls))
-        .options(name=name, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
+        .options(name=name, namespace=settings.namespace, num_cpus=0, max_restarts=-1, scheduling_strategy=_here())
         .remote(settings)
     )
 
@@ -108,12 +115,14 @@ def start_runtime(settings: Settings) -> Runtime:
     if settings.bus_url.startswith("ray://"):
         bus = (
             cast(Any, ray.remote(MemoryStreams))
-            .options(name=BUS_ACTOR_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1)
+            .options(name=BUS_ACTOR_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1,
+                     scheduling_strategy=_here())
             .remote()
         )
     fleet = (
         cast(Any, ray.remote(Fleet))
-        .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100)
+        .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100,
+                 scheduling_strategy=_here())
         .remote(settings, keep_started=(CLIP_EXPORTER_NAME, RETENTION_NAME, LPR_WRITER_NAME))
     )
     exporter = _service(ClipExporter, CLIP_EXPORTER_NAME, settings)

@@ -1,0 +1,70 @@
+"""GT-Vision on a Ray cluster of three nodes on this machine (ray.cluster_utils): a node joins and takes the new
+cameras; a node is lost mid-chunk and its cameras record again elsewhere within 30 s while the others record
+without a gap and the API answers; the node comes back with its disk and what it had spooled is stored.
+
+The scenario runs in a process of its own (tests/support/node_loss_run.py: one Ray per process, and this session
+has its local one) against this session's PostgreSQL database, S3 server and RTSP test camera.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.camera_cluster import CLUSTER_ENV
+from tests.support.rtsp_camera import RtspTestCamera
+from tests.support.s3_server import S3TestServer
+
+_RUN_TIMEOUT_S = 480
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(_RUN_TIMEOUT_S + 120)]
+
+
+@pytest.fixture(scope="module")
+def cluster_run(database_url: str, s3_server: S3TestServer, rtsp_camera: RtspTestCamera,
+                tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("cluster")
+    # its own process group: a run cut short takes its Ray nodes with it
+    run = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.node_loss_run", "--database-url", database_url,
+         "--store-url", s3_server.url(f"cluster-{uuid.uuid4().hex[:8]}"), "--camera-url", rtsp_camera.url("cam"),
+         "--work", str(work)],
+        cwd=Path(__file__).resolve().parents[2], env={**os.environ, **CLUSTER_ENV},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = run.communicate(timeout=_RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)
+        out, err = run.communicate()
+        pytest.fail(f"the cluster run took over {_RUN_TIMEOUT_S} s:\n{err[-6000:]}")
+    assert run.returncode == 0, err[-6000:]
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def test_a_node_that_joins_takes_the_new_cameras(cluster_run: dict[str, Any]) -> None:
+    join = cluster_run["join"]
+    assert join["first_on_w1"] == 2, join
+    assert join["new_on_w2"] == join["new_cameras"] == 2, join
+
+
+def test_a_lost_nodes_cameras_record_again_elsewhere_and_its_spool_is_stored_when_it_returns(
+        cluster_run: dict[str, Any]) -> None:
+    loss, back = cluster_run["loss"], cluster_run["return"]
+    assert loss["cameras_on_lost_node"] >= 1 and loss["cameras_unaffected"] >= 1, loss
+    assert loss["open_chunks_at_loss"] >= loss["cameras_on_lost_node"], "the node was lost mid-chunk"
+    assert loss["replace_s"] <= 30 and loss["record_again_s"] <= 30, loss
+    assert all(gap <= 30 for gap in loss["gap_s_per_affected_camera"]), loss
+    assert loss["unaffected_gaps"] == 0, loss
+    assert loss["api_failures"] == 0 and loss["api_answers"] > 0, loss
+    assert back["spooled_files_while_lost"] >= 1, back
+    assert back["sweep"]["chunks"] >= back["spooled_files_while_lost"], back
+    assert back["spool_files_left"] == 0, back
