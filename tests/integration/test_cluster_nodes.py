@@ -3,7 +3,7 @@ cameras; a node is lost mid-chunk and its cameras record again elsewhere within 
 without a gap and the API answers; the node comes back with its disk and what it had spooled is stored.
 
 The scenario runs in a process of its own (tests/support/node_loss_run.py: one Ray per process, and this session
-has its local one) against this session's PostgreSQL database, S3 server and RTSP test camera.
+has its local one) against this session's PostgreSQL database and S3 server, and an RTSP test camera with a stream per camera.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.camera_cluster import CLUSTER_ENV
+from tests.support.ports import free_port
 from tests.support.rtsp_camera import RtspTestCamera
 from tests.support.s3_server import S3TestServer
 
@@ -29,13 +31,23 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(_RUN_TIMEOUT_S + 120)
 
 
 @pytest.fixture(scope="module")
-def cluster_run(database_url: str, s3_server: S3TestServer, rtsp_camera: RtspTestCamera,
+def streams() -> Iterator[list[str]]:
+    """A stream per camera, 10 fps: a new client of a shared GStreamer stream makes its other clients skip a few
+    frames, which would read as gaps of the cameras that must have none."""
+    camera = RtspTestCamera(free_port(), [f"n{i}" for i in range(1, 5)], fps=10, gop=10)
+    camera.start()
+    yield [camera.url(f"n{i}") for i in range(1, 5)]
+    camera.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_run(database_url: str, s3_server: S3TestServer, streams: list[str],
                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("cluster")
     # its own process group: a run cut short takes its Ray nodes with it
     run = subprocess.Popen(
         [sys.executable, "-m", "tests.support.node_loss_run", "--database-url", database_url,
-         "--store-url", s3_server.url(f"cluster-{uuid.uuid4().hex[:8]}"), "--camera-url", rtsp_camera.url("cam"),
+         "--store-url", s3_server.url(f"cluster-{uuid.uuid4().hex[:8]}"), *(a for url in streams for a in ("--camera-url", url)),
          "--work", str(work)],
         cwd=Path(__file__).resolve().parents[2], env={**os.environ, **CLUSTER_ENV},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -98,12 +98,12 @@ async def scenario(args: argparse.Namespace, nodes: CameraCluster, settings: Set
         w1 = nodes.node_id("w1")
 
         # 1. join
-        first = [await camera_spec(pool, args.camera_url, tenant.id) for _ in range(2)]
+        first = [await camera_spec(pool, args.camera_url[i % len(args.camera_url)], tenant.id) for i in range(2)]
         placed = await run.wait("first cameras placed", lambda: run.nodes_of(first))
         await run.wait("first cameras recording", lambda: run.recorded_since(first, datetime.fromtimestamp(0, UTC)))
         w2 = nodes.add_worker("w2")
         await run.wait("w2 seen by the Fleet", lambda: _has_node(run, w2))
-        second = [await camera_spec(pool, args.camera_url, tenant.id) for _ in range(2)]
+        second = [await camera_spec(pool, args.camera_url[i % len(args.camera_url)], tenant.id) for i in (2, 3)]
         joined = await run.wait("new cameras placed", lambda: run.nodes_of(second))
         result["join"] = {"first_on_w1": sum(n == w1 for n in placed.values()),
                           "new_on_w2": sum(n == w2 for n in joined.values()), "new_cameras": len(second)}
@@ -188,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--store-url", required=True, help="an s3:// store (a cluster shares no directory)")
-    parser.add_argument("--camera-url", required=True, help="the RTSP test camera's stream")
+    parser.add_argument("--camera-url", required=True, action="append",
+                        help="an RTSP test stream per camera (repeat; the four cameras take them in turn): a stream"
+                             " of its own per camera, because a new client of a shared GStreamer stream makes its"
+                             " other clients skip a few frames")
     parser.add_argument("--work", type=Path, required=True, help="where each node's spool directory goes")
     args = parser.parse_args(argv)
     nodes = CameraCluster(args.work)
