@@ -52,7 +52,6 @@ from storage.log_context import log_context
 log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
-_RUNNING_TIMEOUT_S = 10.0  # a host on a node that just died hangs until Ray declares the node dead
 _SWEEP_TIMEOUT_S = 600.0  # a node's whole leftover spool; a sweep cut short runs again
 
 
@@ -155,9 +154,9 @@ class Fleet(PlatformActor):
         await self._follow_nodes()
         running: dict[UUID, str] = {}
         slots = list(self._hosts)
-        answers = await asyncio.gather(
-            *(asyncio.wait_for(self._hosts[slot].running.remote(), _RUNNING_TIMEOUT_S) for slot in slots),
-            return_exceptions=True)
+        # at once: a host on a node that just died answers only when Ray declares the node dead (ActorDiedError)
+        answers = await asyncio.gather(*(self._call(self._hosts[slot].running.remote()) for slot in slots),
+                                       return_exceptions=True)
         for slot, reported in zip(slots, answers, strict=True):
             if isinstance(reported, BaseException):  # host dead or restarting: its cameras count as stopped
                 log.warning("host %d did not answer: %s", slot, reported)
