@@ -15,7 +15,6 @@ from typing import Any, cast
 
 import ray
 from ray import serve
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME
 from actors.clip_exporter import ClipExporter
@@ -32,6 +31,7 @@ from storage.secrets_at_rest import seal_at_rest
 log = logging.getLogger(__name__)
 
 SERVE_APP = "gtvision"
+HEAD_NODE_RESOURCE = "node:__internal_head__"  # Ray gives the head node one of these
 
 
 async def migrate_database(settings: Settings) -> list[str]:
@@ -85,17 +85,17 @@ class Runtime:
                 ray.kill(self.bus, no_restart=True)
 
 
-def _here() -> NodeAffinitySchedulingStrategy:
-    """The control plane (Fleet, bus, services) stays on the node that starts it, the head, when it can: with no
-    resources asked for, Ray would put it on any node, and losing a camera node would take the Fleet with it."""
-    return NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+# The control plane (Fleet, bus, services, API replicas) runs on the head: asking for no resources, it would land on
+# any node, and losing a camera node would take the Fleet or the API with it (docs/cluster.md). On one machine the
+# one node is the head.
+ON_HEAD = {HEAD_NODE_RESOURCE: 0.001}
 
 
 def _service(cls: type, name: str, settings: Settings) -> Any:
     """A named platform actor that Ray restarts after a crash (the Fleet then pokes its ``start()``)."""
     return (
         cast(Any, ray.remote(cls))
-        .options(name=name, namespace=settings.namespace, num_cpus=0, max_restarts=-1, scheduling_strategy=_here())
+        .options(name=name, namespace=settings.namespace, num_cpus=0, max_restarts=-1, resources=ON_HEAD)
         .remote(settings)
     )
 
@@ -116,13 +116,13 @@ def start_runtime(settings: Settings) -> Runtime:
         bus = (
             cast(Any, ray.remote(MemoryStreams))
             .options(name=BUS_ACTOR_NAME, namespace=settings.namespace, num_cpus=0, max_restarts=-1,
-                     scheduling_strategy=_here())
+                     resources=ON_HEAD)
             .remote()
         )
     fleet = (
         cast(Any, ray.remote(Fleet))
         .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100,
-                 scheduling_strategy=_here())
+                 resources=ON_HEAD)
         .remote(settings, keep_started=(CLIP_EXPORTER_NAME, RETENTION_NAME, LPR_WRITER_NAME))
     )
     exporter = _service(ClipExporter, CLIP_EXPORTER_NAME, settings)
@@ -134,7 +134,9 @@ def start_runtime(settings: Settings) -> Runtime:
     # Every replica of a node writes its metrics into one directory of that node, so any replica answers the
     # node's scrape with all of them (serve/metrics.py).
     metrics_dir = Path(settings.spool_dir).absolute().parent / "metrics" / "api"
+    # Serve's proxies still run on every node; the replicas, on the head (ON_HEAD).
     api = cast(Any, Api).options(ray_actor_options={
-        "num_cpus": 0, "runtime_env": {"env_vars": {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}}})
+        "num_cpus": 0, "resources": ON_HEAD,
+        "runtime_env": {"env_vars": {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}}})
     serve.run(api.bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
     return Runtime(settings, fleet, exporter, retention, lpr_writer, bus)

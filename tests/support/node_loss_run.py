@@ -29,9 +29,11 @@ from ray import serve
 
 from actor_client.names import FLEET_NAME
 from domain.camera import CameraSpec
+from domain.recording import from_epoch_ms
 from domain.settings import Settings
 from storage import tenants
 from storage.db import create_pool
+from storage.spool import start_ms_of
 from tests.support.camera_cluster import CameraCluster, describe, spooled_files
 from tests.support.cameras import camera_spec, chunks_of, gaps_s
 from tests.support.ports import free_port
@@ -71,12 +73,16 @@ class Run:
                 return False
         return True
 
-    def api_answers(self, headers: dict[str, str], tenant_id: str) -> bool:
+    def api_answers(self, headers: dict[str, str], tenant_id: str) -> str | None:
+        """None when the API answers both requests, else what went wrong."""
         try:
-            return (self.api.get("/health").status_code == 200
-                    and self.api.get("/cameras", params={"tenant_id": tenant_id}, headers=headers).status_code == 200)
-        except httpx.HTTPError:
-            return False
+            for answer in (self.api.get("/health"),
+                           self.api.get("/cameras", params={"tenant_id": tenant_id}, headers=headers)):
+                if answer.status_code != 200:
+                    return f"{answer.request.url.path}: {answer.status_code} {answer.text[:200]}"
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
 
 def settings_for(args: argparse.Namespace, nodes: CameraCluster, redis_prefix: str) -> Settings:
@@ -118,12 +124,13 @@ async def scenario(args: argparse.Namespace, nodes: CameraCluster, settings: Set
         lost_at = datetime.now(UTC)
         lost_clock = time.monotonic()
         nodes.remove_worker("w1")
-        answers = failures = 0
+        answers, failures = 0, []
         replace_s = None
         deadline = time.monotonic() + _STEP_S
         while time.monotonic() < deadline:
-            ok = await asyncio.to_thread(run.api_answers, admin, str(tenant.id))
-            answers, failures = answers + ok, failures + (not ok)
+            problem = await asyncio.to_thread(run.api_answers, admin, str(tenant.id))
+            answers += problem is None
+            failures += [problem] if problem else []
             now_on = (await run.report())["cameras"]
             if replace_s is None and all(now_on.get(str(c.camera_id)) == w2 for c in affected):
                 replace_s = time.monotonic() - lost_clock
@@ -141,6 +148,10 @@ async def scenario(args: argparse.Namespace, nodes: CameraCluster, settings: Set
         await run.wait("w1's spool empty", lambda: _empty(nodes.spool_of("w1")))
         await asyncio.sleep(2 * settings.chunk_max_s)  # the unaffected cameras keep recording through all of it
 
+        # every chunk open on w1 when it was lost is in the index now: stored by the sweep after its return, or by
+        # w1's own uploader in the second its processes outlive their raylet
+        open_at_loss = {(p.parent.name, from_epoch_ms(start_ms_of(p))) for p in open_parts}
+        indexed = {(str(c.camera_id), chunk.start) for c in affected for chunk in await chunks_of(pool, c)}
         gaps: dict[str, list[tuple[float, float]]] = {}  # camera → (seconds after the loss, gap seconds)
         for camera in everyone:
             chunks = await chunks_of(pool, camera)
@@ -155,9 +166,10 @@ async def scenario(args: argparse.Namespace, nodes: CameraCluster, settings: Set
                                           for c in affected],
             "unaffected_gaps": sum(len(gaps[str(c.camera_id)]) for c in unaffected),
             "unaffected_gap_details": [(round(at, 2), round(g, 2)) for c in unaffected for at, g in gaps[str(c.camera_id)]],
-            "api_answers": answers, "api_failures": failures,
+            "api_answers": answers, "api_failures": len(failures), "api_failure_details": failures[:5],
         }
         result["return"] = {"spooled_files_while_lost": len(left_in_spool), "sweep": sweep,
+                            "open_chunks_at_loss_indexed": len(open_at_loss & indexed),
                             "spool_files_left": len(spooled_files(nodes.spool_of("w1")))}
         return result
     finally:
@@ -197,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     nodes = CameraCluster(args.work)
     redis_prefix = f"gtv-cluster-{uuid.uuid4().hex[:8]}:"
     try:
-        nodes.add_worker("w1")
+        # before any worker: with several raylets on one address, the driver would attach to any of them, and it
+        # must not be on a node this run kills
         ray.init(address=nodes.address, namespace=NAMESPACE, log_to_driver=False)
+        nodes.add_worker("w1")
         settings = settings_for(args, nodes, redis_prefix)
         # Every node of this cluster has the address 127.0.0.1: one HTTP proxy (the head's), not one per node on
         # the same port. A real cluster keeps Serve's default, a proxy on every node.
