@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from ray import serve
 
 from actor_client.client import ActorClient
@@ -36,6 +37,7 @@ from serve.routes import (
     audit,
     auth,
     camera_alerts,
+    camera_map,
     cameras,
     clips,
     edge,
@@ -50,6 +52,7 @@ from serve.routes import (
     mosaics,
     objects,
     plans,
+    plate_images,
     plate_view,
     playback,
     retention,
@@ -69,6 +72,7 @@ from storage.objects import open_object_store_for
 from storage.ws_tickets import open_tickets
 
 API_PREFIX = "/api/v1"
+CONSOLE_DIR = Path(__file__).with_name("console")  # the operator console: static ES modules, no build step
 
 
 def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middleware: bool = True) -> FastAPI:
@@ -113,8 +117,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
-        lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
-        watchlists, events, audit, objects, metrics, edge, evidence, lgpd, plate_view, camera_alerts)]
+        lpr, live, playback, media_access, auth, tenants, plans, users, camera_map, cameras, clips, mosaics, holds, retention,
+        watchlists, events, audit, objects, metrics, edge, evidence, lgpd, plate_view, plate_images, camera_alerts)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     api = APIRouter()
@@ -131,6 +135,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     routers.append(api)
     app.include_router(api, prefix=API_PREFIX)
     app.state.route_templates = templates_of(routers, API_PREFIX)
+    # Last, so every API route and /docs wins; the console calls the API on the same origin (docs/console.md).
+    app.mount("/", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
     if metrics_middleware:
         app.add_middleware(RequestMetrics)
     if settings.cors_origins:  # outermost, so preflights are answered before anything else runs
