@@ -67,7 +67,8 @@ def launch_chromium(playwright: Playwright) -> Browser:
 @contextmanager
 def console_page(browser: Browser, errors: list[str]) -> Iterator[Page]:
     """A 1366×768 page that records every console error and uncaught exception into ``errors``."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="pt-BR",
+                                  timezone_id="America/Sao_Paulo")
     page = context.new_page()
 
     def on_console(message: ConsoleMessage) -> None:
