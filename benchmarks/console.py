@@ -58,10 +58,22 @@ def _quality(page: Any) -> list[dict[str, int]]:
     return result
 
 
+def _dropped(page: Any, seconds: float) -> tuple[int, int]:
+    """Frames decoded and dropped by all the page's tiles over ``seconds``."""
+    before = _quality(page)
+    time.sleep(seconds)
+    after = _quality(page)
+    return (sum(a["total"] - b["total"] for a, b in zip(after, before, strict=True)),
+            sum(a["dropped"] - b["dropped"] for a, b in zip(after, before, strict=True)))
+
+
 def main() -> None:
     parser = base_parser(__doc__, warmup_s=5)
     parser.set_defaults(window=60.0)
     parser.add_argument("--runs", type=int, default=5, help="page loads for the first-frame samples")
+    parser.add_argument("--peer-window", type=float, default=20.0, help="seconds of the 2×2 peer's dropped frames")
+    parser.add_argument("--cameras-per-host", type=int, default=4,
+                        help="cameras per camera-host process (16 processes of one camera each crowd 2 cores)")
     args = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
@@ -83,7 +95,8 @@ def main() -> None:
     settings = Settings(database_url=database_url, object_store_url=(work / "objects").as_uri(),
                         public_url=f"http://127.0.0.1:{port}", secret=uuid4().hex, api_port=port,
                         spool_dir=str(work / "spool"), clip_work_dir=str(work / "clips"),
-                        camera_networks=("127.0.0.0/8",))
+                        camera_networks=("127.0.0.0/8",),
+                        cameras_per_host=args.cameras_per_host)
     ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
              namespace=settings.namespace)
     runtime, client = start_system(settings, ADMIN_PASSWORD)
@@ -102,11 +115,11 @@ def main() -> None:
                 sign_in(page, city)
                 base = f"{city.url}/#/mosaic?mosaic="
                 first4 = _first_frames(page, base + mosaic4, 4, args.runs)
+                time.sleep(args.warmup)
+                peer = _dropped(page, args.peer_window)
                 first16 = _first_frames(page, base + mosaic16, 16, args.runs)
                 time.sleep(args.warmup)
-                before = _quality(page)
-                time.sleep(args.window)
-                after = _quality(page)
+                decoded, dropped = _dropped(page, args.window)
             browser.close()
     finally:
         runtime.stop()
@@ -115,8 +128,6 @@ def main() -> None:
         asyncio.run(drop_database(database_url))
         shutil.rmtree(work, ignore_errors=True)
 
-    decoded = sum(a["total"] - b["total"] for a, b in zip(after, before, strict=True))
-    dropped = sum(a["dropped"] - b["dropped"] for a, b in zip(after, before, strict=True))
     p95_16, p95_4 = _p95(first16), _p95(first4)
     publish("console", {
         "first_frame_p95_ms": p95_16,
@@ -128,6 +139,8 @@ def main() -> None:
         "first_frame_p95_ratio_4x4_vs_2x2": round(p95_16 / max(1e-9, p95_4), 2),
         "window_s": args.window, "frames_decoded": decoded, "frames_dropped": dropped,
         "decoded_fps_per_tile": round(decoded / args.window / CAMERAS, 1),
+        "peer_2x2_dropped_frames_pct": round(100 * peer[1] / max(1, peer[0]), 3), "peer_window_s": args.peer_window,
+        "cameras_per_host": args.cameras_per_host,
         "console_errors": errors,
         "browser": "Debian chromium, headless, 1366x768",
         "cameras": f"{CAMERAS} on {MOUNTS} shared GStreamer RTSP mounts, H.264 640x360 25 fps, 1 s GOP",

@@ -21,13 +21,16 @@ export function connectEvents(tenantId) {
 export function closeEvents() {
   wanted = false;
   clearTimeout(retry);
-  socket?.close();
+  const previous = socket;
   socket = null;
+  previous?.close();
 }
 
 async function open() {
   clearTimeout(retry);
-  socket?.close();
+  const previous = socket;
+  socket = null;  // its close is not a drop to recover from
+  previous?.close();
   try {
     const { ticket } = await api("/events/ticket", { method: "POST" });
     if (!wanted) return;

@@ -5,7 +5,9 @@ import { codecOf, isInit } from "./mse.js";
 
 const SILENCE_MS = 3000;      // no frame for this long: the signal is lost
 const MAX_QUEUED = 150;       // fragments waiting for the SourceBuffer; beyond, skip to the next keyframe
-const MAX_LATENCY_S = 1.0;    // behind the live edge by more than this: jump to it
+const CATCH_UP_S = 0.5;       // behind the live edge by more than this: play a little faster until back
+const MAX_LATENCY_S = 3.0;    // behind by more than this: jump (a seek decodes and drops up to a GOP of frames)
+const FIRST_DATA_GRACE_MS = 3000;  // a new socket gets this much longer than SILENCE_MS for its first frame
 const KEEP_BEHIND_S = 6;      // buffered media kept behind the playhead
 
 export class LivePlayer {
@@ -44,7 +46,7 @@ export class LivePlayer {
     const socket = new WebSocket(`${scheme}://${location.host}/api/v1/cameras/${this.cameraId}/live?meta=1&token=${this.token}`);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
-    this.lastData = performance.now();
+    this.lastData = performance.now() + FIRST_DATA_GRACE_MS;
     let keyframe = false;
     socket.onmessage = (message) => {
       if (typeof message.data === "string") {
@@ -129,11 +131,13 @@ export class LivePlayer {
     const ranges = this.pipe?.buffer?.buffered;
     if (ranges?.length) {
       const end = ranges.end(ranges.length - 1);
-      if (video.currentTime < ranges.start(0) || end - video.currentTime > MAX_LATENCY_S) video.currentTime = Math.max(ranges.start(0), end - 0.1);
+      const lag = end - video.currentTime;
+      if (video.currentTime < ranges.start(0) || lag > MAX_LATENCY_S) video.currentTime = Math.max(ranges.start(0), end - 0.1);
+      else video.playbackRate = lag > CATCH_UP_S ? 1.25 : 1;
     }
     if (performance.now() - this.lastData > SILENCE_MS) {
       this.setLost(true);
-      this.lastData = performance.now();
+      this.lastData = performance.now() + FIRST_DATA_GRACE_MS;
       const socket = this.socket;
       this.socket = null;
       socket?.close();
