@@ -61,7 +61,8 @@ def new_console_city(system: System) -> ConsoleCity:
 def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[
         "--no-sandbox",  # the test box runs as root
-        "--autoplay-policy=no-user-gesture-required"])
+        "--autoplay-policy=no-user-gesture-required",
+        "--disable-gpu"])  # headless has no GPU: the software path composes 16 tiles with fewer dropped frames
 
 
 @contextmanager

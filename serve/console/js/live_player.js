@@ -1,7 +1,7 @@
 // One live tile: the camera's WebSocket fMP4 (one fragment per frame) into MediaSource, with a "signal lost"
 // placeholder when frames stop and reconnection (bounded backoff) until they come back or the tile is closed.
 import { api } from "./api.js";
-import { codecOf, isInit } from "./mse.js";
+import { codecOf, isInit, startsWithKeyframe } from "./mse.js";
 
 const SILENCE_MS = 3000;      // no frame for this long: the signal is lost
 const MAX_QUEUED = 150;       // fragments waiting for the SourceBuffer; beyond, skip to the next keyframe
@@ -43,20 +43,16 @@ export class LivePlayer {
     }
     if (this.closed) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/cameras/${this.cameraId}/live?meta=1&token=${this.token}`);
+    // No ?meta=1: half the messages through the proxy; keyframes are read from the fragments themselves.
+    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/cameras/${this.cameraId}/live?token=${this.token}`);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.lastData = performance.now() + FIRST_DATA_GRACE_MS;
-    let keyframe = false;
     socket.onmessage = (message) => {
-      if (typeof message.data === "string") {
-        const meta = JSON.parse(message.data);
-        keyframe = Boolean(meta.keyframe || meta.init);
-        return;
-      }
+      if (typeof message.data === "string") return;
       this.lastData = performance.now();
       this.attempt = 0;
-      this.take(message.data, keyframe);
+      this.take(message.data);
     };
     socket.onclose = (closing) => {
       if (this.socket !== socket) return;
@@ -72,7 +68,7 @@ export class LivePlayer {
     this.retry = setTimeout(() => this.connect(), 250 * 2 ** this.attempt);  // 0.5 … 4 s
   }
 
-  take(data, keyframe) {
+  take(data) {
     if (isInit(data)) {
       this.reset(data);
       return;
@@ -81,7 +77,7 @@ export class LivePlayer {
     const queue = this.pipe.queue;
     if (queue.length >= MAX_QUEUED) this.pipe.skipping = true;
     if (this.pipe.skipping) {
-      if (!keyframe) return;
+      if (!startsWithKeyframe(data)) return;
       queue.length = 0;
       this.pipe.skipping = false;
     }
