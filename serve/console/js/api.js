@@ -64,8 +64,8 @@ export async function logout() {
 
 async function detail(answer) {
   try {
-    const body = await answer.json();
-    return typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail ?? body);
+    const body = await answer.json();  // {"error": {"status", "message"}} (serve/errors.py)
+    return body.error?.message ?? JSON.stringify(body);
   } catch { return answer.statusText; }
 }
 
