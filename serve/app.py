@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from ray import serve
 
 from actor_client.client import ActorClient
@@ -25,6 +24,7 @@ from domain.forwarded import trusted_networks
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
 from serve import errors
+from serve.console_files import add_console
 from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
 from serve.login_guard import LoginGuard
@@ -72,7 +72,6 @@ from storage.objects import open_object_store_for
 from storage.ws_tickets import open_tickets
 
 API_PREFIX = "/api/v1"
-CONSOLE_DIR = Path(__file__).with_name("console")  # the operator console: static ES modules, no build step
 
 
 def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middleware: bool = True) -> FastAPI:
@@ -135,8 +134,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     routers.append(api)
     app.include_router(api, prefix=API_PREFIX)
     app.state.route_templates = templates_of(routers, API_PREFIX)
-    # Last, so every API route and /docs wins; the console calls the API on the same origin (docs/console.md).
-    app.mount("/", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
+    add_console(app)  # the operator console at /, calling the API on the same origin (docs/console.md)
     if metrics_middleware:
         app.add_middleware(RequestMetrics)
     if settings.cors_origins:  # outermost, so preflights are answered before anything else runs
