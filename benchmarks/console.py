@@ -58,11 +58,25 @@ def _quality(page: Any) -> list[dict[str, int]]:
     return result
 
 
-def _dropped(page: Any, seconds: float) -> tuple[int, int]:
-    """Frames decoded and dropped by all the page's tiles over ``seconds``."""
+def _machine_busy() -> tuple[int, int]:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)  # busy, total (idle and iowait are not busy)
+
+
+def _dropped(page: Any, seconds: float, cpu: dict[str, float] | None = None) -> tuple[int, int]:
+    """Frames decoded and dropped by all the page's tiles over ``seconds``; with ``cpu``, fills in the cores used
+    meanwhile by Chromium, by the rest of this run's processes (system, cameras) and by the whole machine."""
+    from benchmarks.procfs import children, cmdline, cpu_percent_over
+
     before = _quality(page)
-    time.sleep(seconds)
+    busy = _machine_busy()
+    used = cpu_percent_over(children(os.getpid()), seconds)
     after = _quality(page)
+    if cpu is not None:
+        busy_after = _machine_busy()
+        browser = sum(v for pid, v in used.items() if "chromium" in cmdline(pid))
+        cpu.update({"chromium_cores": round(browser / 100, 2), "system_cores": round((sum(used.values()) - browser) / 100, 2),
+                    "machine_busy_pct": round(100 * (busy_after[0] - busy[0]) / max(1, busy_after[1] - busy[1]), 1)})
     return (sum(a["total"] - b["total"] for a, b in zip(after, before, strict=True)),
             sum(a["dropped"] - b["dropped"] for a, b in zip(after, before, strict=True)))
 
@@ -109,6 +123,7 @@ def main() -> None:
         mosaic16 = city.mosaic("Todas", "4x4", names)
         mosaic4 = city.mosaic("Quatro", "2x2", names[:4])
         errors: list[str] = []
+        cpu: dict[str, float] = {}
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             with console_page(browser, errors) as page:
@@ -119,7 +134,7 @@ def main() -> None:
                 peer = _dropped(page, args.peer_window)
                 first16 = _first_frames(page, base + mosaic16, 16, args.runs)
                 time.sleep(args.warmup)
-                decoded, dropped = _dropped(page, args.window)
+                decoded, dropped = _dropped(page, args.window, cpu)
             browser.close()
     finally:
         runtime.stop()
@@ -141,6 +156,7 @@ def main() -> None:
         "decoded_fps_per_tile": round(decoded / args.window / CAMERAS, 1),
         "peer_2x2_dropped_frames_pct": round(100 * peer[1] / max(1, peer[0]), 3), "peer_window_s": args.peer_window,
         "cameras_per_host": args.cameras_per_host,
+        "cpu_during_4x4_window": cpu,
         "console_errors": errors,
         "browser": "Debian chromium, headless, 1366x768",
         "cameras": f"{CAMERAS} on {MOUNTS} shared GStreamer RTSP mounts, H.264 640x360 25 fps, 1 s GOP",
