@@ -134,7 +134,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     routers.append(api)
     app.include_router(api, prefix=API_PREFIX)
     app.state.route_templates = templates_of(routers, API_PREFIX)
-    add_console(app)  # the operator console at /, calling the API on the same origin (docs/console.md)
+    add_console(app, settings)  # the operator console at /, calling the API on the same origin (docs/console.md)
     if metrics_middleware:
         app.add_middleware(RequestMetrics)
     if settings.cors_origins:  # outermost, so preflights are answered before anything else runs

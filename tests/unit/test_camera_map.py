@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -37,3 +38,13 @@ def test_each_camera_is_a_feature_coloured_by_its_state() -> None:
     assert features["b"]["properties"]["state"] == "reconnecting" and features["c"]["properties"]["state"] is None
     assert features["e"]["geometry"] is None, "a camera with no position is listed, not placed"
     assert features["a"]["id"] == str(streaming.id)
+
+
+def test_the_console_page_carries_the_map_tile_url_only_when_configured() -> None:
+    from domain.settings import Settings
+    from serve.console_files import console_html
+
+    plain = Settings(database_url="postgresql://x", object_store_url="file:///x", public_url="http://x", secret="s")
+    assert 'name="gtv-tiles"' not in console_html(plain)
+    tiled = console_html(replace(plain, map_tile_url="https://tiles.example/{z}/{x}/{y}.png?a=1&b=2"))
+    assert '<meta name="gtv-tiles" content="https://tiles.example/{z}/{x}/{y}.png?a=1&amp;b=2">' in tiled

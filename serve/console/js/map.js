@@ -1,5 +1,5 @@
 // Cameras on a map: SVG markers coloured by state over a plain background, or over raster tiles when the page
-// is given a tile URL (<meta name="gtv-tiles" content="https://…/{z}/{x}/{y}.png">): many cities have none reachable.
+// is given a tile URL (gtvision up --map-tile-url: a gtv-tiles meta in the page); many cities have none reachable.
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
