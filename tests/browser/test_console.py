@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page
 from tests.browser.conftest import DEMO
 from tests.support.console_city import ConsoleCity, console_page, open_page, video_progress, wait_playing
 from tests.support.rtsp_camera import RtspTestCamera
-from tests.support.system import wait_for
+from tests.support.system import ADMIN_PASSWORD, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("system", ["dir"], indirect=True)]
 
@@ -164,3 +164,50 @@ def test_health_clips_users_and_audit_pages_render(page: Page, city: ConsoleCity
         assert not page.locator("#main .error").count(), page.locator("#main").inner_text()
         assert page.locator(selector).count() >= 1, name
         _shot(page, name)
+
+
+def _recorded_s(city: ConsoleCity, camera_id: str, seconds: float) -> float:
+    now = datetime.now(UTC)
+    line = city.system.client.get(f"/cameras/{camera_id}/timeline", headers=city.manager, params={
+        "start": (now - timedelta(seconds=seconds)).isoformat(), "end": now.isoformat()}).json()
+    return float(line["recorded_s"])
+
+
+def test_a_range_dragged_on_the_timeline_exports_a_clip_with_its_sha256(page: Page, city: ConsoleCity) -> None:
+    camera_id = city.cameras[DEMO[3]]
+    wait_for(lambda: _recorded_s(city, camera_id, 60) > 35, 90)  # the range dragged below is recorded
+    open_page(page, f"#/playback?camera={camera_id}")
+    page.wait_for_selector("#timeline .run")
+    box = page.locator("#timeline").bounding_box()
+    assert box is not None
+    start, end = (int(page.get_attribute("#timeline", f"data-{k}") or 0) for k in ("start", "end"))
+    x_of = lambda ms: box["x"] + box["width"] * (ms - start) / (end - start)  # noqa: E731
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x_of(end - 40_000), y)
+    page.mouse.down()
+    page.mouse.move(x_of(end - 10_000), y, steps=5)
+    page.mouse.up()
+    page.click("#clip-export")
+    page.wait_for_selector("#clip-download", timeout=60_000)
+    sha = page.locator("#clip-sha").inner_text().removeprefix("SHA-256 ")
+    assert len(sha) == 64 and int(sha, 16) >= 0
+    (clip,) = city.system.client.get("/clips", headers=city.manager).json()
+    assert clip["sha256"] == sha and clip["state"] == "done"
+    open_page(page, "#/clips")
+    assert page.locator(f"#clip-list tr[data-clip='{clip['id']}'] code").inner_text() == sha
+
+
+def test_an_admin_switches_city(browser: Browser, city: ConsoleCity) -> None:
+    errors: list[str] = []
+    with console_page(browser, errors) as page:
+        page.goto(city.url + "/")
+        page.fill("#login input[name=username]", "admin")
+        page.fill("#login input[name=password]", ADMIN_PASSWORD)
+        page.click("#login button[type=submit]")
+        page.wait_for_selector("body[data-ready]")
+        assert page.locator("#city").is_visible() and page.locator("#city option").count() >= 1
+        page.select_option("#city", city.tenant_id)
+        open_page(page, "#/cameras")
+        page.wait_for_selector("#camera-list tbody tr")
+        assert page.locator("#camera-list tbody tr").count() == 5
+    assert not errors, errors
