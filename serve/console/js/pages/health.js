@@ -6,7 +6,7 @@ import { t, when } from "../i18n.js";
 import { onEvent } from "../events.js";
 
 const card = (label, value, id) => h("div", { class: "card", id }, h("b", {}, value ?? "—"), label);
-const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+const gib = (bytes) => (bytes < 2 ** 30 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 30).toFixed(2)} GiB`);
 
 export async function healthPage(main, params, tenantId) {
   const cards = h("div", { class: "cards" });
