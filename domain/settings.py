@@ -59,6 +59,7 @@ class Settings:
     # HTTPS and WSS on the API port when both are set (PEM files on every node running Serve's proxy; docs/running.md).
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+    map_tile_url: str | None = None  # the console map's raster tiles, https://…/{z}/{x}/{y}.png; none: plain background
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API cross-origin; none by default
 
     # Camera targets (domain/camera_targets.py): the deployment's camera networks (CIDRs; empty: any address but

@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                          " camera instead of the camera (docs/edge.md)")
     up.add_argument("--tls-cert", default=_env("TLS_CERT"), help="PEM certificate (chain): serve HTTPS and WSS")
     up.add_argument("--tls-key", default=_env("TLS_KEY"), help="PEM private key of --tls-cert")
+    up.add_argument("--map-tile-url", default=_env("MAP_TILE_URL"),
+                    help="raster tiles for the console's camera map, e.g. https://tiles.example/{z}/{x}/{y}.png"
+                         " (default: markers on a plain background, docs/console.md)")
     up.add_argument("--cors-origin", action="append", dest="cors_origins",
                     default=[o.strip() for o in (_env("CORS_ORIGINS") or "").split(",") if o.strip()],
                     help="a browser origin allowed to call the API, e.g. https://vms.example.gov.br (repeatable;"
@@ -240,6 +243,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         tls_cert_file=str(Path(args.tls_cert).resolve()) if args.tls_cert else None,
         tls_key_file=str(Path(args.tls_key).resolve()) if args.tls_key else None,
         cors_origins=tuple(dict.fromkeys(args.cors_origins)),
+        map_tile_url=args.map_tile_url or None,
         camera_networks=tuple(n.strip() for n in args.camera_networks.split(",") if n.strip()),
         city_deletion_grace_days=args.city_deletion_grace_days,
         **({"bus_url": args.bus_url} if args.bus_url else {}),

@@ -24,6 +24,7 @@ from domain.forwarded import trusted_networks
 from domain.purge_rules import is_stalled
 from domain.settings import Settings
 from serve import errors
+from serve.console_files import add_console
 from serve.deps import Res, Resources
 from serve.live_hub import LiveHub
 from serve.login_guard import LoginGuard
@@ -36,6 +37,7 @@ from serve.routes import (
     audit,
     auth,
     camera_alerts,
+    camera_map,
     cameras,
     clips,
     edge,
@@ -50,6 +52,7 @@ from serve.routes import (
     mosaics,
     objects,
     plans,
+    plate_images,
     plate_view,
     playback,
     retention,
@@ -113,8 +116,8 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     # Routes are matched in order, one by one (FastAPI ≥ 0.16x makes each candidate costly): the LPR webhooks,
     # the busiest routes by far, go first, and routers are included flat, not nested.
     routers = [module.router for module in (
-        lpr, live, playback, media_access, auth, tenants, plans, users, cameras, clips, mosaics, holds, retention,
-        watchlists, events, audit, objects, metrics, edge, evidence, lgpd, plate_view, camera_alerts)]
+        lpr, live, playback, media_access, auth, tenants, plans, users, camera_map, cameras, clips, mosaics, holds, retention,
+        watchlists, events, audit, objects, metrics, edge, evidence, lgpd, plate_view, plate_images, camera_alerts)]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     api = APIRouter()
@@ -131,6 +134,7 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
     routers.append(api)
     app.include_router(api, prefix=API_PREFIX)
     app.state.route_templates = templates_of(routers, API_PREFIX)
+    add_console(app, settings)  # the operator console at /, calling the API on the same origin (docs/console.md)
     if metrics_middleware:
         app.add_middleware(RequestMetrics)
     if settings.cors_origins:  # outermost, so preflights are answered before anything else runs

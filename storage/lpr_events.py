@@ -198,3 +198,9 @@ async def hourly_counts(pool: asyncpg.Pool, tenant_id: UUID, start: datetime, en
         " WHERE tenant_id = $1 AND captured_at >= $2 AND captured_at < $3 AND ($4::uuid IS NULL OR camera_id = $4)"
         " GROUP BY 1, 2 ORDER BY 1, 2", tenant_id, start, end, camera_id)
     return records(HourlyCount, rows)
+
+
+async def get(pool: asyncpg.Pool, tenant_id: UUID, event_id: UUID) -> StoredRead | None:
+    """One read of the city by id (another city's is not found)."""
+    return record_or_none(StoredRead, await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM lpr_events WHERE tenant_id = $1 AND id = $2", tenant_id, event_id))
