@@ -98,6 +98,20 @@ def test_a_stopped_camera_is_no_outage_but_an_open_alert_waits_for_it_to_record(
     assert stopped_only == []
 
 
+def test_the_outage_begins_when_the_camera_fails_not_when_its_supervisor_started_connecting() -> None:
+    quick = AlertSettings(offline_after_s=5, online_after_s=5)
+    # Seen on a real camera: connecting, 0.7 s later recording, stopped 0.4 s after that (well within online_after_s).
+    alerts = Simulation(quick).run(20, [(0, CameraState.CONNECTING), (0.7, CameraState.STREAMING),
+                                        (1.1, CameraState.RECONNECTING)])
+    assert [(a.kind, a.since, a.at) for a in alerts] == [(AlertKind.OFFLINE, at(1.1), at(7))]
+    never_connected = Simulation(quick).run(20, [(0, CameraState.STARTING), (1, CameraState.CONNECTING),
+                                                 (6, CameraState.ERROR)])  # the open timed out after 5 s
+    assert [(a.kind, a.since) for a in never_connected] == [(AlertKind.OFFLINE, at(6))]
+    restarted_mid_outage = Simulation(quick).run(20, [(0, CameraState.STREAMING), (1, CameraState.OFFLINE),
+                                                      (3, CameraState.STARTING), (4, CameraState.CONNECTING)])
+    assert [(a.kind, a.since) for a in restarted_mid_outage] == [(AlertKind.OFFLINE, at(1))]
+
+
 def test_each_city_uses_its_own_delays() -> None:
     quick, slow = AlertSettings(offline_after_s=5, online_after_s=5), AlertSettings(offline_after_s=120)
     down: list[tuple[float, CameraState]] = [(0, CameraState.STREAMING), (1, CameraState.RECONNECTING)]
