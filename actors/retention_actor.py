@@ -30,7 +30,7 @@ from services.purge_pass import retention_pass
 from services.purging import PURGE_BATCH
 from services.storage_relief import WATERMARK_PAUSE
 from services.storage_usage import storage_usage
-from storage import purges
+from storage import city_storage, purges
 from storage.log_context import log_context
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class RetentionActor(PlatformActor):
         usage = await self.storage_usage()
         store = usage.get("object_store")
         level = self._watermarks.level(*store) if store else Level.OK
-        self._metrics.storage(await purges.bytes_by_city(self.pool), usage, _WATERMARK_VALUE[level])
+        self._metrics.storage(await city_storage.every_city(self.pool), usage, _WATERMARK_VALUE[level])
         self._measured_storage_at = time.monotonic()
 
     async def storage_usage(self) -> dict[str, tuple[int, int]]:

@@ -14,7 +14,7 @@ import asyncpg
 
 from domain.plans import TenantPolicy
 from services.purging import Freed, purge
-from storage import audit, purges
+from storage import audit, city_storage, purges
 from storage.objects import ObjectStore
 
 WATERMARK_PAUSE = "the storage is past its critical watermark"
@@ -25,7 +25,7 @@ async def enforce_storage_quota(pool: asyncpg.Pool, store: ObjectStore, pass_id:
     """Purge (or pause) a tenant over its plan's storage quota; resume one back under it."""
     quota = tenant.storage_quota_bytes
     assert quota is not None
-    used = await purges.bytes_used(pool, tenant.id)
+    used = (await city_storage.of_city(pool, tenant.id)).total  # recordings, thumbnails, clips and LPR images
     if used <= quota:
         if tenant.recording_paused:
             await purges.set_recording_paused(pool, tenant.id, None)
@@ -34,7 +34,7 @@ async def enforce_storage_quota(pool: asyncpg.Pool, store: ObjectStore, pass_id:
         return Freed()
     if policy == "pause":
         if not tenant.recording_paused:
-            reason = f"the city's recordings use {used} bytes, over its plan's quota of {quota} bytes"
+            reason = f"the city stores {used} bytes, over its plan's quota of {quota} bytes"
             await purges.set_recording_paused(pool, tenant.id, reason)
             await audit.record(pool, None, "recording.paused", tenant_id=tenant.id,
                                detail={"used_bytes": used, "quota_bytes": quota, "reason": "storage_full"})

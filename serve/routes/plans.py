@@ -16,7 +16,7 @@ from serve.bodies import bodies, body
 from serve.deps import Caller, Res
 from services import tenant_admin
 from services.scope import found, require, scoped_tenant
-from storage import audit, plans
+from storage import audit, city_storage, plans
 from storage import tenant_health as tenant_health_store
 
 router = APIRouter(tags=["plans"])
@@ -101,12 +101,14 @@ async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, 
     plan = found(await plans.of_tenant(res.pool, tenant), "tenant")
     cameras = await tenant_health_store.cameras(res.pool, tenant)
     usage = await tenant_health_store.usage(res.pool, tenant)
+    stored = await city_storage.of_city(res.pool, tenant)
     return {
         "tenant_id": tenant, "at": datetime.now(UTC), "plan": body(plan),
         **rollup(cameras, datetime.now(UTC)),
-        "storage": {"recorded_bytes": usage.recorded_bytes, "chunks": usage.chunks,
-                    "quota_bytes": plan.storage_quota_bytes,
-                    "used_ratio": round(usage.recorded_bytes / plan.storage_quota_bytes, 4)
+        # What the quota counts: everything the city stores, kept current as it is written and deleted.
+        "storage": {"recorded_bytes": stored.recordings, "chunks": usage.chunks, "bytes": stored.by_kind(),
+                    "total_bytes": stored.total, "quota_bytes": plan.storage_quota_bytes,
+                    "used_ratio": round(stored.total / plan.storage_quota_bytes, 4)
                     if plan.storage_quota_bytes else None},
         "quotas": {"cameras": {"used": len(cameras), "limit": plan.camera_quota},
                    "managers": {"used": usage.managers, "limit": plan.manager_quota},
