@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated
 from uuid import UUID
@@ -19,6 +19,7 @@ from domain.session import Bearer
 from domain.settings import Settings
 from serve import tokens
 from serve.live_hub import LiveHub
+from serve.live_leases import LiveLeases
 from serve.session_check import SESSION_REVOKED, SessionCheck
 from services.lpr_accept import LprAccept
 from storage.bus import EventBus
@@ -39,6 +40,8 @@ class Resources:
     # Sessions (docs/security/sessions.md): the per-request session check and the WebSocket tickets.
     sessions: SessionCheck
     tickets: TicketStore
+    # This replica's live viewers, each holding one of its city's places (domain/viewer_admission.py).
+    leases: LiveLeases = field(default_factory=LiveLeases)
 
     @cached_property
     def sealer(self) -> Sealer:
