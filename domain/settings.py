@@ -37,6 +37,9 @@ class Settings:
     # a single-use /events ticket lives.
     session_check_ttl_s: float = 5.0
     ws_ticket_ttl_s: int = 30
+    # Open /events sockets per API replica (domain/socket_limits.py): a user's, and a city's.
+    event_sockets_per_user: int = 20
+    event_sockets_per_city: int = 500
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
     retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)

@@ -18,6 +18,7 @@ from domain.sealing import Sealer, sealer_for
 from domain.session import Bearer
 from domain.settings import Settings
 from serve import tokens
+from serve.event_feeds import EventFeeds
 from serve.live_hub import LiveHub
 from serve.live_leases import LiveLeases
 from serve.session_check import SESSION_REVOKED, SessionCheck
@@ -40,6 +41,8 @@ class Resources:
     # Sessions (docs/security/sessions.md): the per-request session check and the WebSocket tickets.
     sessions: SessionCheck
     tickets: TicketStore
+    # One bus subscription per city for every /events socket of the city (serve/event_feeds.py).
+    feeds: EventFeeds
     # This replica's live viewers, each holding one of its city's places (domain/viewer_admission.py).
     leases: LiveLeases = field(default_factory=LiveLeases)
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from domain.settings import Settings
 from serve.app import create_app
@@ -25,11 +26,12 @@ async def running_api(settings: Settings, base_url: str = "http://127.0.0.1") ->
 
 
 @asynccontextmanager
-async def served_api(settings: Settings) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
-    """The app under uvicorn on a free local port, in the test's own event loop: its ``ws://…/api/v1`` base and an
-    HTTP client of it."""
+async def served_api(settings: Settings, app: FastAPI | None = None) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """The app (``create_app(settings)`` unless given) under uvicorn on a free local port, in the test's own event
+    loop: its ``ws://…/api/v1`` base and an HTTP client of it."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app or create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     serving = asyncio.create_task(server.serve())
     try:
         for _ in range(200):  # up to 10 s
