@@ -48,6 +48,11 @@ class ActorClient:
             self._actor(FLEET_NAME).camera_status.remote(camera_id, request_id=current_request_id()))
         return result
 
+    async def city_state(self, tenant_id: UUID) -> dict[str, Any] | None:
+        """The city's state as its coordinator holds it, or None when it is not placed yet."""
+        result: dict[str, Any] | None = await self._ask(self._actor(FLEET_NAME).city_state.remote(tenant_id))
+        return result
+
     # --- the camera's host; CameraNotRunning if there is none or it answers None ---
 
     async def live_frames(self, camera_id: UUID, after_seq: int | None, wait_s: float) -> list[LivePiece]:

@@ -8,6 +8,9 @@ pass; a restarted Fleet re-attaches to the named hosts. The platform's other
 named actors (clip exporter, retention, LPR writer) are poked each pass too: Ray restarts
 a crashed actor empty, and its idempotent ``start()`` brings its schedule back.
 
+It also places every city's coordinator on a city host (actors/city_hosts.py),
+in the same pass and the same way as cameras.
+
 The Fleet also runs the camera alert watch (services/camera_alert_watch.py):
 it already looks after every camera of every city, and the watch rebuilds from
 PostgreSQL when the Fleet restarts.
@@ -27,6 +30,7 @@ import ray
 from actor_client.client import ActorClient
 from actor_client.names import host_name
 from actors.camera_host import CameraHost
+from actors.city_hosts import CityHosts
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from domain.placement import choose_host, reconcile
@@ -64,6 +68,7 @@ class Fleet(PlatformActor):
         self._metrics = FleetMetrics()
         self._host_pids: dict[int, int] = {}  # slot → the process last seen; another one means a restart
         self._alerts = AlertWatch()
+        self._cities = CityHosts(settings)  # every city's coordinator, densely hosted
 
     async def _prepare(self) -> None:
         await self.reconcile_once()
@@ -93,6 +98,7 @@ class Fleet(PlatformActor):
             ray.kill(handle, no_restart=True)
         self._hosts.clear()
         self._placement.clear()
+        await self._cities.close()
 
     async def _reconcile_forever(self) -> None:
         while True:
@@ -160,6 +166,10 @@ class Fleet(PlatformActor):
             self._placement[cid] = slot
             started += 1
         self._passes += 1
+        try:
+            await self._cities.reconcile(self.pool)
+        except Exception:  # cameras first: a city-host problem must not stop recording's reconcile
+            log.exception("city coordinators not reconciled; retrying next pass")
         return {"started": started, "stopped": len(plan.stop)}
 
     def _load(self) -> dict[int, int]:
@@ -203,6 +213,14 @@ class Fleet(PlatformActor):
         """The name of the camera host running ``camera_id`` (a named Ray actor), if any."""
         slot = self._placement.get(camera_id)
         return None if slot is None else host_name(slot)
+
+    async def city_state(self, tenant_id: UUID) -> dict[str, Any] | None:
+        """The city's state as its coordinator holds it (services/city_coordinator.py), with the host's name."""
+        try:
+            return await self._cities.state(tenant_id)
+        except Exception as exc:  # the host is restarting: the next pass places the city again
+            log.warning("state of city %s unavailable: %s", tenant_id, exc)
+            return None
 
     async def placement(self) -> dict[str, str]:
         return {str(cid): host_name(slot) for cid, slot in self._placement.items()}

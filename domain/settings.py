@@ -21,6 +21,7 @@ class Settings:
     api_port: int = 8000
     chunk_max_s: float = 60.0
     cameras_per_host: int = 1
+    cities_per_host: int = 100  # city coordinators per city-host actor process (actors/city_host.py)
     reconcile_interval_s: float = 5.0
     source_timeout_s: float = 5.0
     spool_dir: str = "var/spool"  # node-local disk for chunks not yet stored and indexed

@@ -31,3 +31,10 @@ async def recounted(pool: asyncpg.Pool, tenant_id: UUID) -> CityStorage:
                   (SELECT coalesce(sum(image_bytes), 0) FROM lpr_events WHERE tenant_id = $1) AS lpr_images""",
         tenant_id)
     return CityStorage(**{k: int(v) for k, v in dict(row).items()})
+
+
+async def share_inputs(pool: asyncpg.Pool, tenant_id: UUID) -> tuple[int | None, int]:
+    """(the city's plan quota, how many cities there are): what its fair share is computed from."""
+    row = await pool.fetchrow("SELECT p.storage_quota_bytes, (SELECT count(*) FROM tenants) AS cities"
+                              " FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = $1", tenant_id)
+    return (None, 0) if row is None else (row["storage_quota_bytes"], int(row["cities"]))

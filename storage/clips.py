@@ -105,9 +105,10 @@ async def fail(pool: asyncpg.Pool, clip_id: UUID, error: str) -> None:
                        clip_id, error[:500])
 
 
-async def count_by_state(pool: asyncpg.Pool) -> dict[str, int]:
-    """Jobs per state, every state present (0 when none)."""
-    rows = await pool.fetch("SELECT state, count(*) AS jobs FROM clips GROUP BY state")
+async def count_by_state(pool: asyncpg.Pool, tenant_id: UUID | None = None) -> dict[str, int]:
+    """Jobs per state, of one city or (None) all, every state present (0 when none)."""
+    rows = await pool.fetch("SELECT state, count(*) AS jobs FROM clips WHERE $1::uuid IS NULL OR tenant_id = $1"
+                            " GROUP BY state", tenant_id)
     return {"queued": 0, "running": 0, "done": 0, "failed": 0, **{str(r["state"]): int(r["jobs"]) for r in rows}}
 
 
