@@ -19,6 +19,7 @@ import ray
 
 from actor_client.names import city_host_name
 from actors.city_host import CityHost
+from actors.host_actor import host_actor
 from domain.placement import choose_host
 from domain.settings import Settings
 from storage import tenants
@@ -87,12 +88,7 @@ class CityHosts:
 
     def _host(self, slot: int) -> Any:
         if slot not in self._hosts:
-            self._hosts[slot] = (
-                ray.remote(CityHost)
-                .options(name=city_host_name(slot), namespace=self.settings.namespace, get_if_exists=True,
-                         max_restarts=-1, max_concurrency=1000, num_cpus=0)
-                .remote(self.settings, slot)
-            )
+            self._hosts[slot] = host_actor(CityHost, city_host_name(slot), self.settings, slot)
         return self._hosts[slot]
 
     async def _call(self, ref: Any) -> Any:

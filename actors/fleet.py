@@ -31,6 +31,7 @@ from actor_client.client import ActorClient
 from actor_client.names import host_name
 from actors.camera_host import CameraHost
 from actors.city_hosts import CityHosts
+from actors.host_actor import host_actor
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from domain.placement import choose_host, reconcile
@@ -178,14 +179,7 @@ class Fleet(PlatformActor):
 
     def _host(self, slot: int) -> Any:
         if slot not in self._hosts:
-            self._hosts[slot] = (
-                ray.remote(CameraHost)
-                .options(
-                    name=host_name(slot), namespace=self.settings.namespace, get_if_exists=True,
-                    max_restarts=-1, max_concurrency=1000, num_cpus=0,
-                )
-                .remote(self.settings, slot, with_metrics=True)
-            )
+            self._hosts[slot] = host_actor(CameraHost, host_name(slot), self.settings, slot, with_metrics=True)
         return self._hosts[slot]
 
     async def _call(self, ref: Any) -> Any:

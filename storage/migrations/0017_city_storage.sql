@@ -43,76 +43,54 @@ CREATE FUNCTION tenant_storage_apply(deltas jsonb) RETURNS void LANGUAGE sql AS 
     WHERE s.tenant_id = d.tenant_id AND s.kind = d.kind AND locked.tenant_id = d.tenant_id AND locked.kind = d.kind
 $$;
 
-CREATE FUNCTION tenant_storage_recordings() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE deltas jsonb := '[]';
+-- Count a statement's rows: TG_ARGV holds pairs (kind, the row's size column); inserted rows add their sizes,
+-- deleted rows subtract theirs, updated rows both (so only what changed counts).
+CREATE FUNCTION tenant_storage_count() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    deltas jsonb := '[]';
+    found jsonb;
+    rows_of text;
+    i int;
 BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        deltas := deltas || coalesce((SELECT jsonb_agg(x) FROM (
-            SELECT jsonb_build_object('t', tenant_id, 'k', 'recordings', 'b', sum(bytes)) FROM new_rows GROUP BY tenant_id
-            UNION ALL
-            SELECT jsonb_build_object('t', tenant_id, 'k', 'thumbnails', 'b', sum(coalesce(thumbnail_bytes, 0)))
-            FROM new_rows GROUP BY tenant_id) AS y(x)), '[]');
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        deltas := deltas || coalesce((SELECT jsonb_agg(x) FROM (
-            SELECT jsonb_build_object('t', tenant_id, 'k', 'recordings', 'b', -sum(bytes)) FROM old_rows GROUP BY tenant_id
-            UNION ALL
-            SELECT jsonb_build_object('t', tenant_id, 'k', 'thumbnails', 'b', -sum(coalesce(thumbnail_bytes, 0)))
-            FROM old_rows GROUP BY tenant_id) AS y(x)), '[]');
-    END IF;
+    FOREACH rows_of IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY['new_rows'] WHEN 'DELETE' THEN ARRAY['old_rows']
+                                        ELSE ARRAY['new_rows', 'old_rows'] END LOOP
+        FOR i IN 0 .. TG_NARGS - 1 BY 2 LOOP
+            EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''t'', tenant_id, ''k'', %L, ''b'', b)), ''[]'')'
+                           ' FROM (SELECT tenant_id, %s sum(coalesce(%I, 0)) AS b FROM %I GROUP BY 1) y',
+                           TG_ARGV[i], CASE rows_of WHEN 'old_rows' THEN '-' ELSE '' END, TG_ARGV[i + 1], rows_of)
+                INTO found;
+            deltas := deltas || found;
+        END LOOP;
+    END LOOP;
     PERFORM tenant_storage_apply(deltas);
     RETURN NULL;
 END $$;
+
 CREATE TRIGGER tenant_storage_recordings_insert AFTER INSERT ON recordings REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_recordings();
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('recordings', 'bytes', 'thumbnails', 'thumbnail_bytes');
 CREATE TRIGGER tenant_storage_recordings_update AFTER UPDATE ON recordings
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_recordings();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('recordings', 'bytes', 'thumbnails', 'thumbnail_bytes');
 CREATE TRIGGER tenant_storage_recordings_delete AFTER DELETE ON recordings REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_recordings();
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('recordings', 'bytes', 'thumbnails', 'thumbnail_bytes');
 
 -- A clip counts once its object exists (bytes is set when the export finishes).
-CREATE FUNCTION tenant_storage_clips() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE deltas jsonb := '[]';
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        deltas := deltas || coalesce((SELECT jsonb_agg(jsonb_build_object('t', tenant_id, 'k', 'clips', 'b', b))
-            FROM (SELECT tenant_id, sum(coalesce(bytes, 0)) AS b FROM new_rows GROUP BY 1) y), '[]');
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        deltas := deltas || coalesce((SELECT jsonb_agg(jsonb_build_object('t', tenant_id, 'k', 'clips', 'b', -b))
-            FROM (SELECT tenant_id, sum(coalesce(bytes, 0)) AS b FROM old_rows GROUP BY 1) y), '[]');
-    END IF;
-    PERFORM tenant_storage_apply(deltas);
-    RETURN NULL;
-END $$;
 CREATE TRIGGER tenant_storage_clips_insert AFTER INSERT ON clips REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_clips();
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('clips', 'bytes');
 CREATE TRIGGER tenant_storage_clips_update AFTER UPDATE ON clips
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_clips();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('clips', 'bytes');
 CREATE TRIGGER tenant_storage_clips_delete AFTER DELETE ON clips REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_clips();
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('clips', 'bytes');
 
 -- A read's images count until it is anonymized or erased (image_bytes set to 0 with its image_keys).
-CREATE FUNCTION tenant_storage_lpr() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE deltas jsonb := '[]';
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        deltas := deltas || coalesce((SELECT jsonb_agg(jsonb_build_object('t', tenant_id, 'k', 'lpr_images', 'b', b))
-            FROM (SELECT tenant_id, sum(image_bytes) AS b FROM new_rows GROUP BY 1) y), '[]');
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        deltas := deltas || coalesce((SELECT jsonb_agg(jsonb_build_object('t', tenant_id, 'k', 'lpr_images', 'b', -b))
-            FROM (SELECT tenant_id, sum(image_bytes) AS b FROM old_rows GROUP BY 1) y), '[]');
-    END IF;
-    PERFORM tenant_storage_apply(deltas);
-    RETURN NULL;
-END $$;
 CREATE TRIGGER tenant_storage_lpr_insert AFTER INSERT ON lpr_events REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_lpr();
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('lpr_images', 'image_bytes');
 CREATE TRIGGER tenant_storage_lpr_update AFTER UPDATE ON lpr_events
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_lpr();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('lpr_images', 'image_bytes');
 CREATE TRIGGER tenant_storage_lpr_delete AFTER DELETE ON lpr_events REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_lpr();
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_storage_count('lpr_images', 'image_bytes');
 
 -- What is stored already (one scan, at migration time only).
 INSERT INTO tenant_storage (tenant_id, kind) SELECT t.id, k FROM tenants t,

@@ -23,8 +23,7 @@ from domain.lpr.queued_read import QueuedRead
 from domain.settings import Settings
 from services import viewer_admission
 from storage import clips, lpr_events, plans, tenants
-from storage.db import create_pool, migrate
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import fresh_database
 from tests.support.system import NAMESPACE
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -33,14 +32,8 @@ QUOTA = 100_000
 
 @pytest.fixture
 async def own_database() -> AsyncIterator[tuple[str, asyncpg.Pool]]:
-    dsn = await create_database()
-    pool = await create_pool(dsn, max_size=4)
-    try:
-        await migrate(pool)
-        yield dsn, pool
-    finally:
-        await pool.close()
-        await drop_database(dsn)
+    async with fresh_database() as database:
+        yield database
 
 
 async def _city(pool: asyncpg.Pool, name: str) -> tuple[uuid.UUID, uuid.UUID]:

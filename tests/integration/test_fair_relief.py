@@ -19,9 +19,8 @@ from domain.lpr.queued_read import QueuedRead
 from domain.recording import chunk_object_key
 from services.purge_pass import retention_pass
 from storage import city_storage, lpr_events, plans, tenants
-from storage.db import create_pool, migrate
 from storage.objects import open_object_store
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import fresh_database
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CHUNK_BYTES = 1000
@@ -29,14 +28,8 @@ CHUNK_BYTES = 1000
 
 @pytest.fixture
 async def own_pool() -> AsyncIterator[asyncpg.Pool]:
-    dsn = await create_database()
-    pool = await create_pool(dsn, max_size=4)
-    try:
-        await migrate(pool)
+    async with fresh_database() as (_, pool):
         yield pool
-    finally:
-        await pool.close()
-        await drop_database(dsn)
 
 
 async def _city(pool: asyncpg.Pool, name: str, chunks: int, root: Path) -> tuple[uuid.UUID, uuid.UUID, list[str]]:
