@@ -105,6 +105,10 @@ class ActorClient:
     # --- plumbing ------------------------------------------------------------
 
     def _actor(self, name: str) -> Any:
+        # Never ray.get_actor's implicit ray.init: outside Ray (the app under plain uvicorn) it would join whatever
+        # Ray cluster this machine runs, or hang for minutes on a stale one (seen in the clip tests).
+        if not ray.is_initialized():
+            raise RuntimeError(f"actor {name}: this process is not connected to Ray")
         return ray.get_actor(name, namespace=self._namespace)
 
     async def _ask(self, ref: Any, timeout_s: float | None = None) -> Any:
