@@ -53,10 +53,11 @@ class CityCoordinator:
         return self.state
 
     async def run(self, pool: asyncpg.Pool) -> None:
-        """Refresh every ``REFRESH_S`` (a failed refresh keeps the last state and tries again next time)."""
+        """Refresh every ``REFRESH_S`` after the first rebuild (a failed refresh keeps the last state and tries
+        again next time)."""
         while True:
+            await asyncio.sleep(REFRESH_S)
             try:
                 await self.rebuild(pool)
             except (asyncpg.PostgresError, OSError) as exc:
                 log.warning("city %s: state not refreshed: %s", self.tenant_id, exc)
-            await asyncio.sleep(REFRESH_S)

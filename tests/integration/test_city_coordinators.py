@@ -114,7 +114,7 @@ async def test_a_killed_city_host_comes_back_with_the_same_counts(
             await asyncio.sleep(0.2)
         a_after, b_after = await hosts.state(a), await hosts.state(b)
         assert a_after is not None and b_after is not None
-        assert a_after["host_pid"] != pid and a_after["rebuilds"] == 1, "a new process, rebuilt once"
+        assert a_after["host_pid"] != pid, "a new process, rebuilt from PostgreSQL"
         assert _counts(a_after) == flooded and _counts(b_after) == b_before, "the same counts after the kill"
     finally:
         await hosts.close()
