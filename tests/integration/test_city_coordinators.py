@@ -85,8 +85,10 @@ async def test_a_killed_city_host_comes_back_with_the_same_counts(
     a, a_camera = await _city(pool, "Flooding city")
     b, b_camera = await _city(pool, "Quiet city")
     await clips.create(pool, b, b_camera, uuid.uuid4(), NOW - timedelta(minutes=5), NOW - timedelta(minutes=4))
+    # A namespace of its own: a system another test started runs its own city-host-0 in the shared one.
+    namespace = f"{NAMESPACE}-cities-{uuid.uuid4().hex[:6]}"
     settings = Settings(database_url=dsn, object_store_url=(tmp_path / "objects").as_uri(),
-                        public_url="http://127.0.0.1:1", secret="s", namespace=NAMESPACE,
+                        public_url="http://127.0.0.1:1", secret="s", namespace=namespace,
                         spool_dir=str(tmp_path / "spool"))
     hosts = CityHosts(settings)
     try:
@@ -104,7 +106,7 @@ async def test_a_killed_city_host_comes_back_with_the_same_counts(
         assert a_state["host"] == b_state["host"] == city_host_name(0), "both cities in one process"
         pid = a_state["host_pid"]
 
-        ray.kill(ray.get_actor(city_host_name(0), namespace=NAMESPACE), no_restart=False)  # mid-flood
+        ray.kill(ray.get_actor(city_host_name(0), namespace=namespace), no_restart=False)  # mid-flood
         for _ in range(100):  # Ray restarts it empty; the next reconcile pass places both cities again
             try:
                 if (await hosts.reconcile(pool))["placed"] == 2:
