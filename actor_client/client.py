@@ -48,6 +48,11 @@ class ActorClient:
             self._actor(FLEET_NAME).camera_status.remote(camera_id, request_id=current_request_id()))
         return result
 
+    async def city_state(self, tenant_id: UUID) -> dict[str, Any] | None:
+        """The city's state as its coordinator holds it, or None when it is not placed yet."""
+        result: dict[str, Any] | None = await self._ask(self._actor(FLEET_NAME).city_state.remote(tenant_id))
+        return result
+
     # --- the camera's host; CameraNotRunning if there is none or it answers None ---
 
     async def live_frames(self, camera_id: UUID, after_seq: int | None, wait_s: float) -> list[LivePiece]:
@@ -100,6 +105,10 @@ class ActorClient:
     # --- plumbing ------------------------------------------------------------
 
     def _actor(self, name: str) -> Any:
+        # Never ray.get_actor's implicit ray.init: outside Ray (the app under plain uvicorn) it would join whatever
+        # Ray cluster this machine runs, or hang for minutes on a stale one (seen in the clip tests).
+        if not ray.is_initialized():
+            raise RuntimeError(f"actor {name}: this process is not connected to Ray")
         return ray.get_actor(name, namespace=self._namespace)
 
     async def _ask(self, ref: Any, timeout_s: float | None = None) -> Any:

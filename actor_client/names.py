@@ -14,6 +14,11 @@ RETENTION_NAME = "retention"
 LPR_WRITER_NAME = "lpr-writer"
 
 
+def city_host_name(slot: int) -> str:
+    """The city host (tenant coordinators) in placement slot ``slot``."""
+    return f"city-host-{slot}"
+
+
 def host_name(slot: int) -> str:
     """The camera host in placement slot ``slot``."""
     return f"camera-host-{slot}"

@@ -16,6 +16,9 @@ its cameras placed again on the others at once; every camera node seen for the
 first time (a node that joined, or came back) gets a spool sweep that stores
 what cameras moved away left there (actors/spool_sweep.py).
 
+It also places every city's coordinator on a city host (actors/city_hosts.py),
+in the same pass and the same way as cameras.
+
 The Fleet also runs the camera alert watch (services/camera_alert_watch.py):
 it already looks after every camera of every city, and the watch rebuilds from
 PostgreSQL when the Fleet restarts.
@@ -38,6 +41,8 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from actor_client.client import ActorClient
 from actor_client.names import host_name
 from actors.camera_host import CameraHost
+from actors.city_hosts import CityHosts
+from actors.host_actor import host_actor
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from actors.spool_sweep import sweep_node_spool
@@ -81,6 +86,7 @@ class Fleet(PlatformActor):
         self._metrics = FleetMetrics()
         self._host_pids: dict[int, int] = {}  # slot → the process last seen; another one means a restart
         self._alerts = AlertWatch()
+        self._cities = CityHosts(settings)  # every city's coordinator, densely hosted
 
     async def _prepare(self) -> None:
         await self.reconcile_once()
@@ -115,6 +121,7 @@ class Fleet(PlatformActor):
         self._hosts.clear()
         self._host_node.clear()
         self._placement.clear()
+        await self._cities.close()
 
     async def _reconcile_forever(self) -> None:
         while True:
@@ -186,6 +193,10 @@ class Fleet(PlatformActor):
             self._placement[cid] = slot
             started += 1
         self._passes += 1
+        try:
+            await self._cities.reconcile(self.pool)
+        except Exception:  # cameras first: a city-host problem must not stop recording's reconcile
+            log.exception("city coordinators not reconciled; retrying next pass")
         return {"started": started, "stopped": len(plan.stop)}
 
     def _load(self) -> dict[int, int]:
@@ -199,14 +210,8 @@ class Fleet(PlatformActor):
         if slot not in self._hosts:
             pinned = {} if node == LOCAL else {  # the host's spool is this node's disk: it never moves
                 "scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=False)}
-            self._hosts[slot] = (
-                ray.remote(CameraHost)
-                .options(
-                    name=host_name(slot), namespace=self.settings.namespace, get_if_exists=True,
-                    max_restarts=-1, max_concurrency=1000, num_cpus=0, **pinned,
-                )
-                .remote(self.settings, slot, with_metrics=True)
-            )
+            self._hosts[slot] = host_actor(CameraHost, host_name(slot), self.settings, slot, with_metrics=True,
+                                           ray_options=pinned)
             self._host_node[slot] = node
             self._next_slot = max(self._next_slot, slot + 1)
         return self._hosts[slot]
@@ -283,6 +288,14 @@ class Fleet(PlatformActor):
         """The name of the camera host running ``camera_id`` (a named Ray actor), if any."""
         slot = self._placement.get(camera_id)
         return None if slot is None else host_name(slot)
+
+    async def city_state(self, tenant_id: UUID) -> dict[str, Any] | None:
+        """The city's state as its coordinator holds it (services/city_coordinator.py), with the host's name."""
+        try:
+            return await self._cities.state(tenant_id)
+        except Exception as exc:  # the host is restarting: the next pass places the city again
+            log.warning("state of city %s unavailable: %s", tenant_id, exc)
+            return None
 
     async def placement(self) -> dict[str, str]:
         return {str(cid): host_name(slot) for cid, slot in self._placement.items()}

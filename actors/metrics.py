@@ -6,9 +6,12 @@ Only used inside Ray actors; plain-Python supervisors (tests) take no metrics si
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from ray.util.metrics import Gauge
 
 from domain.camera_state import CameraState, CameraStatus
+from domain.city_storage import CityStorage
 
 _TAGS = ("camera_id", "tenant_id")
 
@@ -185,7 +188,7 @@ class RetentionMetrics(AlertMetrics):
         self.counter("gtvision_retention_purged_bytes", "bytes of recordings purged")
         self.gauge("gtvision_retention_stalled", "1 when no retention pass completed within twice the interval")
         self.gauge("gtvision_retention_last_pass_timestamp_seconds", "when the last retention pass completed")
-        self.gauge("gtvision_storage_bytes", "bytes of recordings stored per city", ("tenant_id",))
+        self.gauge("gtvision_storage_bytes", "bytes each city stores, by kind", ("tenant_id", "kind"))
         self.gauge("gtvision_storage_used_ratio", "object store bytes used / capacity")
         self.gauge("gtvision_spool_used_ratio", "spool disk bytes used / size")
         self.gauge("gtvision_storage_watermark", "object store watermark: 0 ok, 1 warning, 2 critical")
@@ -204,8 +207,9 @@ class RetentionMetrics(AlertMetrics):
         if last_finished_epoch_s is not None:
             self.set("gtvision_retention_last_pass_timestamp_seconds", last_finished_epoch_s)
 
-    def storage(self, bytes_by_city: dict[str, int], usage: dict[str, tuple[int, int]], watermark: int) -> None:
-        self.set_all("gtvision_storage_bytes", {(city,): float(b) for city, b in bytes_by_city.items()})
+    def storage(self, stored: dict[UUID, CityStorage], usage: dict[str, tuple[int, int]], watermark: int) -> None:
+        self.set_all("gtvision_storage_bytes", {(str(city), kind): float(b) for city, by_city in stored.items()
+                                                for kind, b in by_city.by_kind().items()})
         for name, series in (("object_store", "gtvision_storage_used_ratio"), ("spool", "gtvision_spool_used_ratio")):
             if name in usage and usage[name][1] > 0:
                 self.set(series, usage[name][0] / usage[name][1])

@@ -30,7 +30,7 @@ from services.purge_pass import retention_pass
 from services.purging import PURGE_BATCH
 from services.storage_relief import WATERMARK_PAUSE
 from services.storage_usage import storage_usage
-from storage import purges
+from storage import city_storage, purges
 from storage.log_context import log_context
 
 log = logging.getLogger(__name__)
@@ -66,19 +66,22 @@ class RetentionActor(PlatformActor):
         # The watchdog is apart from the schedule: a pass that hangs must still be noticed.
         return [self._schedule(), self._watch(), self._measure_forever(self._metrics)]
 
-    async def run_now(self, trigger: str = "manual", free_bytes: int = 0, request_id: str | None = None) -> dict[str, Any]:
+    async def run_now(self, trigger: str = "manual", free_bytes: int = 0, request_id: str | None = None,
+                      capacity_bytes: int | None = None) -> dict[str, Any]:
         """Run a pass now (waiting for one in progress first); returns its result. Lines logged meanwhile carry
-        the request id of the API call that asked for it."""
+        the request id of the API call that asked for it. ``capacity_bytes``: the store's, for the cities' fair
+        shares when it must be relieved."""
         with log_context(request_id=request_id):
-            return await self._run_now(trigger, free_bytes)
+            return await self._run_now(trigger, free_bytes, capacity_bytes)
 
-    async def _run_now(self, trigger: str, free_bytes: int) -> dict[str, Any]:
+    async def _run_now(self, trigger: str, free_bytes: int, capacity_bytes: int | None) -> dict[str, Any]:
         await self.start()
         async with self._one_at_a_time:
             try:
                 result = await retention_pass(self.pool, self.store, trigger=trigger, batch=self._batch,
                                               storage_full_policy=self.settings.storage_full_policy,
-                                              free_bytes=free_bytes, evidence_key=evidence_key(self.settings),
+                                              free_bytes=free_bytes, capacity_bytes=capacity_bytes,
+                                              evidence_key=evidence_key(self.settings),
                                               pseudonym_key=self.settings.key(PSEUDONYM_KEY_PURPOSE))
             except Exception:
                 self._metrics.pass_finished("failed")
@@ -136,7 +139,7 @@ class RetentionActor(PlatformActor):
         usage = await self.storage_usage()
         store = usage.get("object_store")
         level = self._watermarks.level(*store) if store else Level.OK
-        self._metrics.storage(await purges.bytes_by_city(self.pool), usage, _WATERMARK_VALUE[level])
+        self._metrics.storage(await city_storage.every_city(self.pool), usage, _WATERMARK_VALUE[level])
         self._measured_storage_at = time.monotonic()
 
     async def storage_usage(self) -> dict[str, tuple[int, int]]:
@@ -155,7 +158,7 @@ class RetentionActor(PlatformActor):
         self._levels = levels
         store = usage.get("object_store")
         if levels.get("object_store") == Level.CRITICAL and store is not None:
-            await self.run_now("watermark", free_bytes=self._watermarks.bytes_to_free(*store))
+            await self.run_now("watermark", free_bytes=self._watermarks.bytes_to_free(*store), capacity_bytes=store[1])
         elif levels.get("object_store", Level.OK) == Level.OK:
             await purges.resume_paused(self.pool, WATERMARK_PAUSE)
         return {name: level.value for name, level in levels.items()}

@@ -7,14 +7,20 @@ minute. This rule turns a camera's transitions, and the clock, into at most one
 hysteresis on both sides:
 
 - **Down** means not recording: every state but ``streaming`` while the camera
-  is meant to run (``starting``, ``connecting``, ``stalled``, ``reconnecting``,
-  ``offline``, ``error``). **Up** is ``streaming``. ``stopped`` and ``disabled``
-  mean nobody wants it to record (an admin disabled it, it is being moved or
+  is meant to run. **Up** is ``streaming``. ``stopped`` and ``disabled`` mean
+  nobody wants it to record (an admin disabled it, it is being moved or
   edited): that is not an outage, so it ends the timers but keeps an offline
   alert already raised open, to be closed when the camera records again.
-- An **outage** starts at the first down transition and ends only once the
-  camera has been up for ``online_after_s`` without a break. Recoveries shorter
-  than that do not end it, so a flapping camera stays in one outage.
+- An **outage** starts at the first *failure* (``stalled``, ``reconnecting``,
+  ``offline``, ``error``) and ends only once the camera has been up for
+  ``online_after_s`` without a break. Recoveries shorter than that do not end
+  it, so a flapping camera stays in one outage. ``starting`` and ``connecting``
+  are down but start no outage: the health machine shows them only when its
+  supervisor starts (during an outage it keeps showing the failure), so they
+  say our process is starting, not that the camera failed; were they counted, a
+  camera dropping within ``online_after_s`` of a (re)start would be reported
+  down since before it dropped, and alerted early. A camera that never connects
+  fails within the source's open timeout, and its outage starts there.
 - ``camera.offline`` is raised when the outage is ``offline_after_s`` old and the
   camera is down at that moment; ``camera.online`` when, after an offline alert,
   the camera has been up for ``online_after_s``.
@@ -33,6 +39,7 @@ from domain.errors import DomainError
 
 UP = frozenset({CameraState.STREAMING})
 NOT_WANTED = frozenset({CameraState.STOPPED, CameraState.DISABLED})  # no outage: nobody wants it recording
+STARTING_UP = frozenset({CameraState.STARTING, CameraState.CONNECTING})  # down, but no failure yet
 
 MIN_DELAY_S = 5
 MAX_DELAY_S = 3600
@@ -98,6 +105,8 @@ class CameraAlertRule:
         if state in NOT_WANTED:
             self.outage_since = None
             return
+        if state in STARTING_UP:
+            return  # an outage already open goes on (a supervisor restarted mid-outage); none begins
         if self.outage_since is None:
             self.outage_since = at
         self.reason = reason or state.value

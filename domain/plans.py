@@ -24,6 +24,7 @@ class Plan:
     clip_jobs_max: int = 20  # clip export jobs queued or running per city (services/clip_requests.py)
     clip_jobs_running_max: int = 1  # of those, how many export at once (storage/clips.py claim_next)
     clip_retention_days: int | None = None  # finished clips kept this long; None: until deleted
+    live_viewers_max: int | None = None  # live streams open at once; None: 16 per user (domain/viewer_admission.py)
 
 
 class Quota(StrEnum):

@@ -21,6 +21,7 @@ class Settings:
     api_port: int = 8000
     chunk_max_s: float = 60.0
     cameras_per_host: int = 1
+    cities_per_host: int = 100  # city coordinators per city-host actor process (actors/city_host.py)
     reconcile_interval_s: float = 5.0
     source_timeout_s: float = 5.0
     spool_dir: str = "var/spool"  # node-local disk for chunks not yet stored and indexed
@@ -37,6 +38,9 @@ class Settings:
     # a single-use /events ticket lives.
     session_check_ttl_s: float = 5.0
     ws_ticket_ttl_s: int = 30
+    # Open /events sockets per API replica (domain/socket_limits.py): a user's, and a city's.
+    event_sockets_per_user: int = 20
+    event_sockets_per_city: int = 500
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
     retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)

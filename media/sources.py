@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -66,7 +67,7 @@ def classify_error(exc: BaseException) -> ErrorReason:
     """Map an FFmpeg/PyAV failure to the reason an operator can act on."""
     if isinstance(exc, SourceError):
         return exc.reason
-    text = str(exc).lower()
+    text = _own_words(exc)
     if isinstance(exc, av.error.HTTPUnauthorizedError) or "401" in text or "unauthorized" in text:
         return ErrorReason.UNAUTHORIZED
     if isinstance(exc, av.error.HTTPNotFoundError) or "404" in text or "not found" in text:
@@ -80,6 +81,19 @@ def classify_error(exc: BaseException) -> ErrorReason:
     if isinstance(exc, OSError):
         return ErrorReason.UNREACHABLE
     return ErrorReason.BAD_STREAM
+
+
+def _own_words(exc: BaseException) -> str:
+    """The error's message without the URL PyAV appends to it: a camera on port 40123 (or a path with 404 in it)
+    must not read as "401 unauthorized" — seen on the test camera, whose refused connection became unauthorized."""
+    text = str(exc)
+    filename = getattr(exc, "filename", None)
+    if filename:
+        text = text.replace(repr(filename), "").replace(str(filename), "")
+    return _URL.sub("", text).lower()
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
 def _pick_streams(

@@ -19,6 +19,7 @@ from ray import serve
 from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME
 from actors.clip_exporter import ClipExporter
 from actors.fleet import Fleet
+from actors.host_actor import ON_HEAD
 from actors.lpr_writer import LprWriter
 from actors.retention_actor import RetentionActor
 from domain.sealing import sealer_for
@@ -31,7 +32,6 @@ from storage.secrets_at_rest import seal_at_rest
 log = logging.getLogger(__name__)
 
 SERVE_APP = "gtvision"
-HEAD_NODE_RESOURCE = "node:__internal_head__"  # Ray gives the head node one of these
 
 
 async def migrate_database(settings: Settings) -> list[str]:
@@ -83,12 +83,6 @@ class Runtime:
             ray.kill(self.fleet, no_restart=True)
             if self.bus is not None:
                 ray.kill(self.bus, no_restart=True)
-
-
-# The control plane (Fleet, bus, services, API replicas) runs on the head: asking for no resources, it would land on
-# any node, and losing a camera node would take the Fleet or the API with it (docs/cluster.md). On one machine the
-# one node is the head.
-ON_HEAD = {HEAD_NODE_RESOURCE: 0.001}
 
 
 def _service(cls: type, name: str, settings: Settings) -> Any:

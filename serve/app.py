@@ -26,6 +26,7 @@ from domain.settings import Settings
 from serve import errors
 from serve.console_files import add_console
 from serve.deps import Res, Resources
+from serve.event_feeds import EventFeeds
 from serve.live_hub import LiveHub
 from serve.login_guard import LoginGuard
 from serve.metrics import LPR_SPOOLED, RequestMetrics, forget_dead_replicas
@@ -90,8 +91,9 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
         app.state.ray_series = await asyncio.to_thread(RayNodeSeries.of_this_node)
         app.state.http = httpx.AsyncClient()
         tickets = open_tickets(settings.bus_url, pool)
+        feeds = EventFeeds(bus, per_user=settings.event_sockets_per_user, per_city=settings.event_sockets_per_city)
         app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr,
-                                        SessionCheck(pool, ttl_s=settings.session_check_ttl_s), tickets)
+                                        SessionCheck(pool, ttl_s=settings.session_check_ttl_s), tickets, feeds)
         app.state.password_work = PasswordWork.for_this_node(settings.password_checks_at_once)
         app.state.login_guard = LoginGuard.for_settings(settings, app.state.password_work)
         draining = asyncio.create_task(lpr.drain_spool_forever())

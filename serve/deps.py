@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated
 from uuid import UUID
@@ -18,7 +18,9 @@ from domain.sealing import Sealer, sealer_for
 from domain.session import Bearer
 from domain.settings import Settings
 from serve import tokens
+from serve.event_feeds import EventFeeds
 from serve.live_hub import LiveHub
+from serve.live_leases import LiveLeases
 from serve.session_check import SESSION_REVOKED, SessionCheck
 from services.lpr_accept import LprAccept
 from storage.bus import EventBus
@@ -39,6 +41,10 @@ class Resources:
     # Sessions (docs/security/sessions.md): the per-request session check and the WebSocket tickets.
     sessions: SessionCheck
     tickets: TicketStore
+    # One bus subscription per city for every /events socket of the city (serve/event_feeds.py).
+    feeds: EventFeeds
+    # This replica's live viewers, each holding one of its city's places (domain/viewer_admission.py).
+    leases: LiveLeases = field(default_factory=LiveLeases)
 
     @cached_property
     def sealer(self) -> Sealer:

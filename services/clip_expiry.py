@@ -15,16 +15,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from domain.clip_manifest import clip_manifest_key
 from domain.purge_rules import retention_cutoff
 from services.purging import PURGE_BATCH, drain_purge_queue
-from storage import audit, clips, plans, purges
+from storage import audit, clips, plans
 from storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
-
-# A pass stops after this many batches per city (the next pass goes on): every loop is bounded.
-MAX_BATCHES_PER_CITY = 100
 
 
 @dataclass(frozen=True)
@@ -45,13 +41,12 @@ async def expire_clips(pool: asyncpg.Pool, store: ObjectStore, *, pass_id: int, 
     for tenant_id, days in (await plans.clip_retention_by_city(pool)).items():
         cutoff = retention_cutoff(now, days)
         deleted = objects = 0
-        for _ in range(MAX_BATCHES_PER_CITY):
-            async with pool.acquire() as conn, conn.transaction():
-                keys = await clips.expire_batch(conn, tenant_id, cutoff, batch)
-                await purges.enqueue(conn, [o for k in keys if k is not None for o in (k, clip_manifest_key(k))])
-            deleted += len(keys)
-            objects += await drain_purge_queue(pool, store, batch)
-            if len(keys) < batch:
+        while True:  # each batch takes clips out of the candidates, so this ends once none is left
+            done, queued = await clips.expire_batch(pool, tenant_id, cutoff, batch)
+            deleted += done
+            if queued:
+                objects += await drain_purge_queue(pool, store, batch)
+            if done < batch:
                 break
         held = await clips.held_expired(pool, tenant_id, cutoff)
         if deleted or held:

@@ -48,7 +48,7 @@ class PassResult:
 
 async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str, now: datetime | None = None,
                          batch: int = PURGE_BATCH, storage_full_policy: str = "purge_oldest",
-                         free_bytes: int = 0, evidence_key: EvidenceKey | None = None,
+                         free_bytes: int = 0, capacity_bytes: int | None = None, evidence_key: EvidenceKey | None = None,
                          pseudonym_key: bytes | None = None) -> PassResult:
     """One pass over every tenant: delete expired, un-held chunks (rows, then objects), apply storage quotas,
     anonymize expired plate reads (with ``pseudonym_key``, the deployment's ``Settings.key("lpr-pseudonym")``;
@@ -81,7 +81,7 @@ async def retention_pass(pool: asyncpg.Pool, store: ObjectStore, *, trigger: str
             plates = await anonymize_expired_reads(pool, store, pseudonym_key, pass_id=pass_id, now=now, batch=batch)
         if free_bytes > total.bytes:
             total += await relieve_storage(pool, store, pass_id, storage_full_policy, now, batch,
-                                           free_bytes - total.bytes)
+                                           free_bytes - total.bytes, capacity_bytes)
         await purges.finish_pass(pool, pass_id, state="done")
     except BaseException as exc:  # cancelled (stopping) or failed: what was committed stays done
         state = "interrupted" if isinstance(exc, asyncio.CancelledError) else "failed"

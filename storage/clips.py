@@ -7,7 +7,9 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from domain.clip_manifest import clip_manifest_key
 from domain.clips import ClipJob
+from storage import purges
 from storage.rows import record, record_or_none, records
 
 MAX_ATTEMPTS = 3
@@ -103,27 +105,29 @@ async def fail(pool: asyncpg.Pool, clip_id: UUID, error: str) -> None:
                        clip_id, error[:500])
 
 
-async def count_by_state(pool: asyncpg.Pool) -> dict[str, int]:
-    """Jobs per state, every state present (0 when none)."""
-    rows = await pool.fetch("SELECT state, count(*) AS jobs FROM clips GROUP BY state")
+async def count_by_state(pool: asyncpg.Pool, tenant_id: UUID | None = None) -> dict[str, int]:
+    """Jobs per state, of one city or (None) all, every state present (0 when none)."""
+    rows = await pool.fetch("SELECT state, count(*) AS jobs FROM clips WHERE $1::uuid IS NULL OR tenant_id = $1"
+                            " GROUP BY state", tenant_id)
     return {"queued": 0, "running": 0, "done": 0, "failed": 0, **{str(r["state"]): int(r["jobs"]) for r in rows}}
 
 
-async def expire_batch(conn: asyncpg.Connection, tenant_id: UUID, cutoff: datetime,
-                       limit: int) -> list[str | None]:
+async def expire_batch(pool: asyncpg.Pool, tenant_id: UUID, cutoff: datetime, limit: int) -> tuple[int, int]:
     """Delete up to ``limit`` of the city's clips finished before ``cutoff`` that no active legal hold of their
-    camera overlaps (the rule of storage/holds.py ``active_covering``), oldest first; their object keys (None: a
-    failed job, which has none). The caller
-    queues the objects for deletion in the same transaction."""
-    rows = await conn.fetch(
-        f"""WITH doomed AS (
-                SELECT c.id FROM clips c
-                WHERE c.tenant_id = $1 AND c.state IN ('done', 'failed') AND c.finished_at < $2 AND {_UNHELD}
-                ORDER BY c.finished_at, c.id LIMIT $3 FOR UPDATE OF c SKIP LOCKED
-            )
-            DELETE FROM clips USING doomed WHERE clips.id = doomed.id RETURNING clips.object_key""",
-        tenant_id, cutoff, limit)
-    return [r["object_key"] for r in rows]
+    camera overlaps (the rule of storage/holds.py ``active_covering``), oldest first, and queue their objects (the
+    clip and its signed manifest; a failed job has none) in the same transaction; (clips, objects queued)."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            f"""WITH doomed AS (
+                    SELECT c.id FROM clips c
+                    WHERE c.tenant_id = $1 AND c.state IN ('done', 'failed') AND c.finished_at < $2 AND {_UNHELD}
+                    ORDER BY c.finished_at, c.id LIMIT $3 FOR UPDATE OF c SKIP LOCKED
+                )
+                DELETE FROM clips USING doomed WHERE clips.id = doomed.id RETURNING clips.object_key""",
+            tenant_id, cutoff, limit)
+        keys = [o for r in rows if (k := r["object_key"]) is not None for o in (k, clip_manifest_key(k))]
+        await purges.enqueue(conn, keys)
+    return len(rows), len(keys)
 
 
 async def held_expired(pool: asyncpg.Pool, tenant_id: UUID, cutoff: datetime) -> int:

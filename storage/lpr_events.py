@@ -46,7 +46,7 @@ async def ensure_partition(pool: asyncpg.Pool, instant: datetime) -> None:
 
 
 _ROW = ("id", "tenant_id", "camera_id", "plate", "captured_at", "received_at", "confidence", "direction",
-        "vehicle_color", "vehicle_type", "sender", "image_keys", "dedupe_key")
+        "vehicle_color", "vehicle_type", "sender", "image_keys", "image_bytes", "dedupe_key")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ async def store_batch(pool: asyncpg.Pool, reads: list[QueuedRead]) -> BatchOutco
     for month in {month_of(r.captured_at) for r in reads}:
         await ensure_partition(pool, month)
     records = [(r.id, r.tenant_id, r.camera_id, r.plate, r.captured_at, r.received_at, r.confidence, r.direction,
-                r.vehicle_color, r.vehicle_type, r.sender, list(r.image_keys), r.dedupe_key) for r in reads]
+                r.vehicle_color, r.vehicle_type, r.sender, list(r.image_keys), r.image_bytes, r.dedupe_key) for r in reads]
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("CREATE TEMP TABLE IF NOT EXISTS lpr_staging"
                            " (LIKE lpr_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")

@@ -46,7 +46,7 @@ async def anonymize_expired_batch(pool: asyncpg.Pool, tenant_id: UUID, cutoff: d
         if not doomed:
             return 0, 0
         await conn.execute(
-            "UPDATE lpr_events e SET plate = d.pseudonym, image_keys = '{}',"
+            "UPDATE lpr_events e SET plate = d.pseudonym, image_keys = '{}', image_bytes = 0,"
             " dedupe_key = CASE WHEN e.dedupe_key LIKE '%:id:%' THEN e.dedupe_key ELSE 'anon:' || e.id END"
             " FROM unnest($2::uuid[], $3::timestamptz[], $4::text[]) AS d(id, captured_at, pseudonym)"
             " WHERE e.tenant_id = $1 AND e.id = d.id AND e.captured_at = d.captured_at",

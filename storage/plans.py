@@ -12,7 +12,7 @@ from domain.plans import Plan, Quota, quota_refusal
 from storage.rows import record, record_or_none, records
 
 _COLUMNS = ("id, name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes,"
-            " lpr_retention_days, clip_jobs_max, clip_jobs_running_max, clip_retention_days")
+            " lpr_retention_days, clip_jobs_max, clip_jobs_running_max, clip_retention_days, live_viewers_max")
 
 
 class QuotaExceeded(Exception):
@@ -26,11 +26,11 @@ async def list_all(pool: asyncpg.Pool) -> list[Plan]:
 async def create(pool: asyncpg.Pool, *, name: str, retention_days: int, camera_quota: int, manager_quota: int,
                  viewer_quota: int, storage_quota_bytes: int | None, lpr_retention_days: int | None = None,
                  clip_jobs_max: int = 20, clip_jobs_running_max: int = 1,
-                 clip_retention_days: int | None = None) -> Plan:
+                 clip_retention_days: int | None = None, live_viewers_max: int | None = None) -> Plan:
     row = await pool.fetchrow(
-        f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING {_COLUMNS}",
+        f"INSERT INTO plans ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING {_COLUMNS}",
         uuid4(), name, retention_days, camera_quota, manager_quota, viewer_quota, storage_quota_bytes,
-        lpr_retention_days, clip_jobs_max, clip_jobs_running_max, clip_retention_days)
+        lpr_retention_days, clip_jobs_max, clip_jobs_running_max, clip_retention_days, live_viewers_max)
     return record(Plan, row)
 
 

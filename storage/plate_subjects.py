@@ -52,7 +52,7 @@ async def anonymize_batch(pool: asyncpg.Pool, tenant_id: UUID, plate: str, pseud
                    SELECT id, captured_at, image_keys FROM lpr_events
                    WHERE tenant_id = $1 AND plate = $2 LIMIT $4 FOR UPDATE
                ), changed AS (
-                   UPDATE lpr_events e SET plate = $3, image_keys = '{}',
+                   UPDATE lpr_events e SET plate = $3, image_keys = '{}', image_bytes = 0,
                        dedupe_key = CASE WHEN e.dedupe_key LIKE '%:id:%' THEN e.dedupe_key ELSE 'anon:' || e.id END
                    FROM doomed d WHERE e.tenant_id = $1 AND e.id = d.id AND e.captured_at = d.captured_at
                    RETURNING d.image_keys

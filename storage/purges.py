@@ -102,12 +102,6 @@ async def bytes_used(pool: asyncpg.Pool, tenant_id: UUID | None) -> int:
     return used
 
 
-async def bytes_by_city(pool: asyncpg.Pool) -> dict[str, int]:
-    """Bytes of recordings per city (a scan of the index: the retention actor reads it once a minute)."""
-    rows = await pool.fetch("SELECT tenant_id::text AS tenant_id, sum(bytes)::bigint AS bytes FROM recordings GROUP BY 1")
-    return {str(r["tenant_id"]): int(r["bytes"]) for r in rows}
-
-
 async def resume_paused(pool: asyncpg.Pool, reason: str) -> int:
     """Resume every tenant paused for ``reason``."""
     done: str = await pool.execute("UPDATE tenants SET recording_paused = NULL WHERE recording_paused = $1", reason)

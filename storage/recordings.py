@@ -45,8 +45,10 @@ async def in_range(
     return records(IndexedChunk, rows, fragments=fragment_table)
 
 
-async def set_thumbnail(pool: asyncpg.Pool, object_key: str, thumbnail_key: str) -> None:
-    await pool.execute("UPDATE recordings SET thumbnail_key = $2 WHERE object_key = $1", object_key, thumbnail_key)
+async def set_thumbnail(pool: asyncpg.Pool, object_key: str, thumbnail_key: str, thumbnail_bytes: int) -> None:
+    """The chunk's thumbnail, and its size (what the city stores is counted from it: migration 0017)."""
+    await pool.execute("UPDATE recordings SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE object_key = $1",
+                       object_key, thumbnail_key, thumbnail_bytes)
 
 
 async def thumbnails(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime,

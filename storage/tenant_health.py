@@ -55,3 +55,13 @@ async def states_by_city(pool: asyncpg.Pool) -> dict[tuple[str, str], int]:
                               WHERE h.camera_id = c.id ORDER BY at DESC LIMIT 1) h ON true
            WHERE c.enabled AND c.deleted_at IS NULL GROUP BY 1, 2""")
     return {(str(r["tenant_id"]), str(r["state"])): int(r["cameras"]) for r in rows}
+
+
+async def states_of_city(pool: asyncpg.Pool, tenant_id: UUID) -> dict[str, int]:
+    """The city's enabled cameras by the state of their last transition (``starting`` if none yet)."""
+    rows = await pool.fetch(
+        """SELECT coalesce(h.state, 'starting') AS state, count(*) AS cameras FROM cameras c
+           LEFT JOIN LATERAL (SELECT state FROM camera_status_history h
+                              WHERE h.camera_id = c.id ORDER BY at DESC LIMIT 1) h ON true
+           WHERE c.tenant_id = $1 AND c.enabled AND c.deleted_at IS NULL GROUP BY 1""", tenant_id)
+    return {str(r["state"]): int(r["cameras"]) for r in rows}

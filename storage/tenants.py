@@ -50,3 +50,8 @@ async def set_time_zone(pool: asyncpg.Pool, tenant_id: UUID, time_zone: str) -> 
     row = await pool.fetchrow(f"UPDATE tenants SET time_zone = $2 WHERE id = $1 RETURNING {_COLUMNS}",
                               tenant_id, time_zone)
     return record_or_none(Tenant, row)
+
+
+async def ids(pool: asyncpg.Pool) -> set[UUID]:
+    """Every city's id (each has a coordinator: actors/city_hosts.py)."""
+    return {r["id"] for r in await pool.fetch("SELECT id FROM tenants")}

@@ -47,7 +47,7 @@ class Thumbnailer:
                 jpeg, _ = await asyncio.to_thread(recorded_jpeg, first_gop, 0.0, THUMBNAIL_WIDTH)
                 thumbnail_key = thumbnail_object_key(object_key)
                 await asyncio.to_thread(self._store.put, thumbnail_key, jpeg, "image/jpeg")
-                await recordings.set_thumbnail(self._pool, object_key, thumbnail_key)
+                await recordings.set_thumbnail(self._pool, object_key, thumbnail_key, len(jpeg))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a chunk without a thumbnail is still a recorded chunk

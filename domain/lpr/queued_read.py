@@ -33,6 +33,7 @@ class QueuedRead:
     received_at: datetime  # UTC, when the webhook got it (alert latency is measured from here)
     dedupe_key: str
     image_keys: tuple[str, ...] = ()
+    image_bytes: int = 0  # the images' total size: what the city stores is counted from it (migration 0017)
     confidence: float | None = None
     direction: str | None = None
     vehicle_color: str | None = None
@@ -45,6 +46,7 @@ class QueuedRead:
         return cls(id=event_id, tenant_id=tenant_id, camera_id=camera_id, sender=sender, plate=read.plate,
                    captured_at=read.captured_at, received_at=received_at, dedupe_key=read.dedupe_key(camera_id),
                    image_keys=tuple(image_keys(tenant_id, read.captured_at, event_id, len(read.images))),
+                   image_bytes=sum(len(image) for image in read.images),
                    confidence=read.confidence, direction=read.direction, vehicle_color=read.vehicle_color,
                    vehicle_type=read.vehicle_type)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from domain.camera_alerts import MAX_DELAY_S, MIN_DELAY_S
+from domain.camera_alerts import MAX_DELAY_S, MIN_DELAY_S, AlertSettings
 from serve.deps import Caller, Res
 from services import camera_alert_settings
 
@@ -32,4 +32,4 @@ async def get_alert_settings(tenant_id: UUID, caller: Caller, res: Res) -> dict[
 async def put_alert_settings(tenant_id: UUID, settings: AlertSettingsIn, caller: Caller, res: Res) -> dict[str, Any]:
     """Managers of the city and platform admins; audited ``tenant.camera_alerts``."""
     return asdict(await camera_alert_settings.set_settings(
-        res.pool, caller, tenant_id, settings.offline_after_s, settings.online_after_s))
+        res.pool, caller, tenant_id, AlertSettings(settings.offline_after_s, settings.online_after_s)))

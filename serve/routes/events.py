@@ -9,36 +9,42 @@ seen: everything after it is delivered (Redis stream ids; the in-Ray bus keeps
 the same contract), nothing twice. Platform admins add ``&tenant_id=``. The
 first message is ``{"type": "ready", ...}`` (docs/events.md): from then on no
 event of the city is missed, so a client needs no wait before relying on it.
-Errors close with 4401 / 4404 / 4422 and a reason; when the session ends
-(logout, user disabled, password changed) the socket is closed with 4401
-"session revoked" within a few seconds.
+Every socket of a city on a replica is served from one subscription to the
+city's stream (serve/event_feeds.py). Errors close with 4401 / 4404 / 4422
+and a reason; 4429 past the user's or the city's open sockets on this server
+(domain/socket_limits.py); 4503 for a socket that fell too far behind (it
+resumes with its last id); when the session ends (logout, user disabled,
+password changed) the socket is closed with 4401 "session revoked" within a
+few seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from domain.events import ready_message, tenant_stream
+from domain.events import Event, ready_message, tenant_stream
 from domain.lpr.masking import masked_event
 from domain.session import Bearer
 from serve.deps import CallerSession, Res, Resources, resources
 from serve.errors import status_for
+from serve.event_feeds import QUEUE_LIMIT, from_now
 from serve.session_check import SESSION_REVOKED
 from serve.sockets import refuse, until_closed, until_revoked
 from services.plate_view import audit_unmasked, plate_view_for
-from services.refusals import Refusal
+from services.refusals import Refusal, TooMany
 from services.scope import scoped_tenant
-from storage.bus import MAX_SEQUENCE, parse_event_id
+from storage.bus import parse_event_id
 
 router = APIRouter(tags=["events"])
 
-_BLOCK_S = 5.0  # under the Redis client's socket timeout
+_IDLE_S = 5.0  # how long a socket's loop waits for its feed before looking again
 _BATCH = 200
 
 
@@ -68,7 +74,7 @@ async def events(websocket: WebSocket) -> None:
         who = bearer.principal
         requested = UUID(params["tenant_id"]) if params.get("tenant_id") else None
         tenant = scoped_tenant(who, requested)
-        after = params.get("last_id") or _from_now()
+        after = params.get("last_id") or from_now()
         parse_event_id(after)
     except _NoTicket as exc:
         await refuse(websocket, 401, str(exc))
@@ -86,25 +92,51 @@ async def events(websocket: WebSocket) -> None:
     closed = asyncio.create_task(until_closed(websocket))
     revoked = asyncio.create_task(until_revoked(res.sessions, bearer))
     try:
-        # Every event published from here on has an id after ``after``: the client may rely on delivery.
-        await websocket.send_text(json.dumps(ready_message(tenant_id=str(tenant), after=after)))
-        while not closed.done():
-            batch = asyncio.ensure_future(res.bus.read(stream, after, count=_BATCH, block_s=_BLOCK_S))
-            await asyncio.wait({batch, closed, revoked}, return_when=asyncio.FIRST_COMPLETED)
-            if closed.done() or revoked.done():
-                batch.cancel()
-                if not closed.done():
-                    await refuse(websocket, 401, SESSION_REVOKED)
-                break
-            for event_id, event in batch.result():
-                shown = masked_event(event) if view.masked else event
-                await websocket.send_text(json.dumps({"id": event_id, "event": shown}, default=str))
-                after = event_id
+        async with res.feeds.subscribe(tenant, who.user_id) as subscriber:
+            # Every event published from here on has an id after ``after``: the client may rely on delivery.
+            await websocket.send_text(json.dumps(ready_message(tenant_id=str(tenant), after=after)))
+            send = functools.partial(_send, websocket, masked=view.masked)
+            after = await _catch_up(res, stream, after, send)
+            while not closed.done():
+                batch = asyncio.ensure_future(subscriber.next(_IDLE_S))
+                await asyncio.wait({batch, closed, revoked}, return_when=asyncio.FIRST_COMPLETED)
+                if closed.done() or revoked.done():
+                    batch.cancel()
+                    if not closed.done():
+                        await refuse(websocket, 401, SESSION_REVOKED)
+                    break
+                sent = parse_event_id(after)
+                for event_id, event in batch.result():
+                    if parse_event_id(event_id) > sent:  # what catching up sent already, the feed may bring again
+                        await send(event_id, event)
+                        after = event_id
+                if subscriber.fell_behind:
+                    await refuse(websocket, 503, f"fell more than {QUEUE_LIMIT} events behind: reconnect with"
+                                                 f" last_id={after}")
+                    break
+    except TooMany as exc:  # the user's or the city's open sockets on this replica
+        await refuse(websocket, 429, str(exc))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         closed.cancel()
         revoked.cancel()
+
+
+async def _catch_up(res: Resources, stream: str, after: str, send: Callable[[str, Event], Awaitable[None]]) -> str:
+    """Send what the stream holds after ``after`` (a resume), in batches until none is full; the last id sent."""
+    while True:
+        batch = await res.bus.read(stream, after, count=_BATCH)
+        for event_id, event in batch:
+            await send(event_id, event)
+            after = event_id
+        if len(batch) < _BATCH:
+            return after
+
+
+async def _send(websocket: WebSocket, event_id: str, event: Event, *, masked: bool) -> None:
+    shown = masked_event(event) if masked else event
+    await websocket.send_text(json.dumps({"id": event_id, "event": shown}, default=str))
 
 
 async def _ticket_bearer(res: Resources, ticket: str | None, has_token: bool) -> Bearer:
@@ -117,9 +149,3 @@ async def _ticket_bearer(res: Resources, ticket: str | None, has_token: bool) ->
     if not await res.sessions.holds(bearer):
         raise _NoTicket(SESSION_REVOKED)
     return bearer
-
-
-def _from_now() -> str:
-    """An id just before this millisecond's first: what is published from now on comes after it (the bus gives
-    an event published in this very millisecond the id ``<now>-0``)."""
-    return f"{int(time.time() * 1000) - 1}-{MAX_SEQUENCE}"

@@ -6,7 +6,8 @@ restarts) then one fragment per frame, starting at a keyframe. With ``?meta=1``
 each binary message is preceded by a JSON text message
 ``{"seq", "keyframe", "init", "received_at"}`` (``received_at``: when the camera
 actor received the frame, epoch seconds). Errors close the socket with 4401
-(authentication), 4403 (forbidden), 4404 (no such camera) and a reason; an
+(authentication), 4403 (forbidden), 4404 (no such camera), 4429 (the city
+watches as many live streams as its plan allows: domain/viewer_admission.py) and a reason; an
 open socket whose session ends (logout, user disabled, password changed) is
 closed with 4401 "session revoked" within a few seconds.
 """
@@ -34,7 +35,7 @@ from serve.metrics import counted_viewer
 from serve.session_check import SESSION_REVOKED
 from serve.sockets import refuse, until_closed, until_revoked
 from services.media_access import open_footage, record_look
-from services.refusals import Refusal
+from services.refusals import Refusal, TooMany
 from services.scope import camera_in_scope
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
     closed = asyncio.create_task(until_closed(websocket))
     revoked = asyncio.create_task(until_revoked(res.sessions, who))
     try:
-        async with res.live.watch(camera_id) as viewer, counted_viewer(camera.tenant_id, camera_id):
+        async with res.leases.admitted(res.pool, camera.tenant_id, camera_id, who.principal.user_id), \
+                res.live.watch(camera_id) as viewer, counted_viewer(camera.tenant_id, camera_id):
             while True:
                 batch = asyncio.ensure_future(viewer.next(_IDLE_PING_S))
                 await asyncio.wait({batch, closed, revoked}, return_when=asyncio.FIRST_COMPLETED)
@@ -78,6 +80,8 @@ async def live_socket(websocket: WebSocket, camera_id: UUID, meta: bool = Query(
                     await websocket.send_bytes(item.data)
                 if viewer.error is not None and meta:
                     await websocket.send_text(json.dumps({"error": viewer.error}))
+    except TooMany as exc:  # the city watches as many live streams as its plan allows
+        await refuse(websocket, 429, str(exc))
     except (WebSocketDisconnect, RuntimeError):  # the client went away mid-send
         pass
     finally:

@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field, field_validator
 
 from domain.rbac import Action, Role
 from domain.tenant_health import rollup
+from domain.viewer_admission import live_viewer_limit
 from serve.bodies import bodies, body
 from serve.deps import Caller, Res
-from services import tenant_admin
+from services import tenant_admin, viewer_admission
 from services.scope import found, require, scoped_tenant
-from storage import audit, plans
+from storage import audit, city_storage, plans
 from storage import tenant_health as tenant_health_store
 
 router = APIRouter(tags=["plans"])
@@ -38,6 +39,9 @@ class PlanIn(BaseModel):
     clip_retention_days: int | None = Field(
         None, ge=1, le=3650, description="days a finished clip is kept (then deleted unless a legal hold covers it);"
                                          " null: until someone deletes it")
+    live_viewers_max: int | None = Field(
+        None, ge=1, le=100_000, description="live streams the city may watch at once (past it a live socket is"
+                                            " closed with 4429); null: 16 per user of the city, at least 16")
 
 
 class PlanChoice(BaseModel):
@@ -101,17 +105,23 @@ async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, 
     plan = found(await plans.of_tenant(res.pool, tenant), "tenant")
     cameras = await tenant_health_store.cameras(res.pool, tenant)
     usage = await tenant_health_store.usage(res.pool, tenant)
+    stored = await city_storage.of_city(res.pool, tenant)
+    live = await viewer_admission.watching(res.pool, tenant)
     return {
         "tenant_id": tenant, "at": datetime.now(UTC), "plan": body(plan),
         **rollup(cameras, datetime.now(UTC)),
-        "storage": {"recorded_bytes": usage.recorded_bytes, "chunks": usage.chunks,
-                    "quota_bytes": plan.storage_quota_bytes,
-                    "used_ratio": round(usage.recorded_bytes / plan.storage_quota_bytes, 4)
+        # What the quota counts: everything the city stores, kept current as it is written and deleted.
+        "storage": {"recorded_bytes": stored.recordings, "chunks": usage.chunks, "bytes": stored.by_kind(),
+                    "total_bytes": stored.total, "quota_bytes": plan.storage_quota_bytes,
+                    "used_ratio": round(stored.total / plan.storage_quota_bytes, 4)
                     if plan.storage_quota_bytes else None},
         "quotas": {"cameras": {"used": len(cameras), "limit": plan.camera_quota},
                    "managers": {"used": usage.managers, "limit": plan.manager_quota},
                    "viewers": {"used": usage.viewers, "limit": plan.viewer_quota}},
         "active_holds": usage.active_holds, "recording_paused": usage.recording_paused,
+        # Every replica's live viewers, and how many the city may have at once.
+        "live": {"viewers": sum(live.values()), "by_camera": {str(c): n for c, n in live.items()},
+                 "limit": live_viewer_limit(plan.live_viewers_max, usage.managers + usage.viewers)},
     }
 
 

@@ -45,7 +45,7 @@ def store(object_store_url: str, object_route_server: tuple[str, dict[str, Any]]
     base_url, holder = object_route_server
     opened = open_object_store(object_store_url, public_base_url=base_url, signing_secret=SECRET)
     holder["app"].state.resources = Resources(settings=None, pool=None, store=opened, actors=None, live=None,
-                                                   bus=None, lpr=None, sessions=None, tickets=None)  # type: ignore[arg-type]
+                                                   bus=None, lpr=None, sessions=None, tickets=None, feeds=None)  # type: ignore[arg-type]
     return opened
 
 
@@ -120,7 +120,7 @@ def test_dir_presigned_urls_reject_tampering_and_expiry(
     base_url, holder = object_route_server
     store = DirObjectStore(tmp_path, public_base_url=base_url, signing_secret=SECRET)
     holder["app"].state.resources = Resources(settings=None, pool=None, store=store, actors=None, live=None,
-                                                   bus=None, lpr=None, sessions=None, tickets=None)  # type: ignore[arg-type]
+                                                   bus=None, lpr=None, sessions=None, tickets=None, feeds=None)  # type: ignore[arg-type]
     store.put("t/a/secret.mp4", b"evidence")
     good = store.presigned_get("t/a/secret.mp4", timedelta(minutes=1))
     expired = store.presigned_get("t/a/secret.mp4", timedelta(seconds=-1))

@@ -95,7 +95,7 @@ def test_a_real_prometheus_scrapes_cameras_lpr_alerts_clips_retention_and_host_r
         prometheus.wait_value('sum(gtvision_retention_passes_total{outcome="done"})', lambda n: n >= 1, 60)
         prometheus.wait_value("gtvision_retention_stalled", lambda n: n == 0, 60)
         prometheus.wait_value("gtvision_storage_watermark", lambda n: n in (0, 1, 2), 60)
-        prometheus.wait_value(f'gtvision_storage_bytes{{tenant_id="{city}"}}', lambda n: n > 0, 90)
+        prometheus.wait_value(f'gtvision_storage_bytes{{tenant_id="{city}",kind="recordings"}}', lambda n: n > 0, 90)
 
         # The API measures itself by route template.
         prometheus.wait_value('sum(gtvision_http_requests_total{route="/api/v1/cameras",method="POST"})',

@@ -372,7 +372,7 @@ async def _alerts(bus: Any, tenant: uuid.UUID) -> list[dict[str, Any]]:
     return [e for _, e in await bus.read(tenant_stream(tenant)) if e["type"] == "alert"]
 
 
-async def test_past_the_critical_watermark_the_biggest_city_loses_just_enough_old_unheld_footage(
+async def test_past_the_critical_watermark_the_city_furthest_over_its_share_loses_just_enough_old_unheld_footage(
     dbpool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
     root, _ = _dir_store(tmp_path)
@@ -405,7 +405,7 @@ async def test_past_the_critical_watermark_the_biggest_city_loses_just_enough_ol
         await actor.stop()
 
 
-async def test_past_the_critical_watermark_under_pause_every_city_stops_recording_until_it_is_fine(
+async def test_past_the_critical_watermark_under_pause_a_city_over_its_share_stops_recording_until_it_is_fine(
     dbpool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
     root, _ = _dir_store(tmp_path)

@@ -19,16 +19,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from domain.settings import Settings
-from serve.app import create_app
 from serve.passwords import hash_password
 from storage import tenants, users
-from tests.support.asgi_api import running_api
-from tests.support.ports import free_port
+from tests.support.asgi_api import running_api, served_api
 from tests.support.system import REDIS_URL, drop_redis_keys
 
 PASSWORD = "a long password"
@@ -212,21 +209,9 @@ async def test_managers_manage_only_their_own_citys_viewers_and_deleting_keeps_t
 
 @asynccontextmanager
 async def _server(settings: Settings) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
-    """The app on a real local port (sockets need one): its ws:// base and an HTTP client."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(200):  # up to 10 s
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "the API did not start"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            yield f"ws://127.0.0.1:{port}/api/v1/events", http
-    finally:
-        server.should_exit = True
-        await serving
+    """The app on a real local port (sockets need one): its events ws:// URL and an HTTP client."""
+    async with served_api(settings) as (base, http):
+        yield f"{base}/events", http
 
 
 async def _ticket(http: httpx.AsyncClient, headers: dict[str, str]) -> str:

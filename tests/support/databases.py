@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -34,3 +36,19 @@ async def forced(pool: asyncpg.Pool, sql: str, *args: object) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL session_replication_role = replica")
         await conn.execute(sql, *args)
+
+
+@asynccontextmanager
+async def fresh_database(max_size: int = 4) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    """A database of its own, migrated, with a pool (for tests whose counts other tests' rows would disturb);
+    dropped afterwards."""
+    from storage.db import create_pool, migrate
+
+    dsn = await create_database()
+    pool = await create_pool(dsn, max_size=max_size)
+    try:
+        await migrate(pool)
+        yield dsn, pool
+    finally:
+        await pool.close()
+        await drop_database(dsn)

@@ -36,7 +36,7 @@ LABELS: dict[str, frozenset[str]] = {
     "gtvision_camera_host_restarts_total": frozenset({"host"}),
     "gtvision_camera_host_cameras": frozenset({"host"}),
     # Storage
-    "gtvision_storage_bytes": frozenset({"tenant_id"}),
+    "gtvision_storage_bytes": frozenset({"tenant_id", "kind"}),
     "gtvision_storage_used_ratio": frozenset(),
     "gtvision_storage_watermark": frozenset(),
     "gtvision_spool_used_ratio": frozenset(),

@@ -55,6 +55,7 @@ def actors(monkeypatch: pytest.MonkeyPatch) -> tuple[ActorClient, _Fleet, _Host]
         return named[name]
 
     monkeypatch.setattr(client_module.ray, "get_actor", get_actor)
+    monkeypatch.setattr(client_module.ray, "is_initialized", lambda: True)
     return ActorClient("test", call_timeout_s=1.0), fleet, host
 
 
@@ -105,6 +106,7 @@ async def test_the_api_request_id_travels_with_a_status_call_and_is_the_fleets_l
     fleet._placement[camera], fleet._hosts[0] = 0, type("DeadHost", (), {"status": _Method(dead)})()
     handle = type("FleetHandle", (), {"camera_status": _Method(fleet.camera_status)})()
     monkeypatch.setattr(client_module.ray, "get_actor", lambda name, namespace: handle)
+    monkeypatch.setattr(client_module.ray, "is_initialized", lambda: True)
     with log_context(request_id="req-7"):
         assert await ActorClient("test").camera_status(camera) is None
     (record,) = [r for r in caplog.records if r.name == "actors.fleet"]

@@ -1,14 +1,17 @@
-"""The camera alert rule (domain/camera_alerts.py), the book of every camera, and the health debounce."""
+"""The camera alert rule (domain/camera_alerts.py), the book of every camera, the health debounce, and the
+reason an offline alert gives (media/sources.py classify_error)."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import av
 import pytest
 
 from domain.alert_book import AlertBook, SeenTransition
 from domain.camera_alerts import AlertKind, AlertSettings, CameraAlert, CameraAlertRule, InvalidAlertSettings
-from domain.camera_state import CameraState
+from domain.camera_state import CameraState, ErrorReason
 from domain.health_push import HealthDebounce
+from media.sources import classify_error
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 DEFAULT = AlertSettings()  # 30 s offline, 10 s online
@@ -98,6 +101,20 @@ def test_a_stopped_camera_is_no_outage_but_an_open_alert_waits_for_it_to_record(
     assert stopped_only == []
 
 
+def test_the_outage_begins_when_the_camera_fails_not_when_its_supervisor_started_connecting() -> None:
+    quick = AlertSettings(offline_after_s=5, online_after_s=5)
+    # Seen on a real camera: connecting, 0.7 s later recording, stopped 0.4 s after that (well within online_after_s).
+    alerts = Simulation(quick).run(20, [(0, CameraState.CONNECTING), (0.7, CameraState.STREAMING),
+                                        (1.1, CameraState.RECONNECTING)])
+    assert [(a.kind, a.since, a.at) for a in alerts] == [(AlertKind.OFFLINE, at(1.1), at(7))]
+    never_connected = Simulation(quick).run(20, [(0, CameraState.STARTING), (1, CameraState.CONNECTING),
+                                                 (6, CameraState.ERROR)])  # the open timed out after 5 s
+    assert [(a.kind, a.since) for a in never_connected] == [(AlertKind.OFFLINE, at(6))]
+    restarted_mid_outage = Simulation(quick).run(20, [(0, CameraState.STREAMING), (1, CameraState.OFFLINE),
+                                                      (3, CameraState.STARTING), (4, CameraState.CONNECTING)])
+    assert [(a.kind, a.since) for a in restarted_mid_outage] == [(AlertKind.OFFLINE, at(1))]
+
+
 def test_each_city_uses_its_own_delays() -> None:
     quick, slow = AlertSettings(offline_after_s=5, online_after_s=5), AlertSettings(offline_after_s=120)
     down: list[tuple[float, CameraState]] = [(0, CameraState.STREAMING), (1, CameraState.RECONNECTING)]
@@ -144,3 +161,12 @@ def test_health_pushes_at_most_once_a_second_and_only_changes() -> None:
     push.seen(city, {"online": 1, "offline": 2, "error": 0})
     push.seen(city, {"online": 0, "offline": 3, "error": 0})  # changed and back before it went out
     assert push.due(at(6)) == []
+
+
+@pytest.mark.parametrize("port", [40123, 34015, 14041])
+def test_a_refused_connection_is_unreachable_whatever_digits_the_url_holds(port: int) -> None:
+    """PyAV appends the URL to its errors; a port with 401 or 404 in it once made a camera "unauthorized"."""
+    refused = av.error.ConnectionRefusedError(111, "Connection refused", f"rtsp://127.0.0.1:{port}/cam404")
+    assert classify_error(refused) == ErrorReason.UNREACHABLE
+    assert classify_error(av.error.HTTPUnauthorizedError(-825242872, "Server returned 401 Unauthorized",
+                                                         f"rtsp://127.0.0.1:{port}/cam")) == ErrorReason.UNAUTHORIZED
