@@ -24,7 +24,7 @@ from storage.objects import ObjectStore, open_object_store
 from tests.support.cameras import camera_spec, chunks_of, gaps_s, history_of, wait_for
 from tests.support.media_checks import decode_chunk
 from tests.support.ports import free_port
-from tests.support.rtsp_camera import RtspTestCamera
+from tests.support.rtsp_camera import RtspFarm, RtspTestCamera
 
 OUTAGE_S = 10
 
@@ -35,9 +35,9 @@ def store(tmp_path: Path) -> ObjectStore:
 
 
 @pytest.fixture
-def own_camera() -> Iterator[RtspTestCamera]:
-    """A camera server of this test's own, free to pause, stop and restart."""
-    camera = RtspTestCamera(free_port(), ["cam"])
+def own_camera(camera_server: type[RtspTestCamera | RtspFarm]) -> Iterator[RtspTestCamera | RtspFarm]:
+    """A camera server of this test's own (GStreamer's, then the farm), free to pause, stop and restart."""
+    camera = camera_server(free_port(), ["cam"])
     camera.start()
     yield camera
     camera.stop()
@@ -83,7 +83,7 @@ def _states_after(history: list[dict[str, Any]], since: datetime) -> list[str]:
 
 
 async def test_stall_is_detected_within_5_s_and_recording_resumes(
-    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera | RtspFarm
 ) -> None:
     spec = await camera_spec(pool, own_camera.url("cam"))
     supervisor = await supervisors.start(spec)
@@ -106,7 +106,7 @@ async def test_stall_is_detected_within_5_s_and_recording_resumes(
 
 
 async def test_camera_restarted_on_the_same_url_records_again_within_2_s(
-    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera | RtspFarm
 ) -> None:
     spec = await camera_spec(pool, own_camera.url("cam"))
     supervisor = await supervisors.start(spec)
@@ -152,9 +152,10 @@ async def _garbage_server(stop: threading.Event) -> tuple[threading.Thread, int]
 
 
 async def test_broken_cameras_get_a_reason_and_a_good_camera_alongside_records_without_gaps(
-    pool: asyncpg.Pool, supervisors: Supervisors, rtsp_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, rtsp_camera: RtspTestCamera,
+    camera_server: type[RtspTestCamera | RtspFarm],
 ) -> None:
-    auth_camera = RtspTestCamera(free_port(), ["cam"], auth=("alice", "s3cret"))
+    auth_camera = camera_server(free_port(), ["cam"], auth=("alice", "s3cret"))
     mjpeg_camera = RtspTestCamera(free_port(), ["cam:mjpeg"])
     await asyncio.gather(asyncio.to_thread(auth_camera.start), asyncio.to_thread(mjpeg_camera.start))
     stop_garbage = threading.Event()
@@ -225,7 +226,7 @@ async def test_timestamp_reset_never_makes_overlapping_or_negative_chunks(
 
 
 async def test_twenty_cameras_dropped_together_do_not_reconnect_together(
-    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera | RtspFarm
 ) -> None:
     specs = [await camera_spec(pool, own_camera.url("cam")) for _ in range(20)]
     running = [await supervisors.start(spec, chunk_max_s=60) for spec in specs]
