@@ -13,7 +13,8 @@ all recording 10 s segments/chunks to local disk (ours: spool with the default
 fsync-per-fragment policy, then a directory object store and a PostgreSQL
 index), in the same run. Prints JSON, writes --out and a PNG beside it.
 ``--flame SVG`` also samples the dense host at the largest N with py-spy
-(``--native``) for 20 s after its measurement, so the profile never perturbs it.
+(``--native``, which pauses the process per sample) for 20 s after its
+measurement, so the profile never perturbs the numbers.
 
     .venv/bin/python -m benchmarks.ingest --streams 1 10 50 --out benchmarks/results/ingest.json \
         --flame benchmarks/results/ingest_dense50.svg
@@ -66,7 +67,7 @@ def run_ours(specs: list[CameraSpec], per_host: int, settings: Settings, warmup_
                     ray.get(h.status.remote(s))["state"] == "streaming")
     result = measure(pids, window_s)
     if flame is not None:
-        subprocess.run(["py-spy", "record", "--native", "--nonblocking", "-r", "50", "-d", str(FLAME_S), "-o",
+        subprocess.run([str(Path(sys.executable).with_name("py-spy")), "record", "--native", "-r", "50", "-d", str(FLAME_S), "-o",
                         str(flame), "--pid", str(pids[0])], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=FLAME_S + 120)
     statuses = [ray.get(h.status.remote(s)) for h in hosts for s in ray.get(h.running.remote())]
