@@ -8,6 +8,12 @@ pass; a restarted Fleet re-attaches to the named hosts. The platform's other
 named actors (clip exporter, retention, LPR writer) are poked each pass too: Ray restarts
 a crashed actor empty, and its idempotent ``start()`` brings its schedule back.
 
+How many cameras share a host comes from the machine unless configured
+(domain/density.py); a host that keeps crashing is split until the camera
+that crashes it sits alone on a host of its own (domain/quarantine.py). Which
+cameras are quarantined is the Fleet's memory only: a restarted Fleet packs
+them again, and a camera still crashing is found again.
+
 The Fleet also runs the camera alert watch (services/camera_alert_watch.py):
 it already looks after every camera of every city, and the watch rebuilds from
 PostgreSQL when the Fleet restarts.
@@ -17,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections import Counter
 from collections.abc import Coroutine
 from typing import Any
@@ -29,7 +37,9 @@ from actor_client.names import host_name
 from actors.camera_host import CameraHost
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
+from domain.density import cameras_per_host, hosts_wanted
 from domain.placement import choose_host, reconcile
+from domain.quarantine import CrashBook, Quarantine, Split
 from domain.sealing import sealer_for
 from domain.settings import Settings
 from services.camera_alert_watch import TICK_S, AlertWatch
@@ -64,6 +74,9 @@ class Fleet(PlatformActor):
         self._metrics = FleetMetrics()
         self._host_pids: dict[int, int] = {}  # slot → the process last seen; another one means a restart
         self._alerts = AlertWatch()
+        self._crashes: CrashBook[UUID] = CrashBook(settings.quarantine_after_crashes, settings.quarantine_window_s)
+        self._pinned: dict[UUID, int] = {}  # camera → the reserved slot it must run on (split or quarantined)
+        self._reserved: set[int] = set()  # slots that take no camera but their pinned ones
 
     async def _prepare(self) -> None:
         await self.reconcile_once()
@@ -133,11 +146,15 @@ class Fleet(PlatformActor):
         for slot, handle in list(self._hosts.items()):
             try:
                 reported = await self._call(handle.running.remote())
+                answered = True
             except Exception as exc:  # host dead or restarting: its cameras count as stopped
                 log.warning("host %d did not answer: %s", slot, exc)
-                reported = {}
-            for cid in [c for c, s in self._placement.items() if s == slot and c not in reported]:
+                reported, answered = {}, False
+            lost = [c for c, s in self._placement.items() if s == slot and c not in reported]
+            for cid in lost:
                 del self._placement[cid]
+            if lost and answered:  # it answered without cameras it had: it died and came back
+                self._host_crashed(slot, lost)
             running.update(reported)
         plan = reconcile({cid: c.revision for cid, c in desired.items()}, running)
         for cid in plan.stop:
@@ -149,8 +166,13 @@ class Fleet(PlatformActor):
             except Exception as exc:  # the host is gone: so is the camera
                 log.warning("could not stop camera %s on host %d: %s", cid, placed, exc)
         started = 0
+        cores = _cores()
+        per_host = cameras_per_host(len(desired), cores, self.settings.cameras_per_host)
+        hosts = hosts_wanted(cores, self.settings.cameras_per_host)
         for cid in plan.start:
-            slot = choose_host(self._load(), self.settings.cameras_per_host)
+            pinned = self._pinned.get(cid)
+            slot = pinned if pinned is not None else choose_host(self._load(), per_host, hosts=hosts,
+                                                                 reserved=self._reserved)
             try:
                 # the password is opened here, for the host that opens the stream (docs/security/secrets.md)
                 await self._call(self._host(slot).add.remote(desired[cid].spec(self._sealer)))
@@ -161,6 +183,24 @@ class Fleet(PlatformActor):
             started += 1
         self._passes += 1
         return {"started": started, "stopped": len(plan.stop)}
+
+    def _host_crashed(self, slot: int, cameras: list[UUID]) -> None:
+        verdict = self._crashes.crashed(slot, cameras, time.monotonic())
+        if isinstance(verdict, Split):
+            fresh = max([*self._hosts, *self._reserved], default=-1) + 1
+            self._reserved.add(fresh)
+            for cid in verdict.move:
+                self._pinned[cid] = fresh
+            log.warning("camera host %d keeps crashing: %d of its cameras move to host %d", slot,
+                        len(verdict.move), fresh)
+        elif isinstance(verdict, Quarantine):
+            self._reserved.add(slot)
+            self._pinned[verdict.camera] = slot
+            log.error("camera %s keeps crashing its host: quarantined alone on host %d", verdict.camera, slot)
+
+    async def quarantined(self) -> list[str]:
+        """The cameras found to crash their host, each now alone on a host of its own."""
+        return sorted(str(c) for c in self._crashes.quarantined)
 
     def _load(self) -> dict[int, int]:
         load = Counter(self._placement.values())
@@ -206,3 +246,11 @@ class Fleet(PlatformActor):
 
     async def placement(self) -> dict[str, str]:
         return {str(cid): host_name(slot) for cid, slot in self._placement.items()}
+
+
+def _cores() -> int:
+    """CPU cores of the Ray cluster (camera hosts ask for no CPU, so all of them are the hosts' to share)."""
+    try:
+        return max(1, int(ray.cluster_resources().get("CPU", 0)))
+    except Exception:  # not connected (a test without Ray): this machine
+        return os.cpu_count() or 1

@@ -6,7 +6,7 @@ hosts report running, and carries out the plan it returns.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -30,11 +30,21 @@ def reconcile(desired: Mapping[K, str], running: Mapping[K, str]) -> ReconcilePl
     return ReconcilePlan(start=sorted(start, key=str), stop=sorted(stop, key=str))
 
 
-def choose_host(load: Mapping[int, int], per_host: int) -> int:
-    """The host slot to place one more camera on: the least loaded host with room,
-    else a new slot after the highest one.
+def choose_host(load: Mapping[int, int], per_host: int, *, hosts: int | None = None,
+                reserved: Collection[int] = ()) -> int:
+    """The host slot to place one more camera on.
+
+    While fewer than ``hosts`` shared hosts are open and each has a camera, a
+    new one (so cameras spread over about one host per core); then the least
+    loaded shared host with room; else a new slot after the highest one.
+    ``reserved`` slots (a quarantined camera's, a crash loop's suspects) are
+    never chosen, and count only for numbering.
     """
-    with_room = [(count, slot) for slot, count in load.items() if count < per_host]
+    shared = {slot: count for slot, count in load.items() if slot not in reserved}
+    fresh = max([*load, *reserved], default=-1) + 1
+    if hosts is not None and len(shared) < hosts and all(shared.values()):
+        return fresh
+    with_room = [(count, slot) for slot, count in shared.items() if count < per_host]
     if with_room:
         return min(with_room)[1]
-    return max(load, default=-1) + 1
+    return fresh
