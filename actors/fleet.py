@@ -34,6 +34,7 @@ import ray
 
 from actor_client.client import ActorClient
 from actor_client.names import host_name
+from actors.camera_host import RUNTIME_ENV as HOST_RUNTIME_ENV
 from actors.camera_host import CameraHost
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
@@ -212,7 +213,7 @@ class Fleet(PlatformActor):
                 ray.remote(CameraHost)
                 .options(
                     name=host_name(slot), namespace=self.settings.namespace, get_if_exists=True,
-                    max_restarts=-1, max_concurrency=1000, num_cpus=0,
+                    max_restarts=-1, max_concurrency=1000, num_cpus=0, runtime_env=HOST_RUNTIME_ENV,
                 )
                 .remote(self.settings, slot, with_metrics=True)
             )
