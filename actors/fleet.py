@@ -147,14 +147,14 @@ class Fleet(PlatformActor):
         for slot, handle in list(self._hosts.items()):
             try:
                 reported = await self._call(handle.running.remote())
-                answered = True
+                died = True  # if it answers without cameras it had, it died and came back
             except Exception as exc:  # host dead or restarting: its cameras count as stopped
                 log.warning("host %d did not answer: %s", slot, exc)
-                reported, answered = {}, False
+                reported, died = {}, isinstance(exc, ray.exceptions.RayActorError)  # not a mere timeout
             lost = [c for c, s in self._placement.items() if s == slot and c not in reported]
             for cid in lost:
                 del self._placement[cid]
-            if lost and answered:  # it answered without cameras it had: it died and came back
+            if lost and died:
                 self._host_crashed(slot, lost)
             running.update(reported)
         plan = reconcile({cid: c.revision for cid, c in desired.items()}, running)
