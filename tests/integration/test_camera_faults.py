@@ -263,3 +263,27 @@ async def test_full_spool_is_an_explicit_error_and_an_alert_not_a_silent_stop(
     alerts = [e for e in events if e["type"] == "alert"]
     assert alerts and alerts[0]["kind"] == "storage_full" and alerts[0]["camera_id"] == str(spec.camera_id)
     assert any(e["type"] == "camera.status" and e["reason"] == "storage_full" for e in events)
+
+
+async def test_a_path_paused_on_the_farm_stalls_its_camera_only(pool: asyncpg.Pool, supervisors: Supervisors) -> None:
+    farm = RtspFarm(free_port(), ["a", "b"])
+    await asyncio.to_thread(farm.start)
+    try:
+        paused, neighbour = [await supervisors.start(await camera_spec(pool, farm.url(p))) for p in ("a", "b")]
+        await wait_for(lambda: _recording(paused), 30)
+        await wait_for(lambda: _recording(neighbour), 30)
+        farm.command("pause a")
+        await wait_for(lambda: _lost(paused), 15)
+        before = neighbour.status().chunks_recorded
+        await wait_for(lambda: _recording(neighbour, before + 2), 30)
+        farm.command("resume a")
+        resumed = paused.status().chunks_recorded
+        await wait_for(lambda: _recording(paused, resumed + 1), 30)
+        await supervisors.stop_all()
+    finally:
+        farm.stop()
+    assert neighbour.status().reconnects == 0, "the other path never stalled"
+
+
+async def _lost(supervisor: CameraSupervisor) -> bool:
+    return supervisor.status().state in (CameraState.STALLED, CameraState.RECONNECTING, CameraState.ERROR)
