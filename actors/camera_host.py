@@ -26,6 +26,10 @@ from storage.spool import FsyncPolicy, SpoolBudget, node_spool_root
 
 log = logging.getLogger(__name__)
 
+# Every ingest thread would get a glibc malloc arena of its own (up to 8 per core), each keeping the GOP-sized
+# buffers it freed: two arenas keep a dense host's memory near what it holds (docs/density.md).
+RUNTIME_ENV = {"env_vars": {"MALLOC_ARENA_MAX": "2"}}
+
 
 class CameraHost(PlatformActor):
     """Runs the supervisors the Fleet places here; shares one DB pool and store client (opened on the first)."""

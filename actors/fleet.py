@@ -19,6 +19,12 @@ what cameras moved away left there (actors/spool_sweep.py).
 It also places every city's coordinator on a city host (actors/city_hosts.py),
 in the same pass and the same way as cameras.
 
+How many cameras share a host comes from the machine unless configured
+(domain/density.py); a host that keeps crashing is split until the camera
+that crashes it sits alone on a host of its own (domain/quarantine.py). Which
+cameras are quarantined is the Fleet's memory only: a restarted Fleet packs
+them again, and a camera still crashing is found again.
+
 The Fleet also runs the camera alert watch (services/camera_alert_watch.py):
 it already looks after every camera of every city, and the watch rebuilds from
 PostgreSQL when the Fleet restarts.
@@ -30,6 +36,8 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
+import time
 from collections import Counter
 from collections.abc import Coroutine
 from typing import Any, cast
@@ -40,13 +48,16 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actor_client.client import ActorClient
 from actor_client.names import host_name
+from actors.camera_host import RUNTIME_ENV as HOST_RUNTIME_ENV
 from actors.camera_host import CameraHost
 from actors.city_hosts import CityHosts
 from actors.host_actor import host_actor
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from actors.spool_sweep import sweep_node_spool
+from domain.density import cameras_per_host, hosts_wanted
 from domain.placement import LOCAL, HostLoad, camera_nodes, choose_node, choose_slot, lost_hosts, reconcile
+from domain.quarantine import CrashBook, Quarantine, Split
 from domain.sealing import sealer_for
 from domain.settings import Settings
 from services.camera_alert_watch import TICK_S, AlertWatch
@@ -87,6 +98,9 @@ class Fleet(PlatformActor):
         self._host_pids: dict[int, int] = {}  # slot → the process last seen; another one means a restart
         self._alerts = AlertWatch()
         self._cities = CityHosts(settings)  # every city's coordinator, densely hosted
+        self._crashes: CrashBook[UUID] = CrashBook(settings.quarantine_after_crashes, settings.quarantine_window_s)
+        self._pinned: dict[UUID, int] = {}  # camera → the reserved slot it must run on (split or quarantined)
+        self._reserved: set[int] = set()  # slots that take no camera but their pinned ones
 
     async def _prepare(self) -> None:
         await self.reconcile_once()
@@ -165,11 +179,16 @@ class Fleet(PlatformActor):
         answers = await asyncio.gather(*(self._call(self._hosts[slot].running.remote()) for slot in slots),
                                        return_exceptions=True)
         for slot, reported in zip(slots, answers, strict=True):
+            died = True  # if it answers without cameras it had, it died and came back
             if isinstance(reported, BaseException):  # host dead or restarting: its cameras count as stopped
                 log.warning("host %d did not answer: %s", slot, reported)
+                died = isinstance(reported, ray.exceptions.RayActorError)  # not a mere timeout
                 reported = {}
-            for cid in [c for c, s in self._placement.items() if s == slot and c not in reported]:
+            lost = [c for c, s in self._placement.items() if s == slot and c not in reported]
+            for cid in lost:
                 del self._placement[cid]
+            if lost and died:
+                self._host_crashed(slot, lost)
             running.update(reported)
         plan = reconcile({cid: c.revision for cid, c in desired.items()}, running)
         for cid in plan.stop:
@@ -181,9 +200,17 @@ class Fleet(PlatformActor):
             except Exception as exc:  # the host is gone: so is the camera
                 log.warning("could not stop camera %s on host %d: %s", cid, placed, exc)
         started = 0
+        cores = _cores()
+        per_host = cameras_per_host(len(desired), cores, self.settings.cameras_per_host)
+        spread_over = hosts_wanted(cores, self.settings.cameras_per_host)
         for cid in plan.start:
-            node = choose_node(self._nodes, Counter(self._host_node[s] for s in self._placement.values()))
-            slot = choose_slot(self._host_loads(), node, self.settings.cameras_per_host, self._next_slot)
+            pinned = self._pinned.get(cid)
+            if pinned is not None:  # split off or quarantined: its reserved host, on that host's node
+                slot, node = pinned, self._host_node.get(pinned) or self._next_node()
+            else:
+                node = self._next_node()
+                slot = choose_slot(self._host_loads(), node, per_host, first_free=self._next_slot,
+                                   spread_over=spread_over, reserved=self._reserved)
             try:
                 # the password is opened here, for the host that opens the stream (docs/security/secrets.md)
                 await self._call(self._host(slot, node).add.remote(desired[cid].spec(self._sealer)))
@@ -199,9 +226,30 @@ class Fleet(PlatformActor):
             log.exception("city coordinators not reconciled; retrying next pass")
         return {"started": started, "stopped": len(plan.stop)}
 
+    def _host_crashed(self, slot: int, cameras: list[UUID]) -> None:
+        verdict = self._crashes.crashed(slot, cameras, time.monotonic())
+        if isinstance(verdict, Split):
+            fresh = max([*self._hosts, *self._reserved, self._next_slot - 1]) + 1  # never a forgotten slot
+            self._reserved.add(fresh)
+            for cid in verdict.move:
+                self._pinned[cid] = fresh
+            log.warning("camera host %d keeps crashing: %d of its cameras move to host %d", slot,
+                        len(verdict.move), fresh)
+        elif isinstance(verdict, Quarantine):
+            self._reserved.add(slot)
+            self._pinned[verdict.camera] = slot
+            log.error("camera %s keeps crashing its host: quarantined alone on host %d", verdict.camera, slot)
+
+    async def quarantined(self) -> list[str]:
+        """The cameras found to crash their host, each now alone on a host of its own."""
+        return sorted(str(c) for c in self._crashes.quarantined)
+
     def _load(self) -> dict[int, int]:
         load = Counter(self._placement.values())
         return {slot: load.get(slot, 0) for slot in self._hosts}
+
+    def _next_node(self) -> str:
+        return choose_node(self._nodes, Counter(self._host_node[s] for s in self._placement.values()))
 
     def _host_loads(self) -> dict[int, HostLoad]:
         return {slot: HostLoad(self._host_node[slot], n) for slot, n in self._load().items()}
@@ -211,7 +259,7 @@ class Fleet(PlatformActor):
             pinned = {} if node == LOCAL else {  # the host's spool is this node's disk: it never moves
                 "scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=False)}
             self._hosts[slot] = host_actor(CameraHost, host_name(slot), self.settings, slot, with_metrics=True,
-                                           ray_options=pinned)
+                                           ray_options={"runtime_env": HOST_RUNTIME_ENV, **pinned})
             self._host_node[slot] = node
             self._next_slot = max(self._next_slot, slot + 1)
         return self._hosts[slot]
@@ -233,6 +281,9 @@ class Fleet(PlatformActor):
     def _forget_host(self, slot: int) -> None:
         """The host's node is gone: its cameras are placed again this pass; its spool waits for the node."""
         handle, node = self._hosts.pop(slot), self._host_node.pop(slot)
+        self._reserved.discard(slot)  # its pinned cameras start over on a shared host (quarantine is memory only)
+        for cid in [c for c, s in self._pinned.items() if s == slot]:
+            del self._pinned[cid]
         lost = [cid for cid, s in self._placement.items() if s == slot]
         for cid in lost:
             del self._placement[cid]
@@ -299,3 +350,11 @@ class Fleet(PlatformActor):
 
     async def placement(self) -> dict[str, str]:
         return {str(cid): host_name(slot) for cid, slot in self._placement.items()}
+
+
+def _cores() -> int:
+    """CPU cores of the Ray cluster (camera hosts ask for no CPU, so all of them are the hosts' to share)."""
+    try:
+        return max(1, int(ray.cluster_resources().get("CPU", 0)))
+    except Exception:  # not connected (a test without Ray): this machine
+        return os.cpu_count() or 1

@@ -1,7 +1,8 @@
 """Ingest cost per recorded stream: our camera supervisors against ffmpeg -c copy.
 
 For N = 1, 10, 50 streams of a pre-encoded 1280×720 H.264 clip (25 fps, 2 s
-GOP, ~2 Mbps) served by the RTSP file server without re-encoding, measures
+GOP, ~2 Mbps) served by the lean RTSP farm (tests/support/rtsp_farm.py; it
+costs ≈ 0.02 % of a core per client, so the server hardly competes), measures
 CPU (% of one core) and USS per stream for:
 
 - ours, K = 1: N camera-host Ray actors, one supervisor each;
@@ -11,8 +12,12 @@ CPU (% of one core) and USS per stream for:
 all recording 10 s segments/chunks to local disk (ours: spool with the default
 fsync-per-fragment policy, then a directory object store and a PostgreSQL
 index), in the same run. Prints JSON, writes --out and a PNG beside it.
+``--flame SVG`` also samples the dense host at the largest N with py-spy
+(``--native``, which pauses the process per sample) for 20 s after its
+measurement, so the profile never perturbs the numbers.
 
-    .venv/bin/python -m benchmarks.ingest --streams 1 10 50 --out benchmarks/results/ingest.json
+    .venv/bin/python -m benchmarks.ingest --streams 1 10 50 --out benchmarks/results/ingest.json \
+        --flame benchmarks/results/ingest_dense50.svg
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any, cast
 
 import ray
 
-from actors.camera_host import CameraHost
+from actors.camera_host import RUNTIME_ENV, CameraHost
 from benchmarks.procfs import cpu_percent_over, uss_kib
 from benchmarks.report import base_parser, publish
 from domain.camera import CameraSpec
@@ -40,28 +45,10 @@ from storage.db import create_pool, migrate
 from tests.support.databases import create_database, drop_database
 from tests.support.ports import free_port
 from tests.support.processes import stop_process
+from tests.support.rtsp_camera import RtspFarm
 
-FILE_SERVER = Path(__file__).parents[1] / "tests" / "support" / "rtsp_file_server.py"
 CHUNK_S = 10
-
-
-def make_clip(path: Path) -> None:
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25",
-         "-t", "20", "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
-         "-bf", "0", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "2M", "-pix_fmt", "yuv420p", str(path)],
-        check=True, timeout=300,
-    )
-
-
-def start_file_server(clip: Path, mounts: int) -> tuple[subprocess.Popen[str], int]:
-    port = free_port()
-    proc = subprocess.Popen(["/usr/bin/python3", str(FILE_SERVER), "--port", str(port), "--file", str(clip),
-                             "--mounts", str(mounts)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "READY":
-        raise RuntimeError("RTSP file server did not start")
-    return proc, port
+FLAME_S = 20
 
 
 def measure(pids: list[int], window_s: float) -> dict[str, float]:
@@ -69,8 +56,21 @@ def measure(pids: list[int], window_s: float) -> dict[str, float]:
     return {"cpu_pct": sum(cpu.values()), "uss_mib": sum(uss_kib(pid) for pid in pids) / 1024}
 
 
-def run_ours(specs: list[CameraSpec], per_host: int, settings: Settings, warmup_s: float, window_s: float) -> dict[str, Any]:
-    hosts = [cast(Any, ray.remote(CameraHost)).options(num_cpus=0, max_concurrency=1000).remote(settings, i)
+def profile(pid: int, flame: Path) -> None:
+    """A py-spy flame graph of ``pid``; a profiler that fails or hangs costs the picture, not the measurement."""
+    # --native unwinds every thread's C stack per sample: slow with 50 ingest threads, hence the low rate.
+    cmd = [str(Path(sys.executable).with_name("py-spy")), "record", "--native", "-r", "20", "-d", str(FLAME_S),
+           "-o", str(flame), "--pid", str(pid)]
+    try:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=FLAME_S * 15)
+    except (subprocess.SubprocessError, OSError) as exc:
+        print(f"py-spy failed, no flame graph: {exc}", file=sys.stderr, flush=True)
+
+
+def run_ours(specs: list[CameraSpec], per_host: int, settings: Settings, warmup_s: float, window_s: float,
+             flame: Path | None = None) -> dict[str, Any]:
+    hosts = [cast(Any, ray.remote(CameraHost)).options(num_cpus=0, max_concurrency=1000, runtime_env=RUNTIME_ENV)
+             .remote(settings, i)
              for i in range(0, len(specs), per_host)]
     ray.get([hosts[i // per_host].add.remote(spec) for i, spec in enumerate(specs)], timeout=300)
     pids = ray.get([h.pid.remote() for h in hosts])
@@ -78,6 +78,8 @@ def run_ours(specs: list[CameraSpec], per_host: int, settings: Settings, warmup_
     streaming = sum(1 for h in hosts for s in ray.get(h.running.remote()) if
                     ray.get(h.status.remote(s))["state"] == "streaming")
     result = measure(pids, window_s)
+    if flame is not None:
+        profile(pids[0], flame)
     statuses = [ray.get(h.status.remote(s)) for h in hosts for s in ray.get(h.running.remote())]
     ray.get([h.shutdown.remote() for h in hosts], timeout=300)
     for h in hosts:
@@ -133,6 +135,8 @@ def plot(report: dict[str, Any], path: Path) -> None:
     ns = [r["streams"] for r in report["runs"]]
     fig, (cpu, mem) = plt.subplots(1, 2, figsize=(11, 4))
     for key, label in (("ours_k1", "GT-Vision K=1"), ("ours_dense", "GT-Vision K=N"), ("ffmpeg", "ffmpeg -c copy")):
+        if any(r[key] is None for r in report["runs"]):
+            continue  # not measured in this run (--skip-k1)
         cpu.plot(ns, [r[key]["cpu_pct_per_stream"] for r in report["runs"]], marker="o", label=label)
         mem.plot(ns, [r[key]["uss_mib_per_stream"] for r in report["runs"]], marker="o", label=label)
     for ax, title in ((cpu, "CPU per stream (% of one core)"), (mem, "USS per stream (MiB)")):
@@ -150,14 +154,16 @@ def plot(report: dict[str, Any], path: Path) -> None:
 def main() -> int:
     parser = base_parser(__doc__, warmup_s=15.0)
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--flame", type=Path, default=None, help="py-spy flame graph (SVG) of the largest dense run")
+    parser.add_argument("--skip-k1", action="store_true", help="measure dense and ffmpeg only")
     args = parser.parse_args()
+    loadavg_before = Path("/proc/loadavg").read_text().split()[:3]
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     with tempfile.TemporaryDirectory(prefix="gtv-ingest-") as tmp_name:
         tmp = Path(tmp_name)
-        clip = tmp / "clip.mp4"
-        make_clip(clip)
-        # Each configuration of each N records its own mounts: a mount serves one client ever.
-        server, port = start_file_server(clip, 3 * sum(args.streams))
+        farm = RtspFarm(free_port(), [], count=3 * sum(args.streams), width=1280, height=720, fps=25, gop=50,
+                        kbps=2000)
+        farm.start()
         mount = iter(range(3 * sum(args.streams)))
         dsn = asyncio.run(create_database())
         ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
@@ -165,33 +171,38 @@ def main() -> int:
         try:
             runs = []
             for n in args.streams:
-                k1_urls, dense_urls, ffmpeg_urls = ([f"rtsp://127.0.0.1:{port}/s{next(mount)}" for _ in range(n)]
+                k1_urls, dense_urls, ffmpeg_urls = ([farm.url(f"s{next(mount)}") for _ in range(n)]
                                                     for _ in range(3))
                 k1_specs = asyncio.run(make_cameras(dsn, k1_urls, f"K=1 ×{n}"))
                 dense_specs = asyncio.run(make_cameras(dsn, dense_urls, f"K=N ×{n}"))
                 settings = Settings(database_url=dsn, object_store_url=(tmp / f"objects-{n}").as_uri(),
                                     public_url="http://127.0.0.1:1", secret="bench", chunk_max_s=CHUNK_S,
                                     spool_dir=str(tmp / f"spool-{n}"), bus_url="redis://127.0.0.1:6379/0?prefix=gtv-bench:")
-                k1 = run_ours(k1_specs, 1, settings, args.warmup, args.window)
-                dense = run_ours(dense_specs, n, settings, args.warmup, args.window)
+                k1 = None if args.skip_k1 else run_ours(k1_specs, 1, settings, args.warmup, args.window)
+                dense = run_ours(dense_specs, n, settings, args.warmup, args.window,
+                                 args.flame if n == max(args.streams) else None)
                 peer = run_ffmpeg(ffmpeg_urls, tmp / f"ffmpeg-{n}", args.warmup, args.window)
                 runs.append({"streams": n, "ours_k1": k1, "ours_dense": dense, "ffmpeg": peer,
-                             "cpu_ratio_k1": round(k1["cpu_pct_per_stream"] / peer["cpu_pct_per_stream"], 2),
+                             "cpu_ratio_k1": k1 and round(k1["cpu_pct_per_stream"] / peer["cpu_pct_per_stream"], 2),
                              "cpu_ratio_dense": round(dense["cpu_pct_per_stream"] / peer["cpu_pct_per_stream"], 2)})
                 print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
         finally:
             ray.shutdown()
-            stop_process(server)
+            farm.stop()
             asyncio.run(drop_database(dsn))
-    worst = max(runs, key=lambda r: r["cpu_ratio_dense"])
+    largest = max(runs, key=lambda r: r["streams"])
     report = publish("ingest", {
-        "source": "1280x720 H.264 25 fps, GOP 50, no B-frames, 2 Mbps, served by RTSP without re-encoding",
-        "cpu_ratio_vs_ffmpeg": worst["cpu_ratio_dense"],
-        "cpu_ratio_vs_ffmpeg_at_streams": worst["streams"],
-        "cpu_pct_per_stream": {str(r["streams"]): {"k1": r["ours_k1"]["cpu_pct_per_stream"],
+        "source": "1280x720 H.264 25 fps, GOP 50, no B-frames, 2 Mbps, served by the RTSP farm without re-encoding",
+        "loadavg_before": loadavg_before,
+        "loadavg_after": Path("/proc/loadavg").read_text().split()[:3],
+        "cpu_ratio_vs_ffmpeg": largest["cpu_ratio_dense"],
+        "cpu_ratio_vs_ffmpeg_at_streams": largest["streams"],
+        "cpu_ratio_dense_by_streams": {str(r["streams"]): r["cpu_ratio_dense"] for r in runs},
+        "cpu_pct_per_stream": {str(r["streams"]): {"k1": r["ours_k1"] and r["ours_k1"]["cpu_pct_per_stream"],
                                                    "dense": r["ours_dense"]["cpu_pct_per_stream"],
                                                    "ffmpeg": r["ffmpeg"]["cpu_pct_per_stream"]} for r in runs},
-        "uss_mib_per_stream_k1": {str(r["streams"]): r["ours_k1"]["uss_mib_per_stream"] for r in runs},
+        "uss_mib_per_stream_k1": {str(r["streams"]): r["ours_k1"] and r["ours_k1"]["uss_mib_per_stream"]
+                                  for r in runs},
         "uss_mib_per_stream_dense": {str(r["streams"]): r["ours_dense"]["uss_mib_per_stream"] for r in runs},
         "uss_mib_per_stream_ffmpeg": {str(r["streams"]): r["ffmpeg"]["uss_mib_per_stream"] for r in runs},
         "window_s": args.window,

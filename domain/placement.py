@@ -60,14 +60,24 @@ def choose_node(capacity: Mapping[str, float], load: Mapping[str, int]) -> str:
     return min(capacity, key=share)
 
 
-def choose_slot(hosts: Mapping[int, HostLoad], node: str, per_host: int, first_free: int = 0) -> int:
-    """The host slot on ``node`` for one more camera: its least loaded host with room, else a new slot (never
-    one in ``hosts``, nor below ``first_free``: a slot that was forgotten is not reused while its name may still
-    be held by the host being killed)."""
-    with_room = [(h.cameras, slot) for slot, h in hosts.items() if h.node == node and h.cameras < per_host]
+def choose_slot(hosts: Mapping[int, HostLoad], node: str, per_host: int, *, first_free: int = 0,
+                spread_over: int | None = None, reserved: Collection[int] = ()) -> int:
+    """The host slot on ``node`` for one more camera.
+
+    While fewer than ``spread_over`` shared hosts are open on the node and each has a camera, a new one (so
+    cameras spread over about one host per core); then the node's least loaded shared host with room; else a new
+    slot. ``reserved`` slots (a quarantined camera's, a crash loop's suspects) are never chosen. A new slot is never
+    one in ``hosts`` or ``reserved``, nor below ``first_free`` (a forgotten slot is not reused while its name may
+    still be held by the host being killed).
+    """
+    shared = {slot: h.cameras for slot, h in hosts.items() if h.node == node and slot not in reserved}
+    fresh = max([*hosts, *reserved, first_free - 1]) + 1
+    if spread_over is not None and len(shared) < spread_over and all(shared.values()):
+        return fresh
+    with_room = [(count, slot) for slot, count in shared.items() if count < per_host]
     if with_room:
         return min(with_room)[1]
-    return max(max(hosts, default=-1) + 1, first_free)
+    return fresh
 
 
 def lost_hosts(host_nodes: Mapping[int, str], alive: Collection[str]) -> list[int]:

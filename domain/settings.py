@@ -20,7 +20,9 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     chunk_max_s: float = 60.0
-    cameras_per_host: int = 1
+    cameras_per_host: int | None = None  # None: about one host per core, cameras spread evenly (domain/density.py)
+    quarantine_after_crashes: int = 3  # host crashes within the window that split it (domain/quarantine.py)
+    quarantine_window_s: float = 600.0
     cities_per_host: int = 100  # city coordinators per city-host actor process (actors/city_host.py)
     reconcile_interval_s: float = 5.0
     source_timeout_s: float = 5.0

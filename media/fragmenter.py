@@ -18,6 +18,7 @@ from media.boxes import TrackInfo, read_box_header, read_moof, read_tracks
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"  # recording: one fragment per GOP
 LIVE_MOVFLAGS = "frag_every_frame+empty_moov+default_base_moof"  # live view: one fragment per frame
+_NONE: list[Fragment] = []  # returned when a packet completed no fragment; callers only read it
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class Fragmenter:
         return self._collect()
 
     def _collect(self) -> list[Fragment]:
+        if not self._sink.boxes:
+            return _NONE  # the common case (a packet inside a GOP): nothing to allocate
         fragments: list[Fragment] = []
         boxes, self._sink.boxes = self._sink.boxes, []
         for kind, data in boxes:

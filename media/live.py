@@ -7,7 +7,10 @@ Three things are kept in memory, all bounded:
 - while someone watches (a lease each read renews), a second muxer — video only,
   one fMP4 fragment per frame — fills the *frame ring* behind the sub-second
   WebSocket view; nobody watching costs no muxing;
-- the recording's own GOP fragments (the *GOP ring*) behind the live HLS playlist.
+- the recording's own GOP fragments (the *GOP ring*) behind the live HLS
+  playlist: the full window while someone reads it (a lease of its own), only
+  the newest GOP otherwise — a window of 2 Mbps GOPs is ≈ 4 MiB a camera, most
+  of what a dense host would hold for cameras nobody watches.
 
 Writers are the ingest thread; readers are the camera's event loop. A lock
 guards the rings; ``notify`` tells readers something new arrived. A failure in
@@ -37,7 +40,7 @@ class LimitsOfLive:
     gop_packets: int = 900  # held packets of the current GOP (30 s at 30 fps)
     gop_bytes: int = 32 * 1024**2
     frame_ring_bytes: int = 16 * 1024**2
-    gop_ring_fragments: int = 8  # live HLS window
+    gop_ring_fragments: int = 8  # live HLS window while someone reads it; 1 otherwise
     gop_ring_bytes: int = 64 * 1024**2
     lease_s: float = 10.0  # the live muxer stops this long after the last read
 
@@ -99,6 +102,7 @@ class LiveFeed:
         self._muxer: Fragmenter | None = None
         self._in_muxer: deque[tuple[bool, float]] = deque()  # (keyframe, received_at) of packets not yet out
         self._wanted_until = 0.0
+        self._gops_wanted_until = 0.0
         self._init_ids = 0
         self._inits: dict[int, bytes] = {}
         self._frame_init_id = 0
@@ -132,6 +136,8 @@ class LiveFeed:
             return self._inits.get(init_id)
 
     def gops(self) -> list[LiveGop]:
+        """The live HLS window; reading it renews the lease that keeps the window full."""
+        self._gops_wanted_until = self._clock() + self.limits.lease_s
         with self._lock:
             return list(self._gops)
 
@@ -195,7 +201,8 @@ class LiveFeed:
             self._gops.append(LiveGop(self._next_gop_seq, self._gop_init[1], start_ms,
                                       fragment.duration / fragment.timescale, fragment.data))
             self._next_gop_seq += 1
-            while len(self._gops) > self.limits.gop_ring_fragments or (
+            window = self.limits.gop_ring_fragments if self._clock() < self._gops_wanted_until else 1
+            while len(self._gops) > window or (
                 len(self._gops) > 1 and sum(len(g.data) for g in self._gops) > self.limits.gop_ring_bytes
             ):
                 self._gops.popleft()

@@ -85,8 +85,9 @@ class _Run:
     def __init__(self, source: PacketSource, assembler: ChunkAssembler, stats: IngestStats,
                  on_chunk: Callable[[Path], None], clock: RunClock, live: LiveFeed | None = None) -> None:
         self._video = source.video
+        self._video_index = source.video.index
         assert source.video.time_base is not None
-        self._tb = source.video.time_base
+        self._tb_s = float(source.video.time_base)  # a float, not the Fraction: no Fraction arithmetic per packet
         self._fragmenter = Fragmenter(source.video, source.audio)
         self._assembler = assembler
         self._stats = stats
@@ -101,31 +102,35 @@ class _Run:
             live.run_started(source.video)
 
     def video_dts_s(self) -> float | None:
-        dts = self.last_dts.get(self._video.index)
-        return None if dts is None else float(dts * self._tb)
+        dts = self.last_dts.get(self._video_index)
+        return None if dts is None else dts * self._tb_s
 
-    def mux(self, packet: av.Packet) -> None:
-        index = packet.stream.index
-        if packet.dts is None or (index in self.last_dts and packet.dts <= self.last_dts[index]):
+    def mux(self, packet: av.Packet, index: int) -> None:
+        """Mux one packet of input stream ``index`` (the caller has read it once already)."""
+        dts = packet.dts
+        last = self.last_dts.get(index)
+        if dts is None or (last is not None and dts <= last):
             self._stats.dropped += 1
             return
-        if index == self._video.index:
-            media_s = float(packet.dts * self._tb)
-            if index not in self.last_dts:
+        if index == self._video_index:
+            media_s = dts * self._tb_s
+            if last is None:
                 self._first_media_s = media_s
             self.clock.observe(media_s)
             if packet.is_keyframe:
                 self._stats.on_keyframe(media_s)
-        elif self._video.index not in self.last_dts:
+        elif self._video_index not in self.last_dts:
             return  # a run starts with its first video keyframe
-        self.last_dts[index] = packet.dts
-        self._emit(self._fragmenter.mux(packet, index))
-        if self._live is not None and index == self._video.index:
+        self.last_dts[index] = dts
+        fragments = self._fragmenter.mux(packet, index)
+        if fragments:
+            self._emit(fragments)
+        if self._live is not None and index == self._video_index:
             self._live.video_packet(packet, time.time())
 
     def finish(self) -> int | None:
         """Flush the last fragment and chunk; return the run's wall-clock end (ms)."""
-        if self._video.index in self.last_dts:
+        if self._video_index in self.last_dts:
             self._emit(self._fragmenter.close())
         last = self._assembler.flush()
         if last is not None:
@@ -177,8 +182,9 @@ def record_run(
     ``live``, if given, is fed every accepted video packet and every fragment.
     """
     video = source.video
+    video_index = video.index
     assert video.time_base is not None
-    tb = video.time_base
+    tb_s = float(video.time_base)
     frame_ticks = _frame_ticks(video)
     run: _Run | None = None
     held: list[av.Packet] = []
@@ -190,14 +196,18 @@ def record_run(
 
     try:
         for packet in source.packets(stop):
-            is_video = packet.stream.index == video.index
-            stats.on_packet(packet.size, is_video, time.monotonic())
-            if packet.size == 0:
+            index = packet.stream_index
+            is_video = index == video_index
+            size = packet.size
+            stats.on_packet(size, is_video, time.monotonic())
+            if size == 0:
                 continue
-            if run is not None and is_video and packet.dts is not None:
+            dts = packet.dts
+            if run is not None and is_video and dts is not None:
                 previous = run.video_dts_s()
-                if run.clock.wall_clock_stepped() or (
-                    previous is not None and is_discontinuity(previous, float(packet.dts * tb))
+                # The wall clock is checked at keyframes only: a step is rare, and a run may end at a GOP boundary.
+                if (packet.is_keyframe and run.clock.wall_clock_stepped()) or (
+                    previous is not None and is_discontinuity(previous, dts * tb_s)
                 ):
                     end_ms = run.finish() or end_ms
                     run = None
@@ -205,7 +215,7 @@ def record_run(
                 if not (is_video and packet.is_keyframe):
                     continue
                 run = new_run()
-            if held or (is_video and packet.dts is None and video.index not in run.last_dts):
+            if held or (is_video and dts is None and video_index not in run.last_dts):
                 if not is_video:
                     continue  # nothing is muxed before the held video is stamped
                 if packet.dts is None:
@@ -217,9 +227,9 @@ def record_run(
                 stamps = backfill([Stamp(p.pts, p.dts) for p in held], packet.dts, frame_ticks)
                 for held_packet, (pts, dts) in zip(held, stamps, strict=True):
                     held_packet.pts, held_packet.dts = pts, dts
-                    run.mux(held_packet)
+                    run.mux(held_packet, video_index)
                 held = []
-            run.mux(packet)
+            run.mux(packet, index)
     finally:
         if run is not None:
             end_ms = run.finish() or end_ms

@@ -51,13 +51,23 @@ def recorded_jpeg(fmp4: bytes, offset_s: float, max_width: int | None = None) ->
     """
     chosen: av.VideoFrame | None = None
     first_time: float | None = None
-    with av.open(io.BytesIO(fmp4), mode="r") as container:
+    first_only = offset_s <= 0  # a chunk's thumbnail: its first frame, a keyframe
+    # The init segment says all there is to know about the track; probing further decoded frames, which was
+    # two thirds of a thumbnail's CPU (≈ 9 of 13 ms for 720p).
+    options = {"probesize": "32"} if first_only else {}
+    with av.open(io.BytesIO(fmp4), mode="r", options=options) as container:
+        if first_only:  # decode the keyframe alone, on this thread
+            decoder = container.streams.video[0].codec_context
+            decoder.skip_frame = "NONKEY"
+            decoder.thread_count = 1
         for frame in container.decode(video=0):
             time = frame.time or 0.0
             first_time = time if first_time is None else first_time
             if chosen is not None and time - first_time > offset_s:
                 break
             chosen = frame
+            if first_only:
+                break
     if chosen is None or first_time is None:
         raise ValueError("no frame decoded")
     return encode_jpeg(chosen, max_width), (chosen.time or 0.0) - first_time

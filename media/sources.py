@@ -126,7 +126,10 @@ class RtspSource:
         }
         started = time.monotonic()
         try:
-            self._container = av.open(url, options=options, timeout=(timeout_s, 2 * io_timeout_s))
+            # PyAV bounds the open only: with a read timeout its interrupt callback takes the GIL and calls
+            # time.monotonic() on every socket read and 100 ms poll FFmpeg makes, which tripled the CPU of a
+            # dense host (benchmarks/results/ingest.json); reads are bounded by FFmpeg's own ``timeout``.
+            self._container = av.open(url, options=options, timeout=(timeout_s, None))
         except Exception as exc:  # PyAV raises many av.error subclasses
             reason = classify_error(exc)
             # A silent server fails the open after one I/O timeout with "invalid data";

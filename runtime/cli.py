@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="redis://host:port/db for Redis streams (default: the in-Ray bus, one machine only)")
     up.add_argument("--demo-cameras", type=int, default=4, help="test-pattern cameras in the demo city")
     up.add_argument("--chunk-seconds", type=float, default=60.0, help="maximum chunk length")
-    up.add_argument("--cameras-per-host", type=int, default=1, help="camera supervisors per Ray actor process")
+    up.add_argument("--cameras-per-host", type=int, default=None,
+                    help="camera supervisors per Ray actor process (default: about one process per core, cameras"
+                         " spread evenly; 1 isolates every camera)")
     up.add_argument("--serve-proxy", choices=["python", "haproxy"], default=_env("SERVE_PROXY", "python"),
                     help="Ray Serve's HTTP proxy: its default Python one, or HAProxy (needs gt-vision[haproxy];"
                          " lower tail latency with many live viewers, see benchmarks/results/watch_haproxy.json)")
@@ -161,7 +163,8 @@ def _listed(name: str) -> tuple[str, ...]:
 def cmd_up(args: argparse.Namespace) -> int:
     """Refuse at once what cannot work (before the slow imports: a refusal takes a fraction of a second), then
     run until Ctrl-C, SIGTERM or ``gtvision stop``."""
-    if args.demo_cameras < 0 or args.cameras_per_host < 1 or args.chunk_seconds <= 0:
+    if args.demo_cameras < 0 or (args.cameras_per_host is not None and args.cameras_per_host < 1) or \
+            args.chunk_seconds <= 0:
         return _refuse("--demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0")
     if args.city_deletion_grace_days < 0:
         return _refuse("--city-deletion-grace-days ≥ 0")

@@ -21,7 +21,7 @@ from domain.settings import Settings
 from storage.db import create_pool, migrate
 from tests.support.databases import create_database, drop_database
 from tests.support.ports import free_port
-from tests.support.rtsp_camera import RtspTestCamera
+from tests.support.rtsp_camera import CAMERA_SERVERS, RtspFarm, RtspTestCamera
 from tests.support.s3_server import S3TestServer
 from tests.support.system import (
     METRICS_PORT,
@@ -95,6 +95,27 @@ def rtsp_camera() -> Iterator[RtspTestCamera]:
     camera.start()
     yield camera
     camera.stop()
+
+
+@pytest.fixture(scope="session")
+def rtsp_farm() -> Iterator[RtspFarm]:
+    """The lean farm server (tests/support/rtsp_farm.py): H.264 at /cam (1 s GOP) on 127.0.0.1."""
+    farm = RtspFarm(free_port(), ["cam"])
+    farm.start()
+    yield farm
+    farm.stop()
+
+
+@pytest.fixture(params=sorted(CAMERA_SERVERS))
+def camera_server(request: pytest.FixtureRequest) -> type[RtspTestCamera | RtspFarm]:
+    """Each RTSP test server in turn, for tests that start cameras of their own: both must behave like one."""
+    return CAMERA_SERVERS[request.param]  # type: ignore[return-value]
+
+
+@pytest.fixture(params=sorted(CAMERA_SERVERS))
+def shared_camera(request: pytest.FixtureRequest) -> RtspTestCamera | RtspFarm:
+    """The session's GStreamer camera or farm, each in turn; both serve H.264 at /cam."""
+    return request.getfixturevalue("rtsp_camera" if request.param == "gstreamer" else "rtsp_farm")  # type: ignore[no-any-return]
 
 
 @pytest.fixture(params=["dir", "s3"])

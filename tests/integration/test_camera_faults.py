@@ -24,7 +24,7 @@ from storage.objects import ObjectStore, open_object_store
 from tests.support.cameras import camera_spec, chunks_of, gaps_s, history_of, wait_for
 from tests.support.media_checks import decode_chunk
 from tests.support.ports import free_port
-from tests.support.rtsp_camera import RtspTestCamera
+from tests.support.rtsp_camera import RtspFarm, RtspTestCamera
 
 OUTAGE_S = 10
 
@@ -35,9 +35,9 @@ def store(tmp_path: Path) -> ObjectStore:
 
 
 @pytest.fixture
-def own_camera() -> Iterator[RtspTestCamera]:
-    """A camera server of this test's own, free to pause, stop and restart."""
-    camera = RtspTestCamera(free_port(), ["cam"])
+def own_camera(camera_server: type[RtspTestCamera | RtspFarm]) -> Iterator[RtspTestCamera | RtspFarm]:
+    """A camera server of this test's own (GStreamer's, then the farm), free to pause, stop and restart."""
+    camera = camera_server(free_port(), ["cam"])
     camera.start()
     yield camera
     camera.stop()
@@ -83,7 +83,7 @@ def _states_after(history: list[dict[str, Any]], since: datetime) -> list[str]:
 
 
 async def test_stall_is_detected_within_5_s_and_recording_resumes(
-    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera | RtspFarm
 ) -> None:
     spec = await camera_spec(pool, own_camera.url("cam"))
     supervisor = await supervisors.start(spec)
@@ -106,7 +106,7 @@ async def test_stall_is_detected_within_5_s_and_recording_resumes(
 
 
 async def test_camera_restarted_on_the_same_url_records_again_within_2_s(
-    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera | RtspFarm
 ) -> None:
     spec = await camera_spec(pool, own_camera.url("cam"))
     supervisor = await supervisors.start(spec)
@@ -152,9 +152,10 @@ async def _garbage_server(stop: threading.Event) -> tuple[threading.Thread, int]
 
 
 async def test_broken_cameras_get_a_reason_and_a_good_camera_alongside_records_without_gaps(
-    pool: asyncpg.Pool, supervisors: Supervisors, rtsp_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, rtsp_camera: RtspTestCamera,
+    camera_server: type[RtspTestCamera | RtspFarm],
 ) -> None:
-    auth_camera = RtspTestCamera(free_port(), ["cam"], auth=("alice", "s3cret"))
+    auth_camera = camera_server(free_port(), ["cam"], auth=("alice", "s3cret"))
     mjpeg_camera = RtspTestCamera(free_port(), ["cam:mjpeg"])
     await asyncio.gather(asyncio.to_thread(auth_camera.start), asyncio.to_thread(mjpeg_camera.start))
     stop_garbage = threading.Event()
@@ -225,7 +226,7 @@ async def test_timestamp_reset_never_makes_overlapping_or_negative_chunks(
 
 
 async def test_twenty_cameras_dropped_together_do_not_reconnect_together(
-    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera
+    pool: asyncpg.Pool, supervisors: Supervisors, own_camera: RtspTestCamera | RtspFarm
 ) -> None:
     specs = [await camera_spec(pool, own_camera.url("cam")) for _ in range(20)]
     running = [await supervisors.start(spec, chunk_max_s=60) for spec in specs]
@@ -262,3 +263,27 @@ async def test_full_spool_is_an_explicit_error_and_an_alert_not_a_silent_stop(
     alerts = [e for e in events if e["type"] == "alert"]
     assert alerts and alerts[0]["kind"] == "storage_full" and alerts[0]["camera_id"] == str(spec.camera_id)
     assert any(e["type"] == "camera.status" and e["reason"] == "storage_full" for e in events)
+
+
+async def test_a_path_paused_on_the_farm_stalls_its_camera_only(pool: asyncpg.Pool, supervisors: Supervisors) -> None:
+    farm = RtspFarm(free_port(), ["a", "b"])
+    await asyncio.to_thread(farm.start)
+    try:
+        paused, neighbour = [await supervisors.start(await camera_spec(pool, farm.url(p))) for p in ("a", "b")]
+        await wait_for(lambda: _recording(paused), 30)
+        await wait_for(lambda: _recording(neighbour), 30)
+        farm.command("pause a")
+        await wait_for(lambda: _lost(paused), 15)
+        before = neighbour.status().chunks_recorded
+        await wait_for(lambda: _recording(neighbour, before + 2), 30)
+        farm.command("resume a")
+        resumed = paused.status().chunks_recorded
+        await wait_for(lambda: _recording(paused, resumed + 1), 30)
+        await supervisors.stop_all()
+    finally:
+        farm.stop()
+    assert neighbour.status().reconnects == 0, "the other path never stalled"
+
+
+async def _lost(supervisor: CameraSupervisor) -> bool:
+    return supervisor.status().state in (CameraState.STALLED, CameraState.RECONNECTING, CameraState.ERROR)

@@ -17,17 +17,19 @@ from storage import recordings
 from storage.objects import open_object_store
 from tests.support.cameras import camera_spec, chunks_of, gaps_s, wait_for
 from tests.support.media_checks import assert_fragment_table_addresses_moofs, decode_chunk
-from tests.support.rtsp_camera import RtspTestCamera
+from tests.support.rtsp_camera import RtspFarm, RtspTestCamera
 
 SECRET = b"x" * 32
 
 
-@pytest.mark.parametrize("mount", ["cam", "cam-audio"])
+@pytest.mark.parametrize("mount", ["cam", "cam-audio", "farm/cam"])
 async def test_records_chunks_that_decode_and_match_wall_clock(
-    pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, object_store_url: str, mount: str, tmp_path: Path
+    pool: asyncpg.Pool, object_store_url: str, mount: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    server, _, mount = mount.rpartition("/")
+    camera: RtspTestCamera | RtspFarm = request.getfixturevalue("rtsp_farm" if server == "farm" else "rtsp_camera")
     store = open_object_store(object_store_url, public_base_url="http://127.0.0.1:1/o", signing_secret=SECRET)
-    spec = await camera_spec(pool, rtsp_camera.url(mount))
+    spec = await camera_spec(pool, camera.url(mount))
     supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", chunk_max_s=4)
     started = datetime.now(UTC)
     await supervisor.start()
@@ -86,9 +88,10 @@ async def test_unreachable_camera_reports_a_reason_and_keeps_retrying(pool: asyn
     assert "hunter2secret" not in (status.detail or "")
 
 
-async def test_unknown_path_is_not_found(pool: asyncpg.Pool, rtsp_camera: RtspTestCamera, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_path_is_not_found(pool: asyncpg.Pool, shared_camera: RtspTestCamera | RtspFarm,
+                                         tmp_path: Path) -> None:
     store = open_object_store(tmp_path.as_uri())
-    spec = await camera_spec(pool, rtsp_camera.url("no-such-mount"))
+    spec = await camera_spec(pool, shared_camera.url("no-such-mount"))
     supervisor = CameraSupervisor(spec, store, pool, spool_root=tmp_path / "spool", source_timeout_s=3)
     await supervisor.start()
     try:
@@ -102,10 +105,12 @@ async def test_unknown_path_is_not_found(pool: asyncpg.Pool, rtsp_camera: RtspTe
     assert status.reason == ErrorReason.NOT_FOUND
 
 
-async def test_camera_that_goes_away_and_comes_back_is_recorded_again(pool: asyncpg.Pool, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_camera_that_goes_away_and_comes_back_is_recorded_again(
+    pool: asyncpg.Pool, tmp_path: Path, camera_server: type[RtspTestCamera | RtspFarm]
+) -> None:
     from tests.support.ports import free_port
 
-    camera = RtspTestCamera(free_port(), ["cam"])
+    camera = camera_server(free_port(), ["cam"])
     camera.start()
     store = open_object_store(tmp_path.as_uri())
     spec = await camera_spec(pool, camera.url("cam"))

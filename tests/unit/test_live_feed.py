@@ -38,7 +38,7 @@ def _decode(init: bytes, pieces: list[LivePiece]) -> list[av.VideoFrame]:
 
 
 class Watching(LiveFeed):
-    """A feed whose viewer reads after every packet, like a connected WebSocket."""
+    """A feed whose viewer reads after every packet, like a connected WebSocket, and reloads the HLS playlist."""
 
     def __init__(self, **kwargs: object) -> None:
         self.clock = Clock()
@@ -48,6 +48,7 @@ class Watching(LiveFeed):
         self.want()
 
     def _collect(self) -> None:
+        self.gops()
         after = self.read[-1].seq if self.read else None
         for piece in self.frames_after(after):
             self.read.append(piece)
@@ -96,7 +97,7 @@ def test_nobody_watching_costs_no_muxing_and_a_lapsed_lease_stops_it(tmp_path: P
     live = LiveFeed(clock=lambda: 100.0)  # the lease (10 s from 0) lapsed long ago
     _feed_through_recording(tmp_path, live, loops=1)
     assert live.frames_after(None) == []  # reading renews the lease only from now on
-    assert live.gops(), "the HLS window fills whether anyone watches or not"
+    assert len(live.gops()) == 1, "unread, the HLS window holds the newest GOP only"
 
 
 def test_a_gop_longer_than_the_bound_is_not_held_but_a_watching_viewer_keeps_its_frames(tmp_path: Path) -> None:
