@@ -20,7 +20,9 @@ from uuid import UUID
 import httpx
 import pytest
 
-from storage import clips
+from domain.lpr.queued_read import QueuedRead
+from domain.lpr.reads import PlateRead
+from storage import clips, lpr_events
 from storage.db import create_pool
 from tests.support.system import ADMIN_PASSWORD, System, new_city
 from tests.support.tenant_matrix import LEAK, Probe, Unclassified, World, judge, requests_for, takes_tenant
@@ -49,6 +51,20 @@ async def _clip_of(system: System, tenant: str, camera: str, requested_by: str) 
         await pool.close()
 
 
+async def _read_of(system: System, tenant: str, camera: str) -> str:
+    """A plate read of B's camera, stored as the LPR writer stores it (its image key names B's camera)."""
+    pool = await create_pool(system.settings.database_url, max_size=1)
+    try:
+        now = datetime.now(UTC)
+        read = QueuedRead.of(PlateRead(plate="MTX1234", captured_at=now, confidence=90.0, images=(b"\xff\xd8",)),
+                             tenant_id=UUID(tenant), camera_id=UUID(camera), sender="generic", received_at=now)
+        outcome = await lpr_events.store_batch(pool, [read])
+        assert len(outcome.stored) == 1
+        return str(read.id)
+    finally:
+        await pool.close()
+
+
 def _world(system: System, admin: dict[str, str]) -> tuple[World, dict[str, dict[str, str]]]:
     api = system.client
     tenant_a, manager_a, viewer_a = new_city(system, admin)
@@ -72,6 +88,7 @@ def _world(system: System, admin: dict[str, str]) -> tuple[World, dict[str, dict
     users_b = _created(api.get("/users", headers=admin, params={"tenant_id": tenant_b}))
     manager_b_id = _created(api.get("/auth/me", headers=manager_b))["user_id"]
     clip_b = asyncio.run(_clip_of(system, tenant_b, camera_b, manager_b_id))
+    read_b = asyncio.run(_read_of(system, tenant_b, camera_b))
     passes = _created(api.get("/retention/passes", headers=admin))
     plans = _created(api.get("/plans", headers=admin))
     tenant_b_name = _created(api.get(f"/tenants/{tenant_b}", headers=admin))["name"]
@@ -80,9 +97,9 @@ def _world(system: System, admin: dict[str, str]) -> tuple[World, dict[str, dict
         "watch_entry": watch_b["id"], "user": manager_b_id, "lpr_token": creds_b["token"],
         "object_key": f"{tenant_b}/{camera_b}/thumbnail.jpg", "number": "0",
         "retention_pass": str(passes[0]["id"]) if passes else "1", "plan": str(plans[0]["id"]),
-        "plate": "MTX1234", "lgpd_request": lgpd_b,
+        "plate": "MTX1234", "lgpd_request": lgpd_b, "lpr_event": read_b,
     }
-    secrets_of_b = [tenant_b, camera_b, clip_b, hold_b, mosaic_b, watch_b["id"], creds_b["token"], creds_b["secret"],
+    secrets_of_b = [tenant_b, camera_b, clip_b, read_b, hold_b, mosaic_b, watch_b["id"], creds_b["token"], creds_b["secret"],
                     tenant_b_name, camera_b_name, mosaic_b_name, watch_b["pattern"], lgpd_b,
                     *(u["id"] for u in users_b), *(u["username"] for u in users_b)]
     world = World(tenant_a, tenant_b, values, media_token_a, [str(s) for s in secrets_of_b])

@@ -35,6 +35,7 @@ PATH_PARAMETERS: dict[str, PathKind] = {
     "mosaic_id": PathKind("mosaic", owned=True),
     "entry_id": PathKind("watch_entry", owned=True),
     "user_id": PathKind("user", owned=True),
+    "event_id": PathKind("lpr_event", owned=True),  # a plate read (its evidence images)
     "key": PathKind("object_key", owned=True),  # an object of B's camera; the URL also needs a signature
     # Not a city's thing: passes are platform-wide (their report is scoped by ?tenant_id=, checked as a query).
     "pass_id": PathKind("retention_pass", owned=False),
@@ -44,6 +45,7 @@ PATH_PARAMETERS: dict[str, PathKind] = {
     "plate": PathKind("plate", owned=False),  # a licence plate: every city may have reads of it (LGPD routes)
     "init_id": PathKind("number", owned=False),  # a live feed's init segment number
     "seq": PathKind("number", owned=False),  # a live segment's sequence number
+    "index": PathKind("number", owned=False),  # a plate read's image number
 }
 
 # Query parameters and body fields that name a thing → the World entry filling them ("tenant" follows the variant).
