@@ -8,6 +8,7 @@ has its local one) against this session's PostgreSQL database and S3 server, and
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.support.camera_cluster import CLUSTER_ENV
+from tests.support.databases import create_database, drop_database
 from tests.support.ports import free_port
 from tests.support.rtsp_camera import RtspTestCamera
 from tests.support.s3_server import S3TestServer
@@ -41,9 +43,17 @@ def streams() -> Iterator[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def cluster_run(database_url: str, s3_server: S3TestServer, streams: list[str],
-                tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    work = tmp_path_factory.mktemp("cluster")
+def cluster_run(s3_server: S3TestServer, streams: list[str],
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    # A database of its own: its admin is this run's, untouched by the login and session tests of the suite.
+    database_url = asyncio.run(create_database())
+    try:
+        yield _run_cluster(database_url, s3_server, streams, tmp_path_factory.mktemp("cluster"))
+    finally:
+        asyncio.run(drop_database(database_url))
+
+
+def _run_cluster(database_url: str, s3_server: S3TestServer, streams: list[str], work: Path) -> dict[str, Any]:
     # its own process group: a run cut short takes its Ray nodes with it
     run = subprocess.Popen(
         [sys.executable, "-m", "tests.support.node_loss_run", "--database-url", database_url,

@@ -219,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         serve.start(proxy_location="HeadOnly", http_options={"host": "127.0.0.1", "port": settings.api_port})
         runtime, api = start_system(settings)
         try:
-            token = api.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()
-            admin = {"authorization": f"Bearer {token['access_token']}"}
+            login = api.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+            assert login.status_code == 200, f"admin login: {login.status_code} {login.text}"
+            admin = {"authorization": f"Bearer {login.json()['access_token']}"}
             result = asyncio.run(scenario(args, nodes, settings, api, admin))
         finally:
             api.close()
