@@ -48,32 +48,38 @@ class ActorClient:
             self._actor(FLEET_NAME).camera_status.remote(camera_id, request_id=current_request_id()))
         return result
 
-    async def city_state(self, tenant_id: UUID) -> dict[str, Any] | None:
+    async def city_state(self, tenant_id: UUID, timeout_s: float | None = None) -> dict[str, Any] | None:
         """The city's state as its coordinator holds it, or None when it is not placed yet."""
-        result: dict[str, Any] | None = await self._ask(self._actor(FLEET_NAME).city_state.remote(tenant_id))
+        result: dict[str, Any] | None = await self._ask(self._actor(FLEET_NAME).city_state.remote(tenant_id),
+                                                        timeout_s)
         return result
 
     # --- the camera's host; CameraNotRunning if there is none or it answers None ---
 
-    async def live_frames(self, camera_id: UUID, after_seq: int | None, wait_s: float) -> list[LivePiece]:
+    # ``sub``: the camera's sub-stream (its main stream if it has none), opened by the call if it is not.
+
+    async def live_frames(self, camera_id: UUID, after_seq: int | None, wait_s: float,
+                          sub: bool = False) -> list[LivePiece]:
         """Fragments after ``after_seq`` (from the latest keyframe if None), waiting up to ``wait_s`` for one."""
         pieces: list[LivePiece] = await self._on_host(
-            camera_id, lambda host: host.live_frames.remote(camera_id, after_seq, wait_s), wait_s + self._timeout_s)
+            camera_id, lambda host: host.live_frames.remote(camera_id, after_seq, wait_s, sub),
+            wait_s + self._timeout_s)
         return pieces
 
-    async def live_init(self, camera_id: UUID, init_id: int) -> bytes:
+    async def live_init(self, camera_id: UUID, init_id: int, sub: bool = False) -> bytes:
         """The fMP4 init segment ``init_id`` of the live stream."""
-        init: bytes = await self._on_host(camera_id, lambda host: host.live_init.remote(camera_id, init_id))
+        init: bytes = await self._on_host(camera_id, lambda host: host.live_init.remote(camera_id, init_id, sub))
         return init
 
-    async def live_gops(self, camera_id: UUID) -> list[LiveGop]:
+    async def live_gops(self, camera_id: UUID, sub: bool = False) -> list[LiveGop]:
         """The live HLS window, timing only (no data)."""
-        gops: list[LiveGop] = await self._on_host(camera_id, lambda host: host.live_gops.remote(camera_id))
+        gops: list[LiveGop] = await self._on_host(
+            camera_id, lambda host: host.live_gops.remote(camera_id, sub=sub))
         return gops
 
-    async def live_gop(self, camera_id: UUID, seq: int) -> LiveGop:
+    async def live_gop(self, camera_id: UUID, seq: int, sub: bool = False) -> LiveGop:
         """One GOP of the live window, with its data."""
-        gop: LiveGop = await self._on_host(camera_id, lambda host: host.live_gop.remote(camera_id, seq))
+        gop: LiveGop = await self._on_host(camera_id, lambda host: host.live_gop.remote(camera_id, seq, sub))
         return gop
 
     async def keyframe(self, camera_id: UUID) -> Keyframe:

@@ -22,3 +22,9 @@ def city_host_name(slot: int) -> str:
 def host_name(slot: int) -> str:
     """The camera host in placement slot ``slot``."""
     return f"camera-host-{slot}"
+
+
+def host_slot(name: str) -> int | None:
+    """The slot of the camera host named ``name``; None for any other name."""
+    prefix, _, slot = name.rpartition("-")
+    return int(slot) if prefix == "camera-host" and slot.isdigit() else None

@@ -14,6 +14,8 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+import ray
+
 from actors.camera import CameraSupervisor, MetricsSink
 from actors.platform_actor import PlatformActor
 from domain.camera import CameraSpec
@@ -89,31 +91,36 @@ class CameraHost(PlatformActor):
         """This host's process id (for ops tooling and benchmarks that measure it)."""
         return os.getpid()
 
+    async def node(self) -> str:
+        """The Ray node this host runs on (a restarted Fleet learns where its hosts are)."""
+        return str(ray.get_runtime_context().get_node_id())
+
     async def status(self, camera_id: UUID) -> dict[str, Any] | None:
         supervisor = self._supervisors.get(camera_id)
         return supervisor.status().to_json() if supervisor else None
 
-    # --- live view: thin delegations; None when the camera is not here ------
+    # --- live view: thin delegations; None when the camera is not here; ``sub``: its sub-stream ------
 
-    async def live_frames(self, camera_id: UUID, after_seq: int | None, wait_s: float) -> list[LivePiece] | None:
+    async def live_frames(self, camera_id: UUID, after_seq: int | None, wait_s: float,
+                          sub: bool = False) -> list[LivePiece] | None:
         supervisor = self._supervisors.get(camera_id)
-        return await supervisor.live_frames(after_seq, wait_s) if supervisor else None
+        return await supervisor.live_frames(after_seq, wait_s, sub) if supervisor else None
 
-    async def live_init(self, camera_id: UUID, init_id: int) -> bytes | None:
+    async def live_init(self, camera_id: UUID, init_id: int, sub: bool = False) -> bytes | None:
         supervisor = self._supervisors.get(camera_id)
-        return supervisor.live_init(init_id) if supervisor else None
+        return supervisor.live_init(init_id, sub) if supervisor else None
 
-    async def live_gops(self, camera_id: UUID, with_data: bool = False) -> list[LiveGop] | None:
+    async def live_gops(self, camera_id: UUID, with_data: bool = False, sub: bool = False) -> list[LiveGop] | None:
         """The live HLS window; without data unless asked (a playlist needs only the timing)."""
         supervisor = self._supervisors.get(camera_id)
         if supervisor is None:
             return None
-        gops = supervisor.live_gops()
+        gops = supervisor.live_gops(sub)
         return gops if with_data else [replace(g, data=b"") for g in gops]
 
-    async def live_gop(self, camera_id: UUID, seq: int) -> LiveGop | None:
+    async def live_gop(self, camera_id: UUID, seq: int, sub: bool = False) -> LiveGop | None:
         supervisor = self._supervisors.get(camera_id)
-        return next((g for g in supervisor.live_gops() if g.seq == seq), None) if supervisor else None
+        return next((g for g in supervisor.live_gops(sub) if g.seq == seq), None) if supervisor else None
 
     async def keyframe(self, camera_id: UUID) -> Keyframe | None:
         supervisor = self._supervisors.get(camera_id)

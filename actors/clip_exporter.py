@@ -1,10 +1,12 @@
 """The clip exporter: takes export jobs from PostgreSQL and exports them (services/clip_export.py), one at a time.
 
 Jobs live in the ``clips`` table, so nothing is lost when this actor or the
-API restarts: at start, jobs a crash interrupted go back to the queue. The API
-wakes the exporter after queuing a job and while someone follows one (which
-also restarts it after a crash); a periodic look at the queue covers a lost
-wake-up. Progress goes to the job row and the tenant's event stream.
+API restarts: at start, jobs a crash interrupted go back to the queue. A job
+queued wakes the exporter through PostgreSQL (``LISTEN``, storage/clips.py
+``listening``: a city's job is claimed at once, by every exporter there is);
+the API also wakes it after queuing a job and while someone follows one (which
+restarts it after a crash); a periodic look at the queue covers a lost
+wake-up (the listening connection lost, until it is back). Progress goes to the job row and the tenant's event stream.
 """
 
 from __future__ import annotations
@@ -44,8 +46,22 @@ class ClipExporter(PlatformActor):
         if requeued:
             log.info("clip exporter: %d interrupted jobs requeued or failed", requeued)
 
+    pool_size = 3  # one of them listens for queued jobs
+
     def _background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._run(), self._measure_forever(self._metrics)]
+        return [self._run(), self._listen(), self._measure_forever(self._metrics)]
+
+    async def _listen(self) -> None:
+        """Wake on every job queued, for as long as the exporter runs; listen again after a lost connection."""
+        while True:
+            try:
+                async with clips.listening(self.pool, self._wake.set) as lost:
+                    self._wake.set()  # what was queued while not listening
+                    await lost.wait()
+                log.warning("clip exporter: the connection listening for queued jobs was lost")
+            except Exception as exc:  # PostgreSQL away: the idle look covers it meanwhile
+                log.warning("clip exporter: not listening for queued jobs: %s", exc)
+            await asyncio.sleep(_IDLE_LOOK_S)
 
     async def wake(self) -> None:
         """A job was queued. Also (re)starts the exporter after Ray restarted its process."""
@@ -54,13 +70,15 @@ class ClipExporter(PlatformActor):
 
     async def _run(self) -> None:
         while True:
+            # Cleared before looking, not after finding nothing: a job queued while the claim runs (its wake-up
+            # arriving before the empty answer) must not be slept through.
+            self._wake.clear()
             try:
                 job = await clips.claim_next(self.pool)
             except Exception as exc:  # PostgreSQL away: look again later
                 log.warning("clip exporter: cannot read the queue: %s", exc)
                 job = None
             if job is None:
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), _IDLE_LOOK_S)
                 except TimeoutError:

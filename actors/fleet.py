@@ -47,11 +47,11 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actor_client.client import ActorClient
-from actor_client.names import host_name
+from actor_client.names import host_name, host_slot
 from actors.camera_host import RUNTIME_ENV as HOST_RUNTIME_ENV
 from actors.camera_host import CameraHost
 from actors.city_hosts import CityHosts
-from actors.host_actor import host_actor
+from actors.host_actor import host_actor, named_hosts
 from actors.metrics import FleetMetrics
 from actors.platform_actor import PlatformActor
 from actors.spool_sweep import sweep_node_spool
@@ -103,7 +103,32 @@ class Fleet(PlatformActor):
         self._reserved: set[int] = set()  # slots that take no camera but their pinned ones
 
     async def _prepare(self) -> None:
+        await self._find_hosts()
         await self.reconcile_once()
+
+    async def _find_hosts(self) -> None:
+        """Camera hosts outlive the Fleet (they are detached): after Ray restarted a crashed Fleet, take over the
+        hosts still running, with their cameras and nodes, so that the crash interrupts no recording. At a
+        deployment's first start, hosts left by an earlier one run its settings: retire them."""
+        found = await asyncio.to_thread(named_hosts, self.settings, host_slot)
+        if not self.restarted:
+            for slot, handle in found.items():
+                log.warning("camera host %d was left by an earlier start: retired", slot)
+                ray.kill(handle, no_restart=True)
+            return
+        nodes = camera_nodes(await asyncio.to_thread(ray.nodes))
+        for slot, handle in sorted(found.items()):
+            try:
+                node, running = await asyncio.gather(self._call(handle.node.remote()),
+                                                     self._call(handle.running.remote()))
+            except Exception as exc:  # dead or restarting: its cameras are placed again like any crashed host's
+                log.warning("camera host %d not taken over: %s", slot, exc)
+                node, running = None, {}
+            self._hosts[slot] = handle
+            self._host_node[slot] = node if node in nodes else LOCAL
+            self._placement.update(dict.fromkeys(running, slot))
+            self._next_slot = max(self._next_slot, slot + 1)
+        log.warning("restarted: took over %d camera hosts running %d cameras", len(found), len(self._placement))
 
     def _background(self) -> list[Coroutine[Any, Any, None]]:
         return [self._reconcile_forever(), self._measure_forever(self._metrics), self._watch_alerts_forever()]
@@ -258,8 +283,10 @@ class Fleet(PlatformActor):
         if slot not in self._hosts:
             pinned = {} if node == LOCAL else {  # the host's spool is this node's disk: it never moves
                 "scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=False)}
+            # detached: a crash of the Fleet (its owner otherwise) must not take every camera down with it
             self._hosts[slot] = host_actor(CameraHost, host_name(slot), self.settings, slot, with_metrics=True,
-                                           ray_options={"runtime_env": HOST_RUNTIME_ENV, **pinned})
+                                           ray_options={"runtime_env": HOST_RUNTIME_ENV, "lifetime": "detached",
+                                                        **pinned})
             self._host_node[slot] = node
             self._next_slot = max(self._next_slot, slot + 1)
         return self._hosts[slot]

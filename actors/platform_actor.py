@@ -1,15 +1,17 @@
 """The shape every platform actor shares: start once, open what it needs from Settings, stop in order.
 
-Ray restarts a crashed platform actor empty and the Fleet pokes its ``start()``
-on every pass, so ``start()`` must be idempotent; ``stop()`` cancels the
-actor's background tasks before closing what they use, and never waits without
-bound for a connection still held by a query in flight.
+Ray restarts a crashed platform actor empty; it starts itself then (and the
+Fleet pokes the services' ``start()`` on every pass), so ``start()`` must be
+idempotent; ``stop()`` cancels the actor's background tasks before closing what
+they use, and never waits without bound for a connection still held by a query
+in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Coroutine
 from typing import Any
 
@@ -42,7 +44,8 @@ class PlatformActor:
     works_without_bus = False  # True: its events are informative, its own work goes on without them
 
     def __init__(self, settings: Settings) -> None:
-        if ray.is_initialized() and ray.get_runtime_context().get_actor_id():  # in its own actor process, not a test's
+        in_actor = ray.is_initialized() and bool(ray.get_runtime_context().get_actor_id())  # not a test's process
+        if in_actor:
             log_json_to_stderr()  # JSON lines into Ray's log file for this worker (docs/logging.md)
         self.settings = settings
         self._starting = asyncio.Lock()
@@ -51,6 +54,12 @@ class PlatformActor:
         self._pool: asyncpg.Pool | None = None
         self._store: ObjectStore | None = None
         self._bus: EventBus | None = None
+        self._restarting: asyncio.Task[None] | None = None
+        self.restarted = in_actor and _restarted_by_ray()  # Ray's restart of a process that died
+        if self.restarted:
+            # Nobody may call start() now (the Fleet pokes the services, but the Fleet itself has no one above it),
+            # so start at once; Ray runs an async actor's __init__ on the actor's event loop.
+            self._restarting = asyncio.get_running_loop().create_task(self._start_after_restart())
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -88,6 +97,12 @@ class PlatformActor:
             self._tasks = [asyncio.create_task(work, name=f"{type(self).__name__}.{getattr(work, '__name__', 'work')}")
                            for work in self._background()]
             self._started = True
+
+    async def _start_after_restart(self) -> None:
+        try:
+            await self.start()
+        except Exception:  # PostgreSQL away, say: the next caller's start() tries again
+            log.exception("%s: start after a restart failed", type(self).__name__)
 
     async def _prepare(self) -> None:
         """What to do once resources are open and before the background work starts."""
@@ -127,3 +142,10 @@ class PlatformActor:
                 self._pool.terminate()
         self._started, self._tasks = False, []
         self._pool = self._store = self._bus = None  # a later start() opens them again
+
+
+def _restarted_by_ray() -> bool:
+    """Whether this actor process is Ray's restart of one that died (its own check warns of a deprecated call)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return bool(ray.get_runtime_context().was_current_actor_reconstructed)

@@ -40,6 +40,7 @@ from benchmarks.report import base_parser, publish
 from domain.camera import CameraSpec
 from domain.settings import Settings
 from domain.stream_url import parse_stream_url
+from runtime.local_ray import init_local_ray
 from storage import cameras, tenants
 from storage.db import create_pool, migrate
 from tests.support.databases import create_database, drop_database
@@ -166,8 +167,7 @@ def main() -> int:
         farm.start()
         mount = iter(range(3 * sum(args.streams)))
         dsn = asyncio.run(create_database())
-        ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-                 namespace="gtv-bench")
+        init_local_ray(include_dashboard=False, log_to_driver=False, namespace="gtv-bench")
         try:
             runs = []
             for n in args.streams:

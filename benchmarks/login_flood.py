@@ -43,6 +43,7 @@ from benchmarks.lpr import body_template
 from benchmarks.report import base_parser, publish
 from benchmarks.serving import serve_proxy, summary
 from benchmarks.watch import live_clients
+from runtime.local_ray import init_local_ray
 
 PASSWORD = "benchmark password"
 CAMERA = "test://pattern?w=640&h=360&fps=25"
@@ -196,8 +197,7 @@ def run(args: argparse.Namespace) -> None:
                         public_url=f"http://127.0.0.1:{port}", secret=uuid4().hex, api_port=port,
                         bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(work / "spool"),
                         clip_work_dir=str(work / "clips"))
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             namespace=settings.namespace)
+    init_local_ray(include_dashboard=False, log_to_driver=False, namespace=settings.namespace)
     runtime, api = start_system(settings, PASSWORD)
     try:
         token = api.post("/auth/login", json={"username": "admin", "password": PASSWORD}).json()["access_token"]

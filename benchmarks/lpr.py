@@ -45,6 +45,7 @@ import httpx
 
 from benchmarks.report import base_parser, publish
 from benchmarks.serving import serve_direct, serve_proxy, summary
+from runtime.local_ray import init_local_ray
 
 PASSWORD = "benchmark password"
 CAMERAS = 16
@@ -373,8 +374,7 @@ def run(args: argparse.Namespace) -> None:
                         bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(work / "spool"),
                         clip_work_dir=str(work / "clips"),
                         camera_networks=("127.0.0.0/8",))  # its cameras are on loopback
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             namespace=settings.namespace)
+    init_local_ray(include_dashboard=False, log_to_driver=False, namespace=settings.namespace)
     runtime, api = start_system(settings, PASSWORD)
     image = jpeg_of_about(args.image_bytes)
     try:

@@ -35,6 +35,7 @@ from benchmarks.lpr import PASSWORD, body_template, run_wrk
 from benchmarks.report import base_parser, publish
 from benchmarks.serving import serve_direct
 from benchmarks.watch import run_client
+from runtime.local_ray import init_local_ray
 
 CAMERAS = 16
 
@@ -67,8 +68,7 @@ def run(args: argparse.Namespace) -> None:
                         bus_url=f"{REDIS_URL}?prefix={prefix}", spool_dir=str(work / "spool"),
                         clip_work_dir=str(work / "clips"),
                         camera_networks=("127.0.0.0/8",))  # its cameras are on loopback
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             namespace=settings.namespace)
+    init_local_ray(include_dashboard=False, log_to_driver=False, namespace=settings.namespace)
     runtime, api = start_system(settings, PASSWORD)
     try:
         token = api.post("/auth/login", json={"username": "admin", "password": PASSWORD}).json()["access_token"]

@@ -38,3 +38,10 @@ def publish(name: str, fields: dict[str, Any], out: Path | None) -> dict[str, An
     if out:
         out.write_text(text + "\n")
     return report
+
+
+def merge_into(path: Path, fields: dict[str, Any]) -> None:
+    """Update ``fields`` in the report at ``path``, keeping the rest: one result file gathers runs made apart
+    (cluster.json: the node-loss run, the API load run, the sustained live run)."""
+    report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**report, **fields}, indent=2) + "\n")

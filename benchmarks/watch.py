@@ -8,8 +8,13 @@ The same FastAPI app is also served by plain uvicorn in this process
 ("direct"), so every number comes twice in one run: Serve-routed and direct.
 
 - live latency: packet received by the camera actor → fragment bytes received
-  by a WebSocket client, p50/p95 over every fragment, 1, 10 and 50 viewers;
+  by a WebSocket client, p50/p95 over every fragment (a message may carry
+  several: each counts), 1, 10 and 50 viewers, 60 s each;
 - first frame: WebSocket connected → first fragment received;
+- sustained (``--sustained``, its own run): 100 viewers for 120 s, p95 over
+  the run and its growth (p95 of the last 30 s ÷ the first 30 s), Serve's
+  default ingress and plain uvicorn in the same run
+  (benchmarks/results/live_sustained.json);
 - seek: playback playlist request → its first fragment's bytes received
   (playlist, init range, fragment range, in order, as a player does),
   200 random instants over 7 days × 16 cameras.
@@ -18,6 +23,7 @@ Clients run in a separate process so they do not compete with the servers'
 event loops. Prints JSON, writes --out and a PNG beside it.
 
     .venv/bin/python -m benchmarks.watch --out benchmarks/results/watch.json
+    .venv/bin/python -m benchmarks.watch --sustained --out benchmarks/results/live_sustained.json
 """
 
 from __future__ import annotations
@@ -39,8 +45,9 @@ from uuid import UUID, uuid4
 
 import httpx
 
-from benchmarks.report import base_parser, publish
+from benchmarks.report import base_parser, merge_into, publish
 from benchmarks.serving import serve_direct, serve_proxy, summary
+from runtime.local_ray import init_local_ray
 
 SYNTHETIC_DAYS = 7
 SYNTHETIC_CAMERAS = 16
@@ -51,11 +58,13 @@ PASSWORD = "benchmark password"
 # --- clients (run in a child process) ----------------------------------------------
 
 
-async def _viewer(url: str, seconds: float) -> tuple[list[float], float | None]:
+async def _viewer(url: str, seconds: float, t0: float) -> tuple[list[tuple[float, float]], float | None, int]:
+    """One viewer: (seconds since ``t0``, latency ms) of every fragment, its first fragment's delay, its messages."""
     from websockets.asyncio.client import connect
 
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     first: float | None = None
+    messages = 0
     started = time.monotonic()
     async with connect(url, open_timeout=30, max_size=None) as ws:
         connected = time.monotonic()
@@ -68,19 +77,36 @@ async def _viewer(url: str, seconds: float) -> tuple[list[float], float | None]:
             now = time.time()
             if meta.get("init"):
                 continue
+            messages += 1
             if first is None:
                 first = (time.monotonic() - connected) * 1000
-            latencies.append((now - meta["received_at"]) * 1000)
-    return latencies, first
+            at = time.monotonic() - t0
+            latencies += [(at, (now - piece["received_at"]) * 1000) for piece in meta["pieces"]]
+    return latencies, first, messages
 
 
-async def live_clients(url: str, viewers: int, seconds: float) -> dict[str, Any]:
-    results = await asyncio.gather(*(_viewer(url, seconds) for _ in range(viewers)), return_exceptions=True)
-    latencies = [lat for r in results if not isinstance(r, BaseException) for lat in r[0]]
-    firsts = [r[1] for r in results if not isinstance(r, BaseException) and r[1] is not None]
+async def live_clients(url: str, viewers: int, seconds: float, part_s: float = 0.0) -> dict[str, Any]:
+    """``viewers`` at once for ``seconds``; with ``part_s``, also the p95 of the first and the last ``part_s``."""
+    t0 = time.monotonic()
+    results = await asyncio.gather(*(_viewer(url, seconds, t0) for _ in range(viewers)), return_exceptions=True)
+    done = [r for r in results if not isinstance(r, BaseException)]
+    samples = [sample for r in done for sample in r[0]]
+    latencies = [lat for _, lat in samples]
+    firsts = [r[1] for r in done if r[1] is not None]
     errors = [repr(r) for r in results if isinstance(r, BaseException)]
-    return {"viewers": viewers, "latency_ms": summary(latencies), "first_frame_ms": summary(firsts),
-            "errors": errors[:3], "failed_viewers": len(errors)}
+    messages = sum(r[2] for r in done)
+    out = {"viewers": viewers, "latency_ms": summary(latencies), "first_frame_ms": summary(firsts),
+           "messages": messages, "fragments_per_message": round(len(latencies) / max(1, messages), 2),
+           "errors": errors[:3], "failed_viewers": len(errors)}
+    if part_s:
+        end = max((at for at, _ in samples), default=0.0)
+        first_part = summary([lat for at, lat in samples if at < part_s])
+        last_part = summary([lat for at, lat in samples if at >= end - part_s])
+        out.update({"first_part_latency_ms": first_part, "last_part_latency_ms": last_part,
+                    "p95_growth": round(last_part["p95"] / max(1e-9, first_part["p95"]), 2),
+                    "per_10s_p95_ms": [summary([lat for at, lat in samples if k <= at < k + 10])["p95"]
+                                       for k in range(0, int(end), 10)]})
+    return out
 
 
 def seek_clients(base: str, tokens: dict[str, str], since: str, count: int, seed: int) -> dict[str, Any]:
@@ -227,7 +253,12 @@ async def build_index(database_url: str, objects: Path, tenant_id: UUID, cameras
 
 def main() -> None:
     parser = base_parser(__doc__, warmup_s=10)
+    parser.set_defaults(window=60.0)
     parser.add_argument("--viewers", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--sustained", action="store_true",
+                        help="only the sustained live part: --sustained-viewers for --sustained-s, Serve vs uvicorn")
+    parser.add_argument("--sustained-viewers", type=int, default=100)
+    parser.add_argument("--sustained-s", type=float, default=120.0)
     parser.add_argument("--seeks", type=int, default=200)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("client_args", nargs="?", help=argparse.SUPPRESS)
@@ -264,23 +295,27 @@ def run(args: argparse.Namespace) -> None:
                         public_url=f"http://127.0.0.1:{serve_port}", secret=uuid4().hex, api_port=serve_port,
                         spool_dir=str(work / "spool"), clip_work_dir=str(work / "clips"),
                         camera_networks=("127.0.0.0/8",))  # its cameras are on loopback
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             namespace=settings.namespace)
+    init_local_ray(include_dashboard=False, log_to_driver=False, namespace=settings.namespace)
     runtime, api = start_system(settings, PASSWORD)
     try:
         token = api.post("/auth/login", json={"username": "admin", "password": PASSWORD}).json()["access_token"]
         auth = {"authorization": f"Bearer {token}"}
         tenant = api.post("/tenants", json={"name": "Bench City"}, headers=auth).json()["id"]
+        plan = api.post("/plans", headers=auth, json={  # the default plan admits 16 live streams; this admits the crowd
+            "name": "Bench plan", "retention_days": 30, "camera_quota": 100, "live_viewers_max": 1000}).json()["id"]
+        assert api.put(f"/tenants/{tenant}/plan", headers=auth, json={"plan_id": plan}).status_code == 200
         live = api.post("/cameras", headers=auth, json={"name": "live", "tenant_id": tenant,
                                                         "rtsp_url": camera_server.url("live")}).json()["id"]
         synthetic = [UUID(api.post("/cameras", headers=auth, json={
             "name": f"archive {i}", "tenant_id": tenant, "rtsp_url": f"rtsp://127.0.0.1:1/{i}", "enabled": False,
         }).json()["id"]) for i in range(SYNTHETIC_CAMERAS)]
         since = datetime.now(UTC).replace(microsecond=0) - timedelta(days=SYNTHETIC_DAYS + 1)
-        chunk, meta = make_chunk(work)
-        t0 = time.monotonic()
-        rows = asyncio.run(build_index(database_url, objects, UUID(tenant), synthetic, since, chunk, meta))
-        index_s = time.monotonic() - t0
+        rows, index_s = 0, 0.0
+        if not args.sustained:  # the sustained live part needs no archive
+            chunk, meta = make_chunk(work)
+            t0 = time.monotonic()
+            rows = asyncio.run(build_index(database_url, objects, UUID(tenant), synthetic, since, chunk, meta))
+            index_s = time.monotonic() - t0
 
         direct_app = create_app(replace(settings, public_url=f"http://127.0.0.1:{direct_port}"))
         direct = serve_direct(direct_app, direct_port, ws="websockets-sansio")
@@ -288,6 +323,14 @@ def run(args: argparse.Namespace) -> None:
         media_tokens = {str(c): api.post(f"/cameras/{c}/media-token", headers=auth).json()["token"] for c in synthetic}
         live_token = api.post(f"/cameras/{live}/media-token", headers=auth).json()["token"]
         status = api.get(f"/cameras/{live}/status", headers=auth).json()
+        if args.sustained:
+            sustained = {route: run_client("live", {
+                "url": f"ws://127.0.0.1:{port}/api/v1/cameras/{live}/live?token={live_token}&meta=1",
+                "viewers": args.sustained_viewers, "seconds": args.sustained_s, "part_s": 30.0})
+                for route, port in (("serve", serve_port), ("direct", direct_port))}
+            direct.should_exit = True
+            publish_sustained(args, settings, status, sustained)
+            return
 
         results: dict[str, Any] = {}
         for route, port in (("serve", serve_port), ("direct", direct_port)):
@@ -329,6 +372,35 @@ def run(args: argparse.Namespace) -> None:
     }, args.out)
     if args.out:
         plot(report, args.out.with_suffix(".png"))
+
+
+def publish_sustained(args: argparse.Namespace, settings: Any, status: dict[str, Any],
+                      sustained: dict[str, dict[str, Any]]) -> None:
+    serve, direct = sustained["serve"], sustained["direct"]
+    report = publish("live_sustained", {
+        "live_p95_ms_sustained": serve["latency_ms"]["p95"],
+        "live_p95_growth": serve["p95_growth"],
+        "goals": {"live_p95_ms_sustained": 500, "live_p95_growth": 1.5},
+        "peer_uvicorn_live_p95_ms_sustained": direct["latency_ms"]["p95"],
+        "peer_uvicorn_live_p95_growth": direct["p95_growth"],
+        "serve_vs_uvicorn_p95_ratio": round(serve["latency_ms"]["p95"] / max(1e-9, direct["latency_ms"]["p95"]), 2),
+        "viewers": args.sustained_viewers, "seconds": args.sustained_s, "growth_parts_s": 30,
+        "pacing": {"live_send_interval_ms": settings.live_send_interval_ms,
+                   "live_messages_per_s": settings.live_messages_per_s},
+        "camera": {"source": "GStreamer RTSP, H.264 640x360 25 fps, 1 s GOP", "fps": status.get("fps")},
+        "serve_proxy": serve_proxy(),
+        "results": sustained,
+    }, args.out)
+    if args.out:  # issue 14's figures live in cluster.json, beside the node-loss and API runs
+        merge_into(args.out.parent / "cluster.json", live_figures(report))
+
+
+def live_figures(report: dict[str, Any]) -> dict[str, Any]:
+    """What cluster.json keeps of a sustained live run."""
+    return {"live_p95_ms_sustained": report["live_p95_ms_sustained"], "live_p95_growth": report["live_p95_growth"],
+            "live": {k: report[k] for k in ("when", "viewers", "seconds", "peer_uvicorn_live_p95_ms_sustained",
+                                            "serve_vs_uvicorn_p95_ratio", "pacing", "serve_proxy")}
+            | {"details": "live_sustained.json"}}
 
 
 def plot(report: dict[str, Any], path: Path) -> None:

@@ -7,6 +7,7 @@
 set -eu
 
 RAY_PORT="${RAY_PORT:-6380}"  # not 6379: that is Redis's port (docs/architecture.md)
+export RAY_worker_niceness="${RAY_worker_niceness:-0}"  # camera hosts and replicas at ordinary priority (docs/running.md)
 
 case "${1:-head}" in
   head)

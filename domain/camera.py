@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.sealing import Sealer, camera_password_context
-from domain.stream_url import StreamUrl
+from domain.stream_url import StreamUrl, with_login_of
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Camera:
     updated_at: datetime
     recording_paused: str | None = None  # why its city may not record now (storage quota), if so
     sealed_password: str | None = None  # the RTSP password as stored: sealed (domain/sealing.py)
+    substream: StreamUrl | None = None  # the lighter stream for mosaics, live only; opens with ``stream``'s login
 
     @property
     def revision(self) -> str:
@@ -41,8 +42,10 @@ class Camera:
                          sealer.open(self.sealed_password, camera_password_context(self.id)))
 
     def spec(self, sealer: Sealer | None = None) -> CameraSpec:
-        return CameraSpec(self.id, self.tenant_id, self.opened_stream(sealer).with_credentials(), self.revision,
-                          self.recording_paused)
+        opened = self.opened_stream(sealer)
+        sub = None if self.substream is None else with_login_of(self.substream, opened).with_credentials()
+        return CameraSpec(self.id, self.tenant_id, opened.with_credentials(), self.revision, self.recording_paused,
+                          sub)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class CameraSpec:
     url: str  # with credentials: never shown, never logged
     revision: str
     paused: str | None = None  # set: do not record, show error storage_full with this detail
+    substream_url: str | None = None  # with credentials, like ``url``; watched live only, never recorded
 
     def __repr__(self) -> str:
         return f"CameraSpec(camera_id={self.camera_id}, revision={self.revision})"

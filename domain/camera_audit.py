@@ -16,6 +16,7 @@ from domain.redaction import redact
 def camera_settings(camera: Camera) -> dict[str, Any]:
     """The camera as the trail records it at creation or deletion."""
     return {"name": camera.name, "vendor": camera.vendor, "rtsp_url": redact(camera.stream.public_url),
+            "substream_url": None if camera.substream is None else redact(camera.substream.public_url),
             "enabled": camera.enabled, "latitude": camera.latitude, "longitude": camera.longitude,
             "has_credentials": camera.stream.username is not None or camera.sealed_password is not None}
 

@@ -45,3 +45,11 @@ def build_stream_url(
         raise InvalidCameraUrl(f"no URL builder for vendor {vendor!r}: give the rtsp_url")
     hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return parse_stream_url(f"rtsp://{hostport}{path}", username, password)
+
+
+def build_substream_url(vendor: Vendor, host: str, *, channel: int = 1, port: int = 554) -> StreamUrl | None:
+    """The sub-stream URL (no credentials: it opens with the main stream's login) of a known vendor's camera,
+    None for a vendor without a builder."""
+    if vendor not in (Vendor.INTELBRAS, Vendor.HIKVISION):
+        return None
+    return build_stream_url(vendor, host, channel=channel, stream=StreamKind.SUB, port=port)

@@ -19,6 +19,10 @@ class Settings:
     bus_url: str = "ray://"  # redis://host:port/db, or ray:// for the in-Ray bus (storage/bus.py)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The API's Serve replicas (domain/api_replicas.py): a fixed count, or autoscaling from api_replicas up to
+    # api_max_replicas. One stays on the head; more spread over the nodes, each behind its node's proxy.
+    api_replicas: int = 1
+    api_max_replicas: int | None = None
     chunk_max_s: float = 60.0
     cameras_per_host: int | None = None  # None: about one host per core, cameras spread evenly (domain/density.py)
     quarantine_after_crashes: int = 3  # host crashes within the window that split it (domain/quarantine.py)
@@ -43,6 +47,13 @@ class Settings:
     # Open /events sockets per API replica (domain/socket_limits.py): a user's, and a city's.
     event_sockets_per_user: int = 20
     event_sockets_per_city: int = 500
+    # Live WebSocket pacing (domain/live_messages.py): a viewer's pending fragments go out as one message, at most
+    # one message per this interval, and a replica's viewers together within live_messages_per_s (its ingress).
+    live_send_interval_ms: int = 100
+    live_messages_per_s: int = 800
+    # Messages a second each open /events socket of a city may be sent on one replica (domain/event_budget.py): a
+    # city publishing more than its consoles could show has its own feed held back, never another city's.
+    event_messages_per_socket_s: float = 100.0
     playback_max_s: int = 6 * 3600  # longest range of one playback playlist
     clip_max_s: int = 3600  # longest evidence clip
     retention_interval_s: float = 3600.0  # a retention pass every hour (and on demand)

@@ -88,6 +88,22 @@ def parse_stream_url(
     return StreamUrl(public, embedded_user or None, embedded_password)
 
 
+def parse_substream_url(url: str, main: StreamUrl) -> StreamUrl:
+    """Validate a camera's sub-stream URL like its main one and keep only its public form: the sub-stream opens
+    with the main stream's login (one camera, one login), so no second password is stored. Credentials embedded in
+    ``url`` are accepted only if they are the main stream's; anything else is refused with a message."""
+    sub = parse_stream_url(url)
+    if sub.username is not None and (sub.username, sub.password) != (main.username, main.password):
+        raise InvalidCameraUrl("the sub-stream opens with the camera's login: give it as username/password,"
+                               " not a different one in substream_url")
+    return StreamUrl(sub.public_url)
+
+
+def with_login_of(sub: StreamUrl, main: StreamUrl) -> StreamUrl:
+    """The sub-stream URL with the main stream's credentials, as the ingest opens it."""
+    return StreamUrl(sub.public_url, main.username, main.password)
+
+
 STREAM_FIELDS = ("rtsp_url", "username", "password")  # what a camera update may change of its stream
 
 

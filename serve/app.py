@@ -91,8 +91,10 @@ def create_app(settings: Settings, *, behind_serve: bool = False, metrics_middle
         app.state.ray_series = await asyncio.to_thread(RayNodeSeries.of_this_node)
         app.state.http = httpx.AsyncClient()
         tickets = open_tickets(settings.bus_url, pool)
-        feeds = EventFeeds(bus, per_user=settings.event_sockets_per_user, per_city=settings.event_sockets_per_city)
-        app.state.resources = Resources(settings, pool, store, actors, LiveHub(actors), bus, lpr,
+        feeds = EventFeeds(bus, per_user=settings.event_sockets_per_user, per_city=settings.event_sockets_per_city,
+                           per_socket_s=settings.event_messages_per_socket_s)
+        live = LiveHub(actors, poll_interval_s=settings.live_send_interval_ms / 1000)
+        app.state.resources = Resources(settings, pool, store, actors, live, bus, lpr,
                                         SessionCheck(pool, ttl_s=settings.session_check_ttl_s), tickets, feeds)
         app.state.password_work = PasswordWork.for_this_node(settings.password_checks_at_once)
         app.state.login_guard = LoginGuard.for_settings(settings, app.state.password_work)

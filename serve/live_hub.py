@@ -5,7 +5,7 @@ that camera's host (``live_frames``) and copies each fragment into every
 viewer's bounded queue (domain/viewer_queue.py). The hub also keeps the
 fragments since the latest keyframe, so a viewer who joins a camera already
 being watched starts at once, not at the next keyframe. The poll stops when
-the last viewer leaves.
+the last viewer leaves. A camera's main stream and its sub-stream are two feeds.
 """
 
 from __future__ import annotations
@@ -61,20 +61,31 @@ class _Feed:
 
 
 class LiveHub:
-    def __init__(self, actors: ActorClient) -> None:
-        self._actors = actors
-        self._feeds: dict[UUID, _Feed] = {}
+    """The replica's live feeds; each asks its camera's host at most once per ``poll_interval_s`` (what arrives
+    meanwhile comes in the next answer), since a Ray call per frame per camera is most of a busy replica's work."""
 
-    def viewers(self, camera_id: UUID) -> int:
-        feed = self._feeds.get(camera_id)
+    def __init__(self, actors: ActorClient, poll_interval_s: float = 0.0) -> None:
+        self._actors = actors
+        self._poll_interval_s = poll_interval_s
+        self._feeds: dict[tuple[UUID, bool], _Feed] = {}  # (camera, sub-stream?) → its feed
+
+    def all_viewers(self) -> int:
+        """Viewers of every camera on this replica."""
+        return sum(len(feed.viewers) for feed in self._feeds.values())
+
+    def viewers(self, camera_id: UUID, sub: bool = False) -> int:
+        feed = self._feeds.get((camera_id, sub))
         return len(feed.viewers) if feed else 0
 
     @asynccontextmanager
-    async def watch(self, camera_id: UUID) -> AsyncIterator[Viewer]:
-        feed = self._feeds.get(camera_id)
+    async def watch(self, camera_id: UUID, sub: bool = False) -> AsyncIterator[Viewer]:
+        """A viewer of the camera's main stream, or of its sub-stream with ``sub``."""
+        key = (camera_id, sub)
+        feed = self._feeds.get(key)
         if feed is None:
-            feed = self._feeds[camera_id] = _Feed()
-            feed.task = asyncio.create_task(self._poll(camera_id, feed), name=f"live-{camera_id}")
+            feed = self._feeds[key] = _Feed()
+            feed.task = asyncio.create_task(self._poll(camera_id, sub, feed),
+                                            name=f"live-{camera_id}{'-sub' if sub else ''}")
         viewer = Viewer()
         if feed.init is not None:
             viewer.put(feed.init)
@@ -85,20 +96,26 @@ class LiveHub:
             yield viewer
         finally:
             feed.viewers.discard(viewer)
-            if not feed.viewers and self._feeds.get(camera_id) is feed:
-                del self._feeds[camera_id]
+            if not feed.viewers and self._feeds.get(key) is feed:
+                del self._feeds[key]
                 if feed.task is not None:
                     feed.task.cancel()
 
-    async def _poll(self, camera_id: UUID, feed: _Feed) -> None:
+    async def _poll(self, camera_id: UUID, sub: bool, feed: _Feed) -> None:
         """Follow the camera's host until the last viewer leaves (the task is cancelled then)."""
         after: int | None = None
 
+        loop = asyncio.get_running_loop()
+
         async def step() -> None:
             nonlocal after
-            for piece in await self._actors.live_frames(camera_id, after, _POLL_WAIT_S):
-                await self._deliver(camera_id, feed, piece)
+            asked = loop.time()
+            for piece in await self._actors.live_frames(camera_id, after, _POLL_WAIT_S, sub):
+                await self._deliver(camera_id, sub, feed, piece)
                 after = piece.seq
+            # What came is delivered at once; the next ask waits out the interval, so what arrives meanwhile
+            # comes in one answer.
+            await asyncio.sleep(max(0.0, asked + self._poll_interval_s - loop.time()))
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, CameraNotRunning):  # viewers are told why the picture stopped
@@ -109,9 +126,9 @@ class LiveHub:
         while feed.viewers:
             await retrying(step, what=f"follow camera {camera_id} live", cap_s=5.0, on_failure=failed, log=log)
 
-    async def _deliver(self, camera_id: UUID, feed: _Feed, piece: LivePiece) -> None:
+    async def _deliver(self, camera_id: UUID, sub: bool, feed: _Feed, piece: LivePiece) -> None:
         if piece.init_id != feed.init_id:
-            init = await self._actors.live_init(camera_id, piece.init_id)
+            init = await self._actors.live_init(camera_id, piece.init_id, sub)
             feed.init, feed.init_id = Outgoing(init, is_init=True), piece.init_id
             for viewer in feed.viewers:
                 viewer.put(feed.init)

@@ -24,10 +24,11 @@ from storage import audit, cameras, plans
 
 async def create(pool: asyncpg.Pool, caller: Principal, tenant_id: UUID, *, name: str, vendor: str,
                  stream: StreamUrl, enabled: bool, latitude: float | None, longitude: float | None,
-                 sealer: Sealer) -> Camera:
+                 sealer: Sealer, substream: StreamUrl | None = None) -> Camera:
     async with plans.within_quota(pool, tenant_id, Quota.CAMERAS) as conn:
         camera = await cameras.create(conn, tenant_id=tenant_id, name=name, vendor=vendor, stream=stream,
-                                      enabled=enabled, latitude=latitude, longitude=longitude, sealer=sealer)
+                                      enabled=enabled, latitude=latitude, longitude=longitude, sealer=sealer,
+                                      substream=substream)
         await audit.record(conn, caller.user_id, "camera.created", tenant_id=tenant_id, camera_id=camera.id,
                            detail=camera_settings(camera))
     return camera

@@ -76,3 +76,13 @@ async def of_camera(pool: asyncpg.Pool, camera_id: UUID, *, limit: int = 100) ->
     rows = await pool.fetch("SELECT kind, since FROM camera_alerts WHERE camera_id = $1 ORDER BY id DESC LIMIT $2",
                             camera_id, limit)
     return [(str(r["kind"]), r["since"]) for r in rows]
+
+
+async def of_camera_between(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime,
+                            *, limit: int = 500) -> list[tuple[str, datetime, str | None]]:
+    """The camera's alerts whose instant (``since``) falls in [start, end), oldest first: (kind, since, reason),
+    for the timeline's markers. At most ``limit``: a camera flapping for a month is a few marks too many."""
+    rows = await pool.fetch(
+        "SELECT kind, since, reason FROM camera_alerts WHERE camera_id = $1 AND tenant_id = $2"
+        " AND since >= $3 AND since < $4 ORDER BY since LIMIT $5", camera_id, tenant_id, start, end, limit)
+    return [(str(r["kind"]), r["since"], r["reason"]) for r in rows]

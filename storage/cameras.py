@@ -17,7 +17,7 @@ from domain.stream_url import StreamUrl
 
 _COLUMNS = (
     "id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password_sealed, enabled,"
-    " latitude, longitude, created_at, updated_at"
+    " latitude, longitude, created_at, updated_at, substream_url"
 )
 
 
@@ -28,6 +28,7 @@ def _camera(row: asyncpg.Record) -> Camera:
         enabled=row["enabled"], latitude=row["latitude"], longitude=row["longitude"],
         created_at=row["created_at"], updated_at=row["updated_at"],
         recording_paused=row.get("recording_paused"),
+        substream=StreamUrl(row["substream_url"]) if row["substream_url"] is not None else None,
     )
 
 
@@ -42,15 +43,18 @@ def _sealed_password(camera_id: UUID, stream: StreamUrl, sealer: Sealer | None) 
 async def create(
     pool: asyncpg.Pool | asyncpg.Connection, *, tenant_id: UUID, name: str, vendor: str, stream: StreamUrl,
     enabled: bool = True, latitude: float | None = None, longitude: float | None = None,
-    sealer: Sealer | None = None,
+    sealer: Sealer | None = None, substream: StreamUrl | None = None,
 ) -> Camera:
-    """A new camera; a stream with a password needs ``sealer`` (the password is stored sealed only)."""
+    """A new camera; a stream with a password needs ``sealer`` (the password is stored sealed only). ``substream``
+    is stored as its public URL only: it opens with the main stream's login."""
     camera_id = uuid4()
     row = await pool.fetchrow(
         "INSERT INTO cameras (id, tenant_id, name, vendor, rtsp_url, rtsp_username, rtsp_password_sealed,"
-        f" enabled, latitude, longitude) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING {_COLUMNS}",
+        f" enabled, latitude, longitude, substream_url) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+        f" RETURNING {_COLUMNS}",
         camera_id, tenant_id, name, vendor, stream.public_url, stream.username,
         _sealed_password(camera_id, stream, sealer), enabled, latitude, longitude,
+        None if substream is None else substream.public_url,
     )
     return _camera(row)
 
@@ -89,8 +93,8 @@ async def list_enabled(pool: asyncpg.Pool) -> list[Camera]:
 async def update(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, changes: dict[str, Any],
                  stream: StreamUrl | None = None, sealer: Sealer | None = None) -> Camera | None:
     """Apply ``changes`` (column → value, columns from a fixed set) and a new ``stream`` (its password, if any,
-    sealed with ``sealer``); bump the revision."""
-    allowed = {"name", "vendor", "enabled", "latitude", "longitude"}
+    sealed with ``sealer``); bump the revision. ``substream_url`` is a public URL (or None to remove it)."""
+    allowed = {"name", "vendor", "enabled", "latitude", "longitude", "substream_url"}
     if stream is not None:
         changes = {**changes, "rtsp_url": stream.public_url, "rtsp_username": stream.username,
                    "rtsp_password_sealed": _sealed_password(camera_id, stream, sealer)}

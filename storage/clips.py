@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -10,21 +13,49 @@ import asyncpg
 from domain.clip_manifest import clip_manifest_key
 from domain.clips import ClipJob
 from storage import purges
+from storage.holds import unheld_sql
 from storage.rows import record, record_or_none, records
 
 MAX_ATTEMPTS = 3
-_UNHELD = ("NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.camera_id = c.camera_id AND h.released_at IS NULL"
-           " AND h.time_range && tstzrange(c.start_at, c.end_at))")
+# NOTIFY channel of a queued job: every exporter wakes at once, whichever process queued it (no lost wake-up
+# when the API's call to the exporter actor is lost, and every exporter when there are several).
+QUEUED_CHANNEL = "gtv_clips_queued"
+_UNHELD = unheld_sql("c.camera_id", "tstzrange(c.start_at, c.end_at)")
 _COLUMNS = ("id, tenant_id, camera_id, requested_by, start_at, end_at, state, progress, attempts, object_key,"
             " bytes, sha256, first_frame_at, last_frame_at, error, created_at, started_at, finished_at")
 
 
 async def create(pool: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, camera_id: UUID, requested_by: UUID,
                  start: datetime, end: datetime) -> ClipJob:
+    """Queue a job; every exporter listening (``listening``) is woken when the insert commits."""
     row = await pool.fetchrow(
         f"INSERT INTO clips (id, tenant_id, camera_id, requested_by, start_at, end_at) VALUES ($1,$2,$3,$4,$5,$6)"
-        f" RETURNING {_COLUMNS}", uuid4(), tenant_id, camera_id, requested_by, start, end)
+        f" RETURNING {_COLUMNS}, pg_notify('{QUEUED_CHANNEL}', '') AS notified",
+        uuid4(), tenant_id, camera_id, requested_by, start, end)
     return record(ClipJob, row)
+
+
+@asynccontextmanager
+async def listening(pool: asyncpg.Pool, on_queued: Callable[[], None]) -> AsyncIterator[asyncio.Event]:
+    """Call ``on_queued`` whenever a job is queued (by any process) while the block runs, on one of the pool's
+    connections; yields an event set if that connection is lost (nothing is heard from then on)."""
+    lost = asyncio.Event()
+
+    def notified(*_: object) -> None:
+        on_queued()
+
+    def terminated(*_: object) -> None:
+        lost.set()
+
+    async with pool.acquire() as conn:
+        conn.add_termination_listener(terminated)
+        await conn.add_listener(QUEUED_CHANNEL, notified)
+        try:
+            yield lost
+        finally:
+            conn.remove_termination_listener(terminated)
+            if not conn.is_closed():
+                await conn.remove_listener(QUEUED_CHANNEL, notified)
 
 
 async def get(pool: asyncpg.Pool, tenant_id: UUID, clip_id: UUID) -> ClipJob | None:
@@ -52,15 +83,20 @@ _CLAIM_LOCK = 0x67747663  # "gtvc"
 
 # The round robin of domain/clip_turns.py: among cities with queued jobs and fewer running than their plan's
 # clip_jobs_running_max, the one whose most recent job started longest ago (never: first); its oldest job.
+# ``turns`` is one row per city, computed once (MATERIALIZED), and the running jobs are counted for all cities
+# in one pass over the (few) running rows: inlined, PostgreSQL counted a city's running jobs once per queued job
+# of every city, over all of the flooding city's clips — 100 queued jobs of A made B's claim take 15 ms.
 _CLAIM = f"""
     WITH waiting AS (
         SELECT tenant_id, min(created_at) AS oldest_queued FROM clips WHERE state = 'queued' GROUP BY tenant_id
-    ), turns AS (
+    ), running AS (
+        SELECT tenant_id, count(*) AS jobs FROM clips WHERE state = 'running' GROUP BY tenant_id
+    ), turns AS MATERIALIZED (
         SELECT w.tenant_id, w.oldest_queued,
                (SELECT max(c.started_at) FROM clips c WHERE c.tenant_id = w.tenant_id) AS last_claim
         FROM waiting w JOIN tenants t ON t.id = w.tenant_id JOIN plans p ON p.id = t.plan_id
-        WHERE (SELECT count(*) FROM clips r WHERE r.tenant_id = w.tenant_id AND r.state = 'running')
-              < p.clip_jobs_running_max
+             LEFT JOIN running r ON r.tenant_id = w.tenant_id
+        WHERE coalesce(r.jobs, 0) < p.clip_jobs_running_max
     ), chosen AS (
         SELECT c.id FROM clips c JOIN turns USING (tenant_id) WHERE c.state = 'queued'
         ORDER BY turns.last_claim NULLS FIRST, turns.oldest_queued, turns.tenant_id, c.created_at, c.id

@@ -15,6 +15,13 @@ _COLUMNS = ("id, tenant_id, camera_id, lower(time_range) AS start, upper(time_ra
             " created_by, created_at, released_at, released_by, release_reason")
 
 
+def unheld_sql(camera: str, time_range: str) -> str:
+    """SQL true when no active hold of ``camera`` (a column) overlaps ``time_range`` (an SQL range expression): the
+    one rule every purge, expiry and anonymization pass shares, so a hold protects the same footage in all."""
+    return (f"NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.camera_id = {camera} AND h.released_at IS NULL"
+            f" AND h.time_range && {time_range})")
+
+
 async def create(pool: asyncpg.Pool, *, tenant_id: UUID, camera_ids: list[UUID], start: datetime, end: datetime,
                  reason: str, case_number: str, created_by: UUID) -> list[Hold]:
     """One hold per camera, all in one transaction."""

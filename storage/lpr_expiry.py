@@ -16,10 +16,10 @@ from uuid import UUID
 import asyncpg
 
 from domain.lpr.pseudonym import SQL_IN_THE_CLEAR
+from storage.holds import unheld_sql
 from storage.rows import records
 
-_UNHELD = ("NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.camera_id = e.camera_id AND h.released_at IS NULL"
-           " AND h.time_range @> e.captured_at)")
+_UNHELD = unheld_sql("e.camera_id", "tstzrange(e.captured_at, e.captured_at, '[]')")
 
 
 @dataclass(frozen=True)

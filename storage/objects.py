@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import certifi
+import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
@@ -62,12 +64,29 @@ def check_key(key: str) -> str:
     return key
 
 
+# The minio client's own defaults wait 5 minutes on a silent socket and retry 5 times per call. A caller
+# here (the spool uploader, a clip export) has its own retry loop and an owner that stops it, so one call
+# gives up soon: a server that went quiet mid-request costs seconds, not a stuck thread at shutdown.
+_CONNECT_TIMEOUT_S = 5.0
+_READ_TIMEOUT_S = 30.0
+_RETRIES = urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504])
+
+
+def _http_client(secure: bool) -> urllib3.PoolManager:
+    timeout = urllib3.Timeout(connect=_CONNECT_TIMEOUT_S, read=_READ_TIMEOUT_S)
+    if not secure:
+        return urllib3.PoolManager(timeout=timeout, retries=_RETRIES, maxsize=10)
+    return urllib3.PoolManager(timeout=timeout, retries=_RETRIES, maxsize=10, cert_reqs="CERT_REQUIRED",
+                               ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where())
+
+
 class S3ObjectStore:
     """An S3-protocol bucket through the ``minio`` client."""
 
     def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, *,
                  secure: bool = False, region: str | None = None) -> None:
-        self._client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        self._client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
+                             http_client=_http_client(secure))
         self.bucket = bucket
 
     def ensure_bucket(self) -> None:

@@ -15,10 +15,10 @@ import asyncpg
 
 from domain.plans import TenantPolicy
 from domain.purge_rules import PurgedChunk, ReportLine, ReportRow, RetentionPass
+from storage.holds import unheld_sql
 from storage.rows import record_or_none, records
 
-_UNHELD = ("NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.camera_id = r.camera_id AND h.released_at IS NULL"
-           " AND h.time_range && r.time_range)")
+_UNHELD = unheld_sql("r.camera_id", "r.time_range")
 
 
 async def purge_batch(conn: asyncpg.Connection, tenant_id: UUID, cutoff: datetime, limit: int,

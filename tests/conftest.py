@@ -10,6 +10,7 @@ import os
 import random
 import socket
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 import ray
 
 from domain.settings import Settings
+from runtime.local_ray import init_local_ray, keep_ray_on_loopback
 from storage.db import create_pool, migrate
 from tests.support.databases import create_database, drop_database
 from tests.support.ports import free_port
@@ -33,6 +35,7 @@ from tests.support.system import (
 )
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+keep_ray_on_loopback()  # every Ray the tests start, in this process or a child, on 127.0.0.1 only
 
 
 @pytest.fixture(scope="session")
@@ -63,12 +66,11 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 def closed_port() -> Iterator[int]:
     """A port bound but not listening for the whole test: connecting is refused, and no server can take it.
 
-    Taken below the kernel's ephemeral range, where every peer of the suite (free_port(), Ray's workers and
-    agents, Serve) gets its ports: once an RTSP client reached an HTTP server on a port picked as "closed"
-    (a 404 read as not_found, a 401 as unauthorized).
+    Taken from 10000–19999: below the kernel's ephemeral range, where Ray's workers and agents and Serve get their
+    ports (once an RTSP client reached an HTTP server on a port picked as "closed": a 404 read as not_found, a 401
+    as unauthorized), and below the range free_port() picks from (runtime/free_port.py).
     """
-    ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    candidates = list(range(20_000, min(30_000, ephemeral_low)))
+    candidates = list(range(10_000, 20_000))
     random.shuffle(candidates)
     for port in candidates[:200]:
         with socket.socket() as held:
@@ -78,7 +80,7 @@ def closed_port() -> Iterator[int]:
                 continue
             yield port
             return
-    raise RuntimeError("no closed port could be held below the ephemeral range")
+    raise RuntimeError("no closed port could be held in 10000–19999")
 
 
 @pytest.fixture(scope="session")
@@ -89,12 +91,22 @@ def s3_server() -> Iterator[S3TestServer]:
 
 
 @pytest.fixture(scope="session")
-def rtsp_camera() -> Iterator[RtspTestCamera]:
-    """Live H.264 at /cam (1 s GOP) and H.264+AAC at /cam-audio on 127.0.0.1."""
-    camera = RtspTestCamera(free_port(), ["cam", "cam-audio:audio", "cam-restart"])
+def gstreamer_camera() -> Iterator[RtspTestCamera]:
+    camera = RtspTestCamera(free_port(), ["cam", "cam-audio:audio", "cam-restart", "cam-sub:sub"])
     camera.start()
     yield camera
     camera.stop()
+
+
+@pytest.fixture
+def rtsp_camera(gstreamer_camera: RtspTestCamera) -> RtspTestCamera:
+    """Live H.264 at /cam (1 s GOP), H.264+AAC at /cam-audio and its half-size sub-stream at /cam-sub, on 127.0.0.1.
+
+    One server for the session; if it has died (GStreamer's RTSP server once exited mid-suite, and every later
+    test of the session then failed on it), it is started again on the same URLs, with a warning that says so."""
+    if (said := gstreamer_camera.restarted_if_dead()) is not None:
+        warnings.warn(f"the session's GStreamer test camera had exited ({said}); started again", stacklevel=1)
+    return gstreamer_camera
 
 
 @pytest.fixture(scope="session")
@@ -129,8 +141,8 @@ def object_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def ray_local() -> Iterator[None]:
-    ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False, _metrics_export_port=METRICS_PORT)
+    init_local_ray(namespace=NAMESPACE, include_dashboard=False,
+                   log_to_driver=False, _metrics_export_port=METRICS_PORT)
     yield
     ray.shutdown()
 

@@ -25,9 +25,9 @@ from domain.camera_health import HealthMachine
 from domain.camera_state import ErrorReason
 from media.ingest_stats import IngestStats
 from media.live import LiveFeed
-from media.recorder import record_run
+from media.recorder import ChunkSink, record_run
 from media.sources import PacketSource, SourceError, classify_error, coarse_detail, open_source, redacted_error
-from storage.spool import SpoolFull, SpoolWriter
+from storage.spool import SpoolFull
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class CameraIngest:
 
     camera_id: UUID
     url: str
-    spool: SpoolWriter
+    spool: ChunkSink  # the camera's spool; for a stream watched but not recorded, a sink that drops chunks
     stats: IngestStats
     live: LiveFeed
     chunk_max_ms: int
@@ -47,6 +47,7 @@ class CameraIngest:
     report: Callable[[HealthChange], None]
     retry_delay: Callable[[int], float]
     chunk_closed: Callable[[Path], None]
+    what: str = "recording"  # which of the camera's streams, in thread names and log lines
     codec: tuple[str, int, int] | None = field(default=None, init=False)
     reconnects: int = field(default=0, init=False)
     _recorded_until_ms: int | None = field(default=None, init=False)  # end of the last run: the next never starts before it
@@ -56,7 +57,8 @@ class CameraIngest:
     def start(self) -> None:
         # The thread runs in a copy of the caller's context: its log lines carry the camera's log fields.
         context = contextvars.copy_context()
-        self._thread = threading.Thread(target=context.run, args=(self._run,), name=f"ingest-{self.camera_id}",
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name=f"ingest-{self.camera_id}"
+                                        + ("" if self.what == "recording" else f"-{self.what}"),
                                         daemon=True)
         self._thread.start()
 
@@ -103,7 +105,7 @@ class CameraIngest:
         except Exception as exc:  # a broken stream must never kill the supervisor
             reason = classify_error(exc)
             detail = exc.detail if isinstance(exc, SourceError) else coarse_detail(reason)
-            log.warning("camera %s: recording run failed: %s", self.camera_id,
+            log.warning("camera %s: %s run failed: %s", self.camera_id, self.what,
                         detail if isinstance(exc, SourceError) else redacted_error(exc, self.url))
             if reason == ErrorReason.TIMEOUT:  # the stream went silent: a stall, then a reconnect
                 self.report(stalled("no packet within the read timeout"))

@@ -26,6 +26,7 @@ from actors.camera.handoff import LoopHandoff
 from actors.camera.health_monitor import HealthMonitor, storage_full
 from actors.camera.ingest import CameraIngest
 from actors.camera.live_view import LiveView
+from actors.camera.substream import SubstreamFeed
 from actors.camera.thumbnailer import Thumbnailer
 from actors.camera.transitions import TransitionPublisher
 from actors.camera.uploader import SpoolUploader
@@ -62,6 +63,7 @@ class CameraSupervisor:
         spool_root: Path, bus: EventBus | None = None, has_room: Callable[[], bool] = lambda: True,
         fsync: FsyncPolicy = FsyncPolicy.FRAGMENT, policy: HealthPolicy | None = None,
         chunk_max_s: float = 60.0, source_timeout_s: float = 5.0, metrics: MetricsSink | None = None,
+        substream_linger_s: float | None = None,
     ) -> None:
         self.spec = spec
         policy = policy or HealthPolicy()
@@ -82,6 +84,9 @@ class CameraSupervisor:
             stall_s=policy.stall_after_s, report=self._health.apply, retry_delay=self._health.retry_delay,
             chunk_closed=self._uploader.chunk_closed,
         )
+        self._sub = None if spec.substream_url is None else SubstreamFeed(
+            spec.camera_id, spec.substream_url, self._handoff, policy=policy, timeout_s=source_timeout_s,
+            linger_s=substream_linger_s)
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle -------------------------------------------------------
@@ -127,6 +132,8 @@ class CameraSupervisor:
             await self._stop()
 
     async def _stop(self) -> None:
+        if self._sub is not None:
+            await self._sub.stop()
         await self._ingest.stop(_STOP_JOIN_S)
         await self._uploader.drain(_DRAIN_S)
         self._health.apply(HealthMachine.stopped)
@@ -160,20 +167,29 @@ class CameraSupervisor:
                 "spooled_bytes": sum(uploader.backlog.values()),
                 "upload_error": uploader.upload_error,
                 "lost_events": self._events.lost_events,
+                "substream": None if self._sub is None else self._sub.status(),
             },
         )
 
     # --- live view -------------------------------------------------------------
+    # ``sub``: the sub-stream's view, opened by the read if it is not (the main one for a camera without one).
 
-    async def live_frames(self, after_seq: int | None, wait_s: float) -> list[LivePiece]:
+    @property
+    def has_substream(self) -> bool:
+        return self._sub is not None
+
+    def _view(self, sub: bool) -> LiveView:
+        return self._sub.watched() if sub and self._sub is not None else self._live
+
+    async def live_frames(self, after_seq: int | None, wait_s: float, sub: bool = False) -> list[LivePiece]:
         """Frame fragments after ``after_seq``, waiting up to ``wait_s`` for the first (a long poll)."""
-        return await self._live.frames(after_seq, wait_s)
+        return await self._view(sub).frames(after_seq, wait_s)
 
-    def live_init(self, init_id: int) -> bytes | None:
-        return self._live.feed.init(init_id)
+    def live_init(self, init_id: int, sub: bool = False) -> bytes | None:
+        return self._view(sub).feed.init(init_id)
 
-    def live_gops(self) -> list[LiveGop]:
-        return self._live.feed.gops()
+    def live_gops(self, sub: bool = False) -> list[LiveGop]:
+        return self._view(sub).feed.gops()
 
     def keyframe(self) -> Keyframe | None:
         return self._live.feed.keyframe()

@@ -12,9 +12,9 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from domain.camera import Camera
-from domain.camera_vendors import StreamKind, Vendor, build_stream_url
+from domain.camera_vendors import StreamKind, Vendor, build_stream_url, build_substream_url
 from domain.rbac import Action
-from domain.stream_url import STREAM_FIELDS, parse_stream_url, patched_stream
+from domain.stream_url import STREAM_FIELDS, StreamUrl, parse_stream_url, parse_substream_url, patched_stream
 from domain.uptime import uptime
 from serve.deps import Caller, Res
 from serve.media_grants import BearerGrant
@@ -31,12 +31,18 @@ router = APIRouter(prefix="/cameras", tags=["cameras"])
 MAX_RECORDINGS_SPAN = timedelta(days=31)
 
 
+_SUBSTREAM_DOC = ("the camera's lighter stream, watched by mosaic tiles (live only, never recorded); validated like"
+                  " rtsp_url, and opened with the main stream's login (credentials in it must be those)")
+
+
 class CameraIn(BaseModel):
-    """A camera: give ``rtsp_url``, or ``host`` (+ channel/stream) for a known vendor."""
+    """A camera: give ``rtsp_url``, or ``host`` (+ channel/stream) for a known vendor (whose builder also fills
+    ``substream_url`` when the main stream is asked for and no sub-stream is given)."""
 
     name: str = Field(min_length=1, max_length=200)
     vendor: Vendor = Vendor.GENERIC
     rtsp_url: str | None = Field(None, max_length=2048)
+    substream_url: str | None = Field(None, max_length=2048, description=_SUBSTREAM_DOC)
     host: str | None = Field(None, min_length=1, max_length=255)
     port: int = Field(554, ge=1, le=65535)
     channel: int = Field(1, ge=1, le=256)
@@ -58,6 +64,7 @@ class CameraIn(BaseModel):
 class CameraPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     rtsp_url: str | None = Field(None, max_length=2048)
+    substream_url: str | None = Field(None, max_length=2048, description=_SUBSTREAM_DOC + "; null removes it")
     username: str | None = Field(None, max_length=200)
     password: str | None = Field(None, max_length=200)
     enabled: bool | None = None
@@ -69,6 +76,7 @@ def camera_json(camera: Camera) -> dict[str, Any]:
     return {
         "id": camera.id, "tenant_id": camera.tenant_id, "name": camera.name, "vendor": camera.vendor,
         "rtsp_url": camera.stream.public_url, "username": camera.stream.username,
+        "substream_url": None if camera.substream is None else camera.substream.public_url,
         "has_password": camera.sealed_password is not None, "enabled": camera.enabled,
         "latitude": camera.latitude, "longitude": camera.longitude,
         "created_at": camera.created_at, "updated_at": camera.updated_at,
@@ -79,16 +87,23 @@ def camera_json(camera: Camera) -> dict[str, Any]:
 async def create_camera(body: CameraIn, caller: Caller, res: Res) -> dict[str, Any]:
     tenant = scoped_tenant(caller, body.tenant_id)
     require(caller, Action.WRITE, tenant)
+    substream: StreamUrl | None = None
     if body.rtsp_url is not None:
         stream = parse_stream_url(body.rtsp_url, body.username, body.password)
     else:
         assert body.host is not None
         stream = build_stream_url(body.vendor, body.host, channel=body.channel, stream=body.stream,
                                   port=body.port, username=body.username, password=body.password)
+        if body.stream == StreamKind.MAIN:
+            substream = build_substream_url(body.vendor, body.host, channel=body.channel, port=body.port)
+    if body.substream_url is not None:
+        substream = parse_substream_url(body.substream_url, stream)
     await check_target(res.pool, res.settings, tenant, stream)
+    if substream is not None:
+        await check_target(res.pool, res.settings, tenant, substream)
     camera = await camera_admin.create(res.pool, caller, tenant, name=body.name.strip(), vendor=body.vendor.value,
                                        stream=stream, enabled=body.enabled, latitude=body.latitude,
-                                       longitude=body.longitude, sealer=res.sealer)
+                                       longitude=body.longitude, sealer=res.sealer, substream=substream)
     return camera_json(camera)
 
 
@@ -116,6 +131,11 @@ async def update_camera(camera_id: UUID, body: CameraPatch, caller: Caller, res:
     stream = patched_stream(camera.opened_stream(res.sealer), stream_changes) if stream_changes else None
     if stream is not None and stream.public_url != camera.stream.public_url:
         await check_target(res.pool, res.settings, camera.tenant_id, stream)
+    if changes.get("substream_url") is not None:
+        substream = parse_substream_url(changes["substream_url"], stream or camera.opened_stream(res.sealer))
+        if camera.substream is None or substream.public_url != camera.substream.public_url:
+            await check_target(res.pool, res.settings, camera.tenant_id, substream)
+        changes["substream_url"] = substream.public_url
     return camera_json(await camera_admin.update(res.pool, caller, camera, changes, stream, res.sealer))
 
 

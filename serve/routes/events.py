@@ -34,7 +34,7 @@ from domain.lpr.masking import masked_event
 from domain.session import Bearer
 from serve.deps import CallerSession, Res, Resources, resources
 from serve.errors import status_for
-from serve.event_feeds import QUEUE_LIMIT, from_now
+from serve.event_feeds import QUEUE_LIMIT, event_message, from_now
 from serve.session_check import SESSION_REVOKED
 from serve.sockets import refuse, until_closed, until_revoked
 from services.plate_view import audit_unmasked, plate_view_for
@@ -92,23 +92,24 @@ async def events(websocket: WebSocket) -> None:
     closed = asyncio.create_task(until_closed(websocket))
     revoked = asyncio.create_task(until_revoked(res.sessions, bearer))
     try:
-        async with res.feeds.subscribe(tenant, who.user_id) as subscriber:
+        async with res.feeds.subscribe(tenant, who.user_id, masked=view.masked) as subscriber:
             # Every event published from here on has an id after ``after``: the client may rely on delivery.
             await websocket.send_text(json.dumps(ready_message(tenant_id=str(tenant), after=after)))
             send = functools.partial(_send, websocket, masked=view.masked)
             after = await _catch_up(res, stream, after, send)
+            # The socket's end wakes its loop: no task and no wait on three futures per batch of events.
+            closed.add_done_callback(lambda _: subscriber.wake())
+            revoked.add_done_callback(lambda _: subscriber.wake())
             while not closed.done():
-                batch = asyncio.ensure_future(subscriber.next(_IDLE_S))
-                await asyncio.wait({batch, closed, revoked}, return_when=asyncio.FIRST_COMPLETED)
+                batch = await subscriber.next(_IDLE_S)
                 if closed.done() or revoked.done():
-                    batch.cancel()
                     if not closed.done():
                         await refuse(websocket, 401, SESSION_REVOKED)
                     break
                 sent = parse_event_id(after)
-                for event_id, event in batch.result():
+                for event_id, message in batch:  # encoded once by the feed for all its sockets
                     if parse_event_id(event_id) > sent:  # what catching up sent already, the feed may bring again
-                        await send(event_id, event)
+                        await websocket.send_text(message)
                         after = event_id
                 if subscriber.fell_behind:
                     await refuse(websocket, 503, f"fell more than {QUEUE_LIMIT} events behind: reconnect with"
@@ -135,8 +136,7 @@ async def _catch_up(res: Resources, stream: str, after: str, send: Callable[[str
 
 
 async def _send(websocket: WebSocket, event_id: str, event: Event, *, masked: bool) -> None:
-    shown = masked_event(event) if masked else event
-    await websocket.send_text(json.dumps({"id": event_id, "event": shown}, default=str))
+    await websocket.send_text(event_message(event_id, masked_event(event) if masked else event))
 
 
 async def _ticket_bearer(res: Resources, ticket: str | None, has_token: bool) -> Bearer:

@@ -14,13 +14,14 @@ from domain.rbac import Action, Role
 from domain.tenant_health import rollup
 from domain.viewer_admission import live_viewer_limit
 from serve.bodies import bodies, body
-from serve.deps import Caller, Res
+from serve.deps import Caller, Res, Resources
 from services import tenant_admin, viewer_admission
 from services.scope import found, require, scoped_tenant
 from storage import audit, city_storage, plans
 from storage import tenant_health as tenant_health_store
 
 router = APIRouter(tags=["plans"])
+_COORDINATOR_TIMEOUT_S = 2.0
 
 
 class PlanIn(BaseModel):
@@ -122,7 +123,21 @@ async def tenant_health(tenant_id: UUID, caller: Caller, res: Res) -> dict[str, 
         # Every replica's live viewers, and how many the city may have at once.
         "live": {"viewers": sum(live.values()), "by_camera": {str(c): n for c, n in live.items()},
                  "limit": live_viewer_limit(plan.live_viewers_max, usage.managers + usage.viewers)},
+        "coordinator": await _coordinator(res, tenant),
     }
+
+
+async def _coordinator(res: Resources, tenant_id: UUID) -> dict[str, Any]:
+    """What the city's coordinator holds (its host, its fair share of the store and what the city stores beyond
+    it), or why there is nothing to show: the rest of the health never waits on it for more than a moment."""
+    try:
+        state = await res.actors.city_state(tenant_id, _COORDINATOR_TIMEOUT_S)
+    except Exception as exc:  # the Fleet or the city host restarting, or this app not on Ray
+        return {"available": False, "reason": f"coordinator not reachable: {type(exc).__name__}"}
+    if state is None:
+        return {"available": False, "reason": "coordinator not placed yet"}
+    return {"available": True, "host": state["host"], "share_bytes": state["share_bytes"],
+            "excess_bytes": state["excess_bytes"], "clip_jobs": state["clip_jobs"]}
 
 
 @router.put("/tenants/{tenant_id}/time-zone")

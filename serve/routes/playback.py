@@ -25,7 +25,7 @@ from serve.media_grants import BearerGrant, MediaGrantOf
 from serve.time_range import checked_range
 from services.media_access import record_look
 from services.scope import camera_in_scope
-from storage import recordings, timeline
+from storage import camera_alerts, recordings, timeline
 
 router = APIRouter(tags=["playback"])
 
@@ -48,11 +48,14 @@ def _timeline_json(camera_id: UUID, recorded: list[RecordedRun], start: datetime
 @router.get("/cameras/{camera_id}/timeline")
 async def camera_timeline(camera_id: UUID, caller: Caller, res: Res, start: When,
                           end: When) -> dict[str, Any]:
-    """Recorded runs and gaps of one camera over [start, end) (up to 31 days)."""
+    """Recorded runs and gaps of one camera over [start, end) (up to 31 days), and its ``camera.offline`` /
+    ``camera.online`` alerts in it (``at``: when the outage began, or recording resumed)."""
     checked_range(start, end, MAX_TIMELINE_SPAN)
     camera = await camera_in_scope(res.pool, caller, camera_id)
     runs = await timeline.runs(res.pool, camera.tenant_id, [camera_id], start, end)
-    return _timeline_json(camera_id, runs, start, end)
+    alerts = await camera_alerts.of_camera_between(res.pool, camera.tenant_id, camera_id, start, end)
+    return {**_timeline_json(camera_id, runs, start, end),
+            "alerts": [{"kind": kind, "at": at, "reason": reason} for kind, at, reason in alerts]}
 
 
 @router.get("/timeline")

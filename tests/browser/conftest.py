@@ -18,7 +18,8 @@ DEMO = ["Av. Paulista", "Praça da Sé", "Rua Augusta", "Viaduto do Chá"]
 
 @pytest.fixture(scope="module")
 def demo_rtsp() -> Iterator[RtspTestCamera]:
-    camera = RtspTestCamera(free_port(), ["demo1", "demo2", "demo3", "demo4"])
+    """Four cameras, each with its half-size sub-stream (demoN-sub)."""
+    camera = RtspTestCamera(free_port(), [f"demo{i}{kind}" for i in range(1, 5) for kind in ("", "-sub:sub")])
     camera.start()
     yield camera
     camera.stop()
@@ -37,7 +38,8 @@ def dropping_rtsp() -> Iterator[RtspTestCamera]:
 def city(system: System, demo_rtsp: RtspTestCamera, dropping_rtsp: RtspTestCamera) -> ConsoleCity:
     made = new_console_city(system)
     for i, name in enumerate(DEMO):
-        made.add_camera(name, demo_rtsp.url(f"demo{i + 1}"), -23.55 - i * 0.004, -46.63 + i * 0.005)
+        made.add_camera(name, demo_rtsp.url(f"demo{i + 1}"), -23.55 - i * 0.004, -46.63 + i * 0.005,
+                        substream_url=demo_rtsp.url(f"demo{i + 1}-sub"))
     made.add_camera("Zona Sul", dropping_rtsp.url("drop"), -23.60, -46.66)
     made.wait_streaming()
     return made

@@ -76,6 +76,7 @@ def test_cameras_list_and_map_show_states(page: Page, city: ConsoleCity) -> None
     assert page.locator("#camera-list tbody tr").count() == 5
     assert page.locator("circle.marker").count() == 5
     assert page.locator("#camera-list .badge.online").count() == 5
+    assert page.locator("#camera-list .badge.online").first.inner_text() == "gravando"  # the state in words
     page.fill("#camera-search", "zona")
     assert page.locator("#camera-list tbody tr").count() == 1
     page.fill("#camera-search", "")
@@ -88,6 +89,15 @@ def test_a_2x2_mosaic_of_demo_cameras_plays(page: Page, city: ConsoleCity) -> No
     wait_playing(page, "#mosaic video", 4)
     assert all(p["frames"] > 0 for p in video_progress(page, "#mosaic video"))
     _shot(page, "mosaic")
+    widths = "Array.from(document.querySelectorAll('#mosaic video'), (v) => v.videoWidth)"
+    assert page.evaluate(widths) == [320] * 4  # tiles watch the cameras' half-size sub-streams
+    first = page.locator("#mosaic .tile").first
+    first.dblclick()  # full view: the main stream
+    page.wait_for_function("document.querySelector('#mosaic .tile.full video').videoWidth === 640", timeout=15_000)
+    assert first.get_attribute("data-stream") == "main"
+    first.dblclick()  # back to the tile: the sub-stream again
+    page.wait_for_function("document.querySelector('#mosaic .tile video').videoWidth === 320", timeout=15_000)
+    assert first.get_attribute("data-stream") == "sub"
 
 
 def test_a_dropped_camera_shows_the_placeholder_and_plays_again(page: Page, city: ConsoleCity,
@@ -110,13 +120,17 @@ def test_a_dropped_camera_shows_the_placeholder_and_plays_again(page: Page, city
 
 def test_clicking_the_timeline_plays_from_that_instant(page: Page, city: ConsoleCity) -> None:
     camera_id = city.cameras[DEMO[0]]
+    city.wait_recorded(DEMO[0], 12)  # a pixel of the 1 h bar is ~3 s: room to land inside the run
     open_page(page, f"#/playback?camera={camera_id}")
     page.wait_for_selector("#timeline .run")
     box = page.locator("#timeline").bounding_box()
     assert box is not None
     start, end = (int(page.get_attribute("#timeline", f"data-{k}") or 0) for k in ("start", "end"))
-    x = box["width"] * (end - 20_000 - start) / (end - start)  # 20 s ago: recorded and indexed
+    run_start, run_end = (int(page.get_attribute("#timeline .run >> nth=-1", f"data-{k}") or 0) for k in ("start", "end"))
+    target = run_end - min(5_000, (run_end - run_start) // 2)  # inside the newest recorded run, clear of its edges
+    x = box["width"] * (target - start) / (end - start)
     clicked = start + (end - start) * round(x) / box["width"]
+    assert run_start <= clicked < run_end, "the click lands on recorded video"
     page.mouse.click(box["x"] + round(x), box["y"] + box["height"] / 2)
     page.wait_for_selector("#playback-video[data-started-wall-ms]", timeout=15_000)
     started = int(page.get_attribute("#playback-video", "data-started-wall-ms") or 0)

@@ -16,7 +16,8 @@ import httpx
 import pytest
 import ray
 
-from actor_client.names import FLEET_NAME
+from actor_client.names import FLEET_NAME, host_slot
+from actors.host_actor import named_hosts
 from domain.events import tenant_stream
 from domain.recording import FragmentEntry
 from media.chunk_file import complete_prefix_length
@@ -187,6 +188,50 @@ def test_killed_camera_host_is_refilled_by_the_fleet(system: System) -> None:
     fleet = ray.get_actor(FLEET_NAME, namespace=NAMESPACE)
     wait_for(lambda: camera["id"] not in {str(k) for k in ray.get(fleet.placement.remote())}, 20)
     assert status()["state"] == "disabled"
+
+
+def test_a_crashed_fleet_comes_back_and_takes_over_its_hosts_without_a_gap(system: System) -> None:
+    """The Fleet owns placement, not recording: Ray restarts it after a crash, it finds its camera hosts still
+    running (detached) with their cameras, starts none twice, and places new cameras as before."""
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, manager, _ = new_city(system, admin)
+    first = system.client.post("/cameras", headers=manager, json={
+        "name": "before", "rtsp_url": "test://pattern?w=320&h=180&fps=10"}).json()
+
+    def status(camera: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = system.client.get(f"/cameras/{camera['id']}/status", headers=manager).json()
+        return result
+
+    wait_for(lambda: status(first).get("chunks_recorded", 0) >= 2, 40)
+    host = ray.get_actor(status(first)["host"], namespace=NAMESPACE)
+    host_pid = ray.get(host.pid.remote(), timeout=30)
+    fleet = ray.get_actor(FLEET_NAME, namespace=NAMESPACE)
+    before = status(first)["chunks_recorded"]
+    ray.kill(fleet, no_restart=False)  # a crash: Ray restarts the Fleet's process
+
+    def placed() -> dict[str, str] | None:
+        try:
+            answer: dict[str, str] = ray.get(fleet.placement.remote(), timeout=5)
+        except Exception:  # still restarting
+            return None
+        return answer if first["id"] in answer else None
+
+    wait_for(placed, 60)
+    # The same host process kept the camera: recording never stopped (a supervisor started again would count
+    # from 0), and no second copy was started anywhere.
+    assert ray.get(host.pid.remote(), timeout=30) == host_pid
+    recorded = wait_for(lambda: status(first).get("chunks_recorded"), 30)
+    assert recorded >= before, (recorded, before)
+    running = [cid for handle in named_hosts(system.settings, host_slot).values()
+               for cid in ray.get(handle.running.remote(), timeout=30)]
+    assert [str(c) for c in running].count(first["id"]) == 1, running
+    wait_for(lambda: status(first).get("chunks_recorded", 0) > recorded, 30)
+
+    second = system.client.post("/cameras", headers=manager, json={
+        "name": "after", "rtsp_url": "test://pattern?w=320&h=180&fps=10"}).json()
+    wait_for(lambda: status(second).get("chunks_recorded", 0) >= 1, 40)
+    for camera in (first, second):
+        system.client.patch(f"/cameras/{camera['id']}", headers=manager, json={"enabled": False})
 
 
 def test_host_killed_mid_chunk_recovers_its_spool(system: System, rtsp_camera: RtspTestCamera) -> None:

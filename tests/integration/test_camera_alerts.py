@@ -199,3 +199,33 @@ async def test_the_citys_alert_delays_are_set_by_its_managers_within_bounds(
     assert [dict(r["detail"]) for r in audited] == [
         {"from": {"offline_after_s": 30, "online_after_s": 10}, "to": {"offline_after_s": 5, "online_after_s": 60}},
         {"from": {"offline_after_s": 5, "online_after_s": 60}, "to": {"offline_after_s": 3600, "online_after_s": 5}}]
+
+
+async def test_a_cameras_timeline_carries_its_offline_and_online_alerts_in_range(
+    pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from domain.camera_alerts import AlertKind, CameraAlert
+
+    spec = await camera_spec(pool, "test://pattern")
+    now = datetime.now(UTC).replace(microsecond=0)
+    down, up, old = now - timedelta(minutes=10), now - timedelta(minutes=8), now - timedelta(days=2)
+    for kind, since, reason in ((AlertKind.OFFLINE, old, "timeout"), (AlertKind.OFFLINE, down, "unreachable"),
+                                (AlertKind.ONLINE, up, None)):
+        await camera_alerts.insert(pool, spec.tenant_id, spec.camera_id, CameraAlert(kind, since, since, reason))
+    prefix = f"gtv-camalerts-{uuid.uuid4().hex[:8]}:"
+    settings = Settings(database_url=database_url, object_store_url=(tmp_path / "objects").as_uri(),
+                        public_url="http://127.0.0.1:1", secret=uuid.uuid4().hex, bus_url=f"{REDIS_URL}?prefix={prefix}",
+                        spool_dir=str(tmp_path / "spool"))
+    viewer = access_headers(settings, await new_bearer(pool, Role.VIEWER, spec.tenant_id))
+    try:
+        async with running_api(settings) as api:
+            line = await api.get(f"/api/v1/cameras/{spec.camera_id}/timeline", headers=viewer, params={
+                "start": (now - timedelta(hours=1)).isoformat(), "end": now.isoformat()})
+            assert line.status_code == 200, line.text
+            alerts = line.json()["alerts"]
+            assert [(a["kind"], datetime.fromisoformat(a["at"]), a["reason"]) for a in alerts] == [
+                ("offline", down, "unreachable"), ("online", up, None)]  # the one two days ago is out of range
+    finally:
+        await drop_redis_keys(prefix)

@@ -14,7 +14,7 @@ from asyncpg import Range
 from domain.recording import chunk_object_key
 from storage.db import create_pool
 from storage.objects import open_object_store_for
-from tests.support.system import ADMIN_PASSWORD, System, new_city
+from tests.support.system import ADMIN_PASSWORD, System, new_city, wait_for
 
 
 async def _execute(system: System, query: str, *args: Any) -> None:
@@ -153,6 +153,9 @@ def test_a_citys_health_rolls_up_its_cameras(system: System) -> None:
     assert [(t["camera_id"], t["reason"]) for t in h["troubled"]] == [(cameras["dead"], "unreachable")]
     assert h["recording_lag_s"]["max"] < 30 and h["storage"]["recorded_bytes"] > 0
     assert h["quotas"]["cameras"] == {"used": 3, "limit": 1000} and h["quotas"]["viewers"]["used"] == 1
+    # The city's coordinator (placed by the Fleet's pass) shows its share and what the city stores beyond it.
+    coordinator = wait_for(lambda: (c := health()["coordinator"])["available"] and c, 30)
+    assert coordinator["host"].startswith("city-host-") and coordinator["excess_bytes"] == 0, coordinator
     _, other_manager, _ = new_city(system, admin)
     assert system.client.get(f"/tenants/{tenant}/health", headers=other_manager).status_code == 404
     for camera_id in cameras.values():

@@ -122,3 +122,36 @@ async def test_fifty_sockets_of_one_city_do_not_stop_another_citys_socket_and_al
             assert app.state.resources.feeds.subscriptions() == 0
     finally:
         await bus.close()
+
+
+async def test_a_city_over_its_message_budget_is_held_back_in_its_own_feed_and_another_citys_alert_is_not(
+    pool: asyncpg.Pool, database_url: str, tmp_path: Path, prefix: str
+) -> None:
+    # 5 sockets of A at 20 messages a second each: A may be sent 100 a second (and a second's burst).
+    settings = Settings(database_url=database_url, object_store_url=(tmp_path / "objects").as_uri(),
+                        public_url="http://127.0.0.1:1", secret=uuid.uuid4().hex, bus_url=f"{REDIS_URL}?prefix={prefix}",
+                        spool_dir=str(tmp_path / "spool"), event_messages_per_socket_s=20)
+    a, b = (await tenants.create(pool, f"budget A {uuid.uuid4().hex[:6]}")).id, \
+        (await tenants.create(pool, f"budget B {uuid.uuid4().hex[:6]}")).id
+    a_user = access_headers(settings, await new_bearer(pool, Role.VIEWER, a))
+    b_user = access_headers(settings, await new_bearer(pool, Role.VIEWER, b))
+    bus = RedisBus(REDIS_URL, prefix=prefix)
+    try:
+        async with served_api(settings) as (base, http):
+            a_sockets = [await _socket(base, http, a_user) for _ in range(5)]
+            b_socket = await _socket(base, http, b_user)
+            flooded_at = time.monotonic()
+            for n in range(60):  # 300 messages: 200 past A's budget, 2 s of its rate
+                await bus.publish(tenant_stream(a), {"type": "alert", "kind": "flood", "n": n})
+            await bus.publish(tenant_stream(b), {"type": "alert", "kind": "test", "n": 1})
+            assert (await _next(b_socket, 2.0))["event"]["n"] == 1
+            b_took = time.monotonic() - flooded_at
+            for ws in a_sockets:  # every event of A still comes, in order, once
+                assert [(await _next(ws, 10.0))["event"]["n"] for _ in range(60)] == list(range(60))
+            a_took = time.monotonic() - flooded_at
+            assert b_took < 0.8, f"B's alert waited {b_took:.2f} s behind A's flood"
+            assert a_took > 1.5, f"A was sent 300 messages in {a_took:.2f} s: its budget is 100 a second"
+            for ws in [*a_sockets, b_socket]:
+                await ws.close()
+    finally:
+        await bus.close()

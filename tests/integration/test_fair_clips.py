@@ -214,3 +214,38 @@ async def test_the_retention_pass_deletes_old_clips_but_not_held_or_recent_ones(
                               " AND tenant_id = ANY($1::uuid[])", [tenant, keeper])
     assert [(a["tenant_id"], a["detail"]["clips"], a["detail"]["held_clips"]) for a in audits] == [(tenant, 1, 1)]
     assert audits[0]["detail"]["clip_retention_days"] == 7
+
+
+async def test_a_job_queued_by_any_process_is_claimed_at_once_by_the_idle_exporter(
+    pool: asyncpg.Pool, database_url: str, city: City, tmp_path: Path
+) -> None:
+    """No wake call from the API (its call to the actor may be lost, or there are several exporters): the
+    exporter hears the queued job from PostgreSQL (LISTEN/NOTIFY), not at its next 5 s look."""
+    from actors.clip_exporter import ClipExporter
+
+    prefix = f"gtv-clipwake-{uuid.uuid4().hex[:8]}:"
+    settings = Settings(database_url=database_url, object_store_url=(tmp_path / "objects").as_uri(),
+                        public_url="http://127.0.0.1:1", secret=uuid.uuid4().hex,
+                        bus_url=f"{REDIS_URL}?prefix={prefix}", clip_work_dir=str(tmp_path / "work"))
+    tenant, camera, user = await city()
+    exporter = ClipExporter(settings)
+    await exporter.start()
+    try:
+        await asyncio.sleep(1.0)  # idle: its first look found nothing, the next is 5 s away
+        for _ in range(3):
+            await _queue(pool, tenant, camera, user, 1)
+            waited = None
+            for _ in range(100):
+                waited = await pool.fetchval("SELECT extract(epoch FROM started_at - created_at) FROM clips"
+                                             " WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 1", tenant)
+                if waited is not None:
+                    break
+                await asyncio.sleep(0.02)
+            assert waited is not None and waited < 1.0, f"claimed after {waited} s"
+            for _ in range(250):  # exported (or failed: the test footage has no object) before the next
+                if await clips.pending(pool, tenant) == 0:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        await exporter.stop()
+        await drop_redis_keys(prefix)

@@ -23,6 +23,7 @@ from domain.camera_state import CameraState, ErrorReason
 from domain.events import tenant_stream
 from domain.recording import chunk_object_key, thumbnail_object_key
 from domain.settings import Settings
+from runtime.local_ray import init_local_ray
 from services.orphan_sweep import orphan_sweep
 from services.purge_pass import retention_pass
 from storage import cameras, holds, orphans, plans, tenants
@@ -189,7 +190,7 @@ def local_ray() -> Iterator[None]:
     if ray.is_initialized():  # the end-to-end suite's Ray
         yield
         return
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    init_local_ray(include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 

@@ -15,6 +15,7 @@ from typing import Any
 from ray._private.node import Node
 from ray.cluster_utils import Cluster
 
+from runtime.local_ray import keep_ray_on_loopback
 from storage.spool import SPOOL_DIR_ENV
 
 # Run the program that makes the cluster with this in its environment (Ray's nodes inherit it):
@@ -43,6 +44,7 @@ class CameraCluster:
     workers: dict[str, Node] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        keep_ray_on_loopback()  # the nodes' "127.0.0.1" stays loopback (runtime/local_ray.py)
         self.cluster = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 2, "node_ip_address": "127.0.0.1", "include_dashboard": False,
             "env_vars": {SPOOL_DIR_ENV: str(self.spool_of("head"))}, "_system_config": FAST_NODE_DEATH})

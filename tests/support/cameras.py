@@ -16,7 +16,7 @@ from domain.camera import CameraSpec
 from domain.camera_health import Transition
 from domain.recording import IndexedChunk
 from domain.sealing import Sealer
-from domain.stream_url import parse_stream_url
+from domain.stream_url import parse_stream_url, parse_substream_url
 from storage import cameras, recordings, status_history, tenants
 
 T = TypeVar("T")
@@ -25,12 +25,15 @@ T = TypeVar("T")
 TEST_SEALER = Sealer(b"test-data-at-rest-key-of-32-byte")  # what seals the passwords of test cameras
 
 
-async def camera_spec(pool: asyncpg.Pool, url: str, tenant_id: UUID | None = None) -> CameraSpec:
-    """A camera row (in a new tenant unless one is given; its password sealed) and its spec."""
+async def camera_spec(pool: asyncpg.Pool, url: str, tenant_id: UUID | None = None, *,
+                      substream_url: str | None = None) -> CameraSpec:
+    """A camera row (in a new tenant unless one is given; its password sealed; a sub-stream if given) and its spec."""
     if tenant_id is None:
         tenant_id = (await tenants.create(pool, f"city-{uuid4().hex[:8]}")).id
+    stream = parse_stream_url(url)
     camera = await cameras.create(pool, tenant_id=tenant_id, name=f"cam-{uuid4().hex[:6]}", vendor="generic",
-                                  stream=parse_stream_url(url), sealer=TEST_SEALER)
+                                  stream=stream, sealer=TEST_SEALER,
+                                  substream=None if substream_url is None else parse_substream_url(substream_url, stream))
     return camera.spec(TEST_SEALER)
 
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
 
@@ -29,9 +30,11 @@ class ConsoleCity:
     def url(self) -> str:
         return self.system.settings.public_url
 
-    def add_camera(self, name: str, rtsp_url: str, latitude: float, longitude: float) -> str:
+    def add_camera(self, name: str, rtsp_url: str, latitude: float, longitude: float,
+                   substream_url: str | None = None) -> str:
         made = self.system.client.post("/cameras", headers=self.manager, json={
-            "name": name, "rtsp_url": rtsp_url, "latitude": latitude, "longitude": longitude})
+            "name": name, "rtsp_url": rtsp_url, "latitude": latitude, "longitude": longitude,
+            "substream_url": substream_url})
         assert made.status_code == 201, made.text
         self.cameras[name] = made.json()["id"]
         return str(made.json()["id"])
@@ -40,6 +43,18 @@ class ConsoleCity:
         for camera_id in self.cameras.values():
             wait_for(lambda cid=camera_id: self.system.client.get(
                 f"/cameras/{cid}/status", headers=self.manager).json().get("state") == "streaming", timeout_s)
+
+    def wait_recorded(self, name: str, seconds: float, timeout_s: float = 120) -> None:
+        """Until the camera's newest indexed run is at least ``seconds`` long (chunks close, then upload)."""
+        def newest_run_s() -> bool:
+            now = datetime.now(UTC)
+            line = self.system.client.get(f"/cameras/{self.cameras[name]}/timeline", headers=self.manager, params={
+                "start": (now - timedelta(hours=1)).isoformat(), "end": now.isoformat()}).json()
+            runs = line.get("runs") or [{"start": now.isoformat(), "end": now.isoformat()}]
+            run = runs[-1]
+            return (datetime.fromisoformat(run["end"]) - datetime.fromisoformat(run["start"])).total_seconds() >= seconds
+
+        wait_for(newest_run_s, timeout_s)
 
     def mosaic(self, name: str, layout: str, camera_names: list[str]) -> str:
         made = self.system.client.post("/mosaics", headers=self.manager, json={

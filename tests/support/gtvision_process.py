@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
+
+from runtime.local_ray import LOOPBACK_SWITCH
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "admin-password-for-run-tests"
@@ -26,7 +29,9 @@ def gtvision(*args: str, timeout_s: float = 60.0) -> subprocess.CompletedProcess
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "GTVISION_ADMIN_PASSWORD": ADMIN_PASSWORD, "RAY_USAGE_STATS_ENABLED": "0"}
+    """This environment, but the loopback switch the tests' own Ray uses: ``gtvision up`` must set it itself."""
+    inherited = {name: value for name, value in os.environ.items() if name != LOOPBACK_SWITCH}
+    return {**inherited, "GTVISION_ADMIN_PASSWORD": ADMIN_PASSWORD, "RAY_USAGE_STATS_ENABLED": "0"}
 
 
 class Instance:
@@ -86,6 +91,17 @@ class Instance:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout_s)
+
+    def sockets(self) -> list[tuple[str, str, str | None]]:
+        """(process name, local address, remote address or None) of every TCP socket, listening or connected, in
+        this instance's session (Ray, HAProxy, PostgreSQL)."""
+        ours = {}
+        for process in psutil.process_iter(["name"]):
+            with contextlib.suppress(psutil.Error, OSError):
+                if os.getsid(process.pid) == self.process.pid:
+                    ours[process.pid] = process.info["name"]
+        return [(ours[c.pid], str(c.laddr.ip), str(c.raddr.ip) if c.raddr else None)
+                for c in psutil.net_connections(kind="tcp") if c.pid in ours]
 
     def kill(self) -> None:
         """``kill -9`` of the ``gtvision up`` process alone, as a crash would."""

@@ -1,16 +1,15 @@
-"""Free TCP ports on 127.0.0.1 for the peers a test starts."""
+"""Free TCP ports on 127.0.0.1 for the peers a test starts, and the sockets that are not on loopback."""
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterable
+from ipaddress import ip_address
 
+from runtime.free_port import free_port
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+__all__ = ["beyond_loopback", "free_port", "is_loopback", "wait_for_port"]
 
 
 def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
@@ -22,3 +21,21 @@ def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` is on 127.0.0.0/8 (or ::1), IPv4-mapped IPv6 included: gRPC's sockets are IPv6."""
+    ip = ip_address(address)
+    return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback
+
+
+_SERVE_REPLICA = "ray::ServeRepl"  # a Serve replica's process name, as the kernel keeps it (15 characters)
+
+
+def beyond_loopback(sockets: Iterable[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+    """The (process name, local address, remote address or None) sockets not on loopback. Except one: the
+    listener a Serve replica opens on every interface for inter-deployment gRPC ("[::]:0", hard-coded in Ray
+    2.60, docs/running.md)."""
+    return [(name, local, remote) for name, local, remote in sockets
+            if not (is_loopback(local) and (remote is None or is_loopback(remote)))
+            and not (name.startswith(_SERVE_REPLICA) and remote is None)]

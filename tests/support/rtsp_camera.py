@@ -8,11 +8,13 @@ both, so the farm is known to behave like a camera.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.support.processes import stop_process
 
@@ -56,6 +58,18 @@ class _ServerProcess:
         self.stop()
         raise TimeoutError("RTSP test camera did not become ready")
 
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def restarted_if_dead(self) -> str | None:
+        """Start it again on the same port (same URLs) if it has exited; then what it said on its way out."""
+        if self._proc is None or self.running():
+            return None
+        said = f"exit {self._proc.returncode}: {(self._proc.stderr.read() if self._proc.stderr else '')[-2000:]}"
+        self.stop()
+        self.start()
+        return said
+
     def pause(self) -> None:
         """Freeze the server (SIGSTOP): sockets stay open and nothing is sent — a true stall."""
         assert self._proc is not None
@@ -93,9 +107,10 @@ class RtspFarm(_ServerProcess):
     """The lean farm (H.264 only): ``count`` more mounts s0 … s{count-1}; a path can be paused on its own."""
 
     def __init__(self, port: int, mounts: list[str], *, count: int = 0, width: int = 640, height: int = 360,
-                 kbps: int = 600, **options: object) -> None:
+                 kbps: int = 600, log: Path | None = None, **options: object) -> None:
         super().__init__(port, mounts, **options)  # type: ignore[arg-type]
         self.count, self.width, self.height, self.kbps = count, width, height, kbps
+        self.log = log  # where the farm logs its timeline skips (``--log``)
 
     def _command(self) -> list[str]:
         cmd = [sys.executable, "-m", "tests.support.rtsp_farm", "--port", str(self.port), "--fps", str(self.fps),
@@ -105,7 +120,19 @@ class RtspFarm(_ServerProcess):
             cmd += ["--mount", mount]
         if self.auth:
             cmd += ["--auth", ":".join(self.auth)]
+        if self.log is not None:
+            cmd += ["--log", str(self.log)]
         return cmd
+
+    def stats(self) -> dict[str, Any]:
+        """The farm's timeline skips so far (count, per mount, each with its UTC time) and largest lateness."""
+        assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write("stats\n")
+        self._proc.stdin.flush()
+        answer: dict[str, Any] = json.loads(self._proc.stdout.readline())
+        if self._proc.stdout.readline().strip() != "OK":
+            raise RuntimeError("the farm did not answer stats")
+        return answer
 
     def command(self, line: str) -> None:
         """``pause NAME``, ``resume NAME`` or ``drop NAME``; returns once the farm has done it."""

@@ -4,7 +4,8 @@ Runs under Debian's /usr/bin/python3 (python3-gi lives there, not in the venv);
 tests start it as a subprocess through ``tests.support.rtsp_camera``. Each
 ``--mount NAME[:KIND]`` serves a live encoded test pattern at
 rtsp://127.0.0.1:PORT/NAME, KIND being ``h264`` (default), ``audio`` (H.264 +
-AAC), ``bframes`` (H.264 with B-frames) or ``mjpeg``. ``--auth USER:PASS``
+AAC), ``bframes`` (H.264 with B-frames), ``sub`` (H.264 at half the width and
+height: a camera's sub-stream) or ``mjpeg``. ``--auth USER:PASS``
 requires RTSP Basic auth on every mount. It prints ``READY`` once it listens.
 """
 
@@ -20,6 +21,8 @@ from gst_rtsp import serve_until_terminated  # noqa: E402  (beside this script)
 
 
 def launch_line(width: int, height: int, fps: int, gop: int, kind: str) -> str:
+    if kind == "sub":
+        width, height = width // 2, height // 2
     raw = f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
     if kind == "mjpeg":
         return f"( {raw} ! videoconvert ! video/x-raw,format=I420 ! jpegenc ! rtpjpegpay name=pay0 pt=26 )"

@@ -20,7 +20,14 @@ Run: ``python -m tests.support.rtsp_farm --port P --mount cam --mounts 100``
 (``--mounts N`` adds s0 … s{N-1}); it prints ``READY`` once listening and then
 reads commands on stdin, one a line: ``pause NAME`` / ``resume NAME`` (the
 sessions of a path stay open and get nothing: a stall), ``drop NAME`` (close
-them). ``RtspFarm`` starts it from tests with the interface of the GStreamer
+them), ``stats`` (one JSON line: the timeline's skips and lateness, below).
+
+A skip drops video for every session then playing: each is counted (in
+total, per mount) and, with ``--log FILE``, logged with its UTC time, how late
+the timeline was, the frames skipped and the sessions it hit, so a run can
+tell the farm's holes from the recorder's. ``stats`` also gives the largest
+lateness seen (frames sent late but under the skip threshold go out back to
+back, a burst a real camera would not make). ``RtspFarm`` starts it from tests with the interface of the GStreamer
 test camera (``tests/support/rtsp_camera.py``).
 """
 
@@ -30,6 +37,7 @@ import argparse
 import asyncio
 import base64
 import functools
+import json
 import secrets
 import signal
 import struct
@@ -38,7 +46,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 RTP_CLOCK = 90_000
@@ -156,14 +166,31 @@ class Session:
     path: str
     channel: int = 0
     playing: bool = False
+    skips: int = 0  # timeline skips while this session played: each lost it about LATE_RESYNC_S of video
     id: str = field(default_factory=lambda: secrets.token_hex(8))
+
+
+@dataclass
+class Skip:
+    """The timeline was ``late_s`` behind when it jumped ``frames`` ahead, at ``at`` (UTC), for ``sessions``."""
+
+    at: str
+    late_s: float
+    frames: int
+    sessions: int
 
 
 class Farm:
     """The shared timeline and the sessions it feeds."""
 
-    def __init__(self, clip: Clip, mounts: set[str], auth: tuple[str, str] | None) -> None:
+    def __init__(self, clip: Clip, mounts: set[str], auth: tuple[str, str] | None,
+                 log: TextIO | None = None) -> None:
         self.clip = clip
+        self.log = log
+        self.skips: list[Skip] = []
+        self.skips_by_mount: dict[str, int] = {}
+        self.late_max_s = 0.0  # the largest lateness seen (a skip's included)
+        self.late_frames = 0  # frames sent more than one frame interval late (a burst)
         self.mounts = mounts
         self.paused: set[str] = set()
         self._auth = None if auth is None else "Basic " + base64.b64encode(":".join(auth).encode()).decode()
@@ -182,8 +209,14 @@ class Farm:
             delay = started + n * interval - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            elif -delay > LATE_RESYNC_S:  # stopped (SIGSTOP) or starved: live cameras skip, they do not burst
-                n = int((time.monotonic() - started) / interval)
+            else:
+                self.late_max_s = max(self.late_max_s, -delay)
+                if -delay > interval:
+                    self.late_frames += 1
+                if -delay > LATE_RESYNC_S:  # stopped (SIGSTOP) or starved: live cameras skip, they do not burst
+                    ahead = int((time.monotonic() - started) / interval)
+                    self._skipped(-delay, ahead - n)
+                    n = ahead
             unit = self.clip.units[n % count]
             timestamp = (n // count * self.clip.span + unit.offset) & 0xFFFFFFFF
             frames: dict[int, bytes] = {}
@@ -200,6 +233,26 @@ class Farm:
             if frames:
                 self._seq += len(unit.payloads)
             n += 1
+
+    def _skipped(self, late_s: float, frames: int) -> None:
+        """Count (and log) a skip of the timeline: every playing session loses ``frames`` frames."""
+        hit = [s for s in self.sessions.values() if s.playing and s.path not in self.paused]
+        for session in hit:
+            session.skips += 1
+            self.skips_by_mount[session.path] = self.skips_by_mount.get(session.path, 0) + 1
+        skip = Skip(datetime.now(UTC).isoformat(timespec="milliseconds"), round(late_s, 3), frames, len(hit))
+        self.skips.append(skip)
+        if self.log is not None:
+            mounts = " ".join(sorted(s.path for s in hit))
+            print(f"{skip.at} SKIP late_s={skip.late_s} frames={frames} sessions={len(hit)} mounts={mounts}",
+                  file=self.log, flush=True)
+
+    def stats(self) -> dict[str, Any]:
+        """The skips so far (each with its time), per mount, and the largest lateness seen."""
+        return {"skips": len(self.skips), "skipped_frames": sum(s.frames for s in self.skips),
+                "late_max_s": round(self.late_max_s, 3), "late_frames": self.late_frames,
+                "sessions": len(self.sessions), "events": [vars(s) for s in self.skips[-1000:]],
+                "skips_by_mount": dict(sorted(self.skips_by_mount.items()))}
 
     def _frames(self, unit: AccessUnit, timestamp: int, channel: int) -> bytes:
         out = bytearray()
@@ -288,7 +341,7 @@ class Farm:
         return _response(cseq, 405, {})
 
     async def commands(self) -> None:
-        """pause / resume / drop NAME, one a line on stdin, until stdin closes."""
+        """pause / resume / drop NAME and stats, one a line on stdin, until stdin closes."""
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -300,6 +353,8 @@ class Farm:
                 self.paused.discard(name)
             elif verb == "drop":
                 self.drop(name)
+            elif verb == "stats":
+                print(json.dumps(self.stats()), flush=True)
             print("OK", flush=True)
 
 
@@ -326,11 +381,11 @@ def clip_file(width: int, height: int, fps: int, gop: int, seconds: int, kbps: i
     return path
 
 
-async def main_async(args: argparse.Namespace) -> None:
+async def main_async(args: argparse.Namespace, log: TextIO | None = None) -> None:
     clip = load_clip(clip_file(args.width, args.height, args.fps, args.gop, args.seconds, args.kbps), args.fps)
     mounts = set(args.mount) | {f"s{n}" for n in range(args.mounts)}
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
-    farm = Farm(clip, mounts, auth)  # type: ignore[arg-type]
+    farm = Farm(clip, mounts, auth, log)  # type: ignore[arg-type]
     server = await asyncio.start_server(farm.serve, "127.0.0.1", args.port, backlog=1024)
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
@@ -344,6 +399,8 @@ async def main_async(args: argparse.Namespace) -> None:
     server.close()
     for session in list(farm.sessions.values()):
         farm.close(session)
+    if log is not None:
+        print(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} STOP {json.dumps(farm.stats())}", file=log)
 
 
 def main() -> int:
@@ -358,8 +415,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--kbps", type=int, default=600)
     parser.add_argument("--auth", default=None, help="USER:PASS required (Basic) on every path")
+    parser.add_argument("--log", default=None, help="append a line per timeline skip (and the stats at exit) here")
     args = parser.parse_args()
-    asyncio.run(main_async(args))
+    if args.log is None:
+        asyncio.run(main_async(args))
+    else:
+        with open(args.log, "a", buffering=1) as log:  # line-buffered: a skip is on disk when it is logged
+            asyncio.run(main_async(args, log))
     return 0
 
 

@@ -36,7 +36,7 @@ class _Host:
         self.gops: list[str] | None = ["gop"]
         self.fail = False
 
-        async def live_gops(camera_id: UUID) -> list[str] | None:
+        async def live_gops(camera_id: UUID, sub: bool = False) -> list[str] | None:
             if self.fail:
                 raise RuntimeError("host died")
             return self.gops

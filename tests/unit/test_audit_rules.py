@@ -45,3 +45,11 @@ def test_camera_changes_list_what_differs_and_only_that_credentials_changed() ->
     assert changes == {"name": {"from": "Praça", "to": "Praça nova"},
                        "rtsp_url": {"from": "rtsp://10.0.0.1/s", "to": "rtsp://10.0.0.2/s"}, "credentials": "changed"}
     assert camera_changes(before, before, credentials_changed=False) == {}
+
+
+def test_a_sub_stream_change_is_listed_redacted() -> None:
+    before = _camera("rtsp://10.0.0.1/s")
+    after = replace(before, substream=StreamUrl("rtsp://user:pw@10.0.0.1/sub"))
+    assert camera_settings(before)["substream_url"] is None
+    assert camera_changes(before, after, credentials_changed=False) == {
+        "substream_url": {"from": None, "to": "rtsp://***@10.0.0.1/sub"}}

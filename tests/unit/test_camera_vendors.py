@@ -1,6 +1,6 @@
 import pytest
 
-from domain.camera_vendors import StreamKind, Vendor, build_stream_url
+from domain.camera_vendors import StreamKind, Vendor, build_stream_url, build_substream_url
 from domain.errors import InvalidCameraUrl
 
 
@@ -28,3 +28,17 @@ def test_generic_vendor_and_bad_channel_are_refused() -> None:
         build_stream_url(Vendor.GENERIC, "cam")
     with pytest.raises(InvalidCameraUrl, match="channel"):
         build_stream_url(Vendor.HIKVISION, "cam", channel=0)
+
+
+def test_the_sub_stream_builders_give_the_vendors_documented_paths_without_credentials() -> None:
+    intelbras = build_substream_url(Vendor.INTELBRAS, "10.1.1.2", channel=3)
+    assert intelbras is not None
+    assert intelbras.public_url == "rtsp://10.1.1.2:554/cam/realmonitor?channel=3&subtype=1"
+    hikvision = build_substream_url(Vendor.HIKVISION, "cam", port=8554)
+    assert hikvision is not None
+    assert hikvision.public_url == "rtsp://cam:8554/Streaming/Channels/102"
+    assert intelbras.username is None and hikvision.username is None  # it opens with the main stream's login
+
+
+def test_a_vendor_without_a_builder_has_no_sub_stream() -> None:
+    assert build_substream_url(Vendor.GENERIC, "cam") is None

@@ -28,26 +28,33 @@ FPS = 10
 
 
 class LoopedClip:
-    """The test pattern looped ``loops`` times, unpaced: the recorder at full speed."""
+    """The test pattern looped ``loops`` times, unpaced: the recorder at full speed; ``jump_s`` later from the
+    ``jump_at``-th packet on (a source whose timeline skipped ahead: frames lost, as the farm skips when starved)."""
 
-    def __init__(self, loops: int, *, bframes: int = 0, reset_every: int = 0) -> None:
+    def __init__(self, loops: int, *, bframes: int = 0, reset_every: int = 0, jump_at: int = 0,
+                 jump_s: float = 0.0) -> None:
         self._clip = _encode_pattern(320, 180, FPS, 4, bframes)
         self._container = av.open(io.BytesIO(self._clip))
         self.video = self._container.streams.video[0]
         self.audio = None
         self._loops = loops
         self._reset_every = reset_every
+        self._jump_at, self._jump_s = jump_at, jump_s
 
     def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
         span = 4 * FPS * (1 / self.video.time_base / FPS)
+        jump = int(self._jump_s / self.video.time_base)
+        n = 0
         for loop in range(self._loops):
             timeline_loop = loop % self._reset_every if self._reset_every else loop
             with av.open(io.BytesIO(self._clip)) as c:
                 for p in c.demux(c.streams.video[0]):
                     if p.dts is None:
                         continue
-                    p.dts += int(timeline_loop * span)
-                    p.pts += int(timeline_loop * span)
+                    shift = int(timeline_loop * span) + (jump if self._jump_at and n >= self._jump_at else 0)
+                    p.dts += shift
+                    p.pts += shift
+                    n += 1
                     yield p
 
     def close(self) -> None:
@@ -185,6 +192,19 @@ def test_b_frames_are_recorded_whole(tmp_path: Path) -> None:
         decoded = decode_chunk(chunk.data)
         assert decoded.frames == 40
         assert (chunk.meta.end - chunk.meta.start).total_seconds() == pytest.approx(4.0, abs=0.001)
+
+
+@pytest.mark.parametrize("jump_at", [25, 40], ids=["inside a GOP", "at a keyframe"])
+def test_a_forward_jump_under_the_discontinuity_bound_stays_one_run_without_a_hole(tmp_path: Path,
+                                                                                   jump_at: int) -> None:
+    # The farm's timeline skipping ahead by 1 s (LATE_RESYNC_S) looks like this to the recorder: docs/time.md keeps
+    # a run through a forward jump under 10 s, so the frame before the jump lasts until the next and the chunks
+    # still touch. A farm skip therefore never shows as a hole in the index (it shows as a long frame).
+    chunks = _record(tmp_path, loops=3, max_chunk_ms=5000, jump_at=jump_at, jump_s=1.0)
+    for before, after in itertools.pairwise(chunks):
+        assert before.meta.end == after.meta.start
+    assert (chunks[-1].meta.end - chunks[0].meta.start).total_seconds() == pytest.approx(13.0, abs=0.001)
+    assert sum(decode_chunk(c.data).frames for c in chunks) == 3 * 4 * FPS
 
 
 def test_timestamp_reset_starts_a_new_run_that_never_overlaps(tmp_path: Path) -> None:

@@ -103,3 +103,12 @@ def test_up_on_a_cluster_with_a_directory_store_is_refused_before_anything_start
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "S3 object store" in err[0], err
     assert not var_dir.exists(), "nothing was created: the refusal came first"
+
+
+def test_up_with_a_host_name_instead_of_an_address_is_refused_before_anything_starts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    var_dir = tmp_path / "var"
+    code = main(["up", "--var-dir", str(var_dir), "--host", "localhost"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--host takes an IP address" in err[0] and "'localhost'" in err[0], err
+    assert not var_dir.exists(), "nothing was created: the refusal came first"

@@ -1,7 +1,7 @@
 import pytest
 
 from domain.errors import InvalidCameraUrl
-from domain.stream_url import parse_stream_url
+from domain.stream_url import parse_stream_url, parse_substream_url, with_login_of
 
 
 def test_credentials_are_split_off_the_public_url() -> None:
@@ -62,3 +62,24 @@ def test_ipv6_host() -> None:
 def test_bad_urls_say_what_is_wrong(url: str, message: str) -> None:
     with pytest.raises(InvalidCameraUrl, match=message):
         parse_stream_url(url)
+
+
+def test_a_sub_stream_keeps_its_public_url_and_opens_with_the_main_streams_login() -> None:
+    main = parse_stream_url("rtsp://10.0.0.1/main", "admin", "p@ss:/#")
+    sub = parse_substream_url("rtsp://10.0.0.1/sub?subtype=1", main)
+    assert (sub.public_url, sub.username, sub.password) == ("rtsp://10.0.0.1/sub?subtype=1", None, None)
+    assert with_login_of(sub, main).with_credentials() == "rtsp://admin:p%40ss%3A%2F%23@10.0.0.1/sub?subtype=1"
+    same = parse_substream_url("rtsp://admin:p%40ss%3A%2F%23@10.0.0.1/sub", main)  # the main's own login: accepted
+    assert same.username is None and "admin" not in same.public_url
+
+
+def test_a_sub_stream_with_another_login_or_a_bad_url_is_refused() -> None:
+    main = parse_stream_url("rtsp://admin:right@10.0.0.1/main")
+    with pytest.raises(InvalidCameraUrl, match="camera's login"):
+        parse_substream_url("rtsp://admin:wrong@10.0.0.1/sub", main)
+    with pytest.raises(InvalidCameraUrl, match="camera's login"):
+        parse_substream_url("rtsp://other@10.0.0.1/sub", parse_stream_url("rtsp://10.0.0.1/main"))
+    with pytest.raises(InvalidCameraUrl, match="scheme"):
+        parse_substream_url("http://10.0.0.1/sub", main)
+    with pytest.raises(InvalidCameraUrl, match="port"):
+        parse_substream_url("rtsp://10.0.0.1:0/sub", main)

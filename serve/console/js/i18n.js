@@ -13,6 +13,10 @@ const WORDS = {
     see: "ver", all: "todas", no_results: "Nada encontrado", select_range: "Arraste na linha do tempo para escolher o trecho",
     map_no_tiles: "Sem servidor de mapas: marcadores sobre fundo liso", wrong_login: "Usuário ou senha inválidos",
     recorded: "gravado", gap: "falha", from: "De", to: "Até", delete: "Excluir", started: "Início",
+    "state.starting": "iniciando", "state.connecting": "conectando", "state.streaming": "gravando",
+    "state.stalled": "travada", "state.reconnecting": "reconectando", "state.offline": "offline", "state.error": "erro",
+    "state.disabled": "desativada", "state.stopped": "parada", camera_offline: "Câmera offline",
+    camera_online: "Câmera de volta",
   },
   en: {
     login: "Sign in", username: "Username", password: "Password", logout: "Sign out", cameras: "Cameras", mosaic: "Mosaic",
@@ -27,6 +31,10 @@ const WORDS = {
     see: "see", all: "all", no_results: "Nothing found", select_range: "Drag on the timeline to choose the range",
     map_no_tiles: "No map server: markers on a plain background", wrong_login: "Wrong username or password",
     recorded: "recorded", gap: "gap", from: "From", to: "To", delete: "Delete", started: "Started",
+    "state.starting": "starting", "state.connecting": "connecting", "state.streaming": "recording",
+    "state.stalled": "stalled", "state.reconnecting": "reconnecting", "state.offline": "offline", "state.error": "error",
+    "state.disabled": "disabled", "state.stopped": "stopped", camera_offline: "Camera offline",
+    camera_online: "Camera back",
   },
 };
 
@@ -34,4 +42,6 @@ let lang = localStorage.getItem("gtv.lang") || "pt-BR";
 export const language = () => lang;
 export function setLanguage(value) { lang = WORDS[value] ? value : "pt-BR"; localStorage.setItem("gtv.lang", lang); }
 export const t = (key) => WORDS[lang][key] ?? WORDS["pt-BR"][key] ?? key;
+// A camera state as the status API gives it (streaming, offline, …), in words; an unknown one as it is.
+export const stateWord = (state) => (state ? t(`state.${state}`).replace(/^state\./, "") : "");
 export const when = (iso) => new Date(iso).toLocaleString(lang, { dateStyle: "short", timeStyle: "medium" });

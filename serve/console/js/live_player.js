@@ -1,18 +1,21 @@
-// One live tile: the camera's WebSocket fMP4 (one fragment per frame) into MediaSource, with a "signal lost"
+// One live tile: the camera's WebSocket fMP4 (an init alone, then messages of one or more per-frame fragments,
+// appended as they come) into MediaSource, with a "signal lost"
 // placeholder when frames stop and reconnection (bounded backoff) until they come back or the tile is closed.
+// ``stream``: "sub" for a mosaic tile (the camera's lighter sub-stream; the server sends the main one for a camera
+// without), "main" for a full view.
 import { api } from "./api.js";
-import { codecOf, isInit, startsWithKeyframe } from "./mse.js";
+import { codecOf, fromKeyframe, isInit } from "./mse.js";
 
 const SILENCE_MS = 3000;      // no frame for this long: the signal is lost
-const MAX_QUEUED = 150;       // fragments waiting for the SourceBuffer; beyond, skip to the next keyframe
+const MAX_QUEUED = 150;       // messages waiting for the SourceBuffer; beyond, skip to the next keyframe
 const CATCH_UP_S = 0.5;       // behind the live edge by more than this: play a little faster until back
 const MAX_LATENCY_S = 3.0;    // behind by more than this: jump (a seek decodes and drops up to a GOP of frames)
 const FIRST_DATA_GRACE_MS = 3000;  // a new socket gets this much longer than SILENCE_MS for its first frame
 const KEEP_BEHIND_S = 6;      // buffered media kept behind the playhead
 
 export class LivePlayer {
-  constructor(video, cameraId, onLost) {
-    Object.assign(this, { video, cameraId, onLost });
+  constructor(video, cameraId, onLost, stream = "main") {
+    Object.assign(this, { video, cameraId, onLost, stream });
     this.closed = false;
     this.lost = false;
     this.attempt = 0;
@@ -44,7 +47,7 @@ export class LivePlayer {
     if (this.closed) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     // No ?meta=1: half the messages through the proxy; keyframes are read from the fragments themselves.
-    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/cameras/${this.cameraId}/live?token=${this.token}`);
+    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/cameras/${this.cameraId}/live?token=${this.token}&stream=${this.stream}`);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.lastData = performance.now() + FIRST_DATA_GRACE_MS;
@@ -59,6 +62,17 @@ export class LivePlayer {
       if (closing.code === 4401) this.token = null;  // expired or revoked media token: ask for a new one
       this.again();
     };
+  }
+
+  setStream(stream) {
+    if (this.closed || stream === this.stream) return;
+    this.stream = stream;
+    const socket = this.socket;
+    this.socket = null;  // its close must not schedule a retry: the new stream's socket opens now
+    socket?.close();
+    this.attempt = 0;
+    clearTimeout(this.retry);
+    this.connect();
   }
 
   again() {
@@ -77,7 +91,8 @@ export class LivePlayer {
     const queue = this.pipe.queue;
     if (queue.length >= MAX_QUEUED) this.pipe.skipping = true;
     if (this.pipe.skipping) {
-      if (!startsWithKeyframe(data)) return;
+      data = fromKeyframe(data);
+      if (!data) return;
       queue.length = 0;
       this.pipe.skipping = false;
     }

@@ -1,7 +1,7 @@
 // Cameras on a map: SVG markers coloured by state over a plain background, or over raster tiles when the page
 // is given a tile URL (gtvision up --map-tile-url: a gtv-tiles meta in the page); many cities have none reachable.
 import { h } from "./dom.js";
-import { t } from "./i18n.js";
+import { stateWord, t } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const COLOURS = { online: "#1a9850", troubled: "#d73027", disabled: "#878787", unknown: "#fdae61" };
@@ -43,7 +43,7 @@ export function drawMap(container, features) {
     const marker = svg("circle", { cx: x, cy: y, r: 8, fill: COLOURS[f.properties.marker] ?? COLOURS.unknown,
                                    stroke: "#fff", "stroke-width": 2, "data-camera": f.id, class: "marker" });
     marker.append(svg("title", {}));
-    marker.firstChild.textContent = `${f.properties.name} — ${f.properties.state ?? ""}`;
+    marker.firstChild.textContent = `${f.properties.name} — ${stateWord(f.properties.state)}`;
     marker.addEventListener("click", () => { location.hash = `#/playback?camera=${f.id}`; });
     root.append(marker);
   });

@@ -54,3 +54,21 @@ export function startsWithKeyframe(data) {
   }
   return sampleFlags !== null && (sampleFlags & 0x10000) === 0;
 }
+
+/** The part of a message of one or more fragments (moof+mdat pairs) from its first fragment that starts with a
+ * keyframe, or null when none does: a tile skipping ahead resumes mid-message, not at the next message that
+ * happens to start with one. */
+export function fromKeyframe(data) {
+  const view = new DataView(data);
+  for (let at = 0; at + 8 <= view.byteLength;) {
+    const size = view.getUint32(at);
+    if (size < 8) return null;
+    const type = String.fromCharCode(view.getUint8(at + 4), view.getUint8(at + 5), view.getUint8(at + 6), view.getUint8(at + 7));
+    if (type === "moof") {
+      const rest = at === 0 ? data : data.slice(at);
+      if (startsWithKeyframe(rest)) return rest;
+    }
+    at += size;
+  }
+  return null;
+}

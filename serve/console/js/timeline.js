@@ -1,4 +1,5 @@
-// A scrubber over [start, end): recorded runs, event markers, thumbnails on hover; a click says "play from here",
+// A scrubber over [start, end): recorded runs, event markers (plates; camera offline/online alerts, by ``kind``),
+// thumbnails on hover; a click says "play from here",
 // a drag selects a range (for clips).
 import { h } from "./dom.js";
 
@@ -15,8 +16,10 @@ export function drawTimeline(bar, { start, end, runs, marks, thumbs, onPick, onS
   const head = h("div", { class: "head", hidden: true });
   const hover = h("img", { class: "hover", hidden: true, alt: "" });
   bar.replaceChildren(
-    ...runs.map((r) => h("div", { class: "run", style: `left:${x(r.start)};width:${x(start + r.end - r.start)}` })),
-    ...marks.map((m) => h("div", { class: "mark", title: m.title, style: `left:${x(m.at)}` })), sel, head, hover);
+    ...runs.map((r) => h("div", { class: "run", "data-start": r.start, "data-end": r.end,
+      style: `left:${x(r.start)};width:${x(start + r.end - r.start)}` })),
+    ...marks.map((m) => h("div", { class: `mark ${m.kind ?? ""}`.trim(), title: m.title, style: `left:${x(m.at)}` })),
+    sel, head, hover);
   let down = null;
   bar.onmousedown = (e) => { down = e.clientX; };
   bar.onmousemove = (e) => {

@@ -1,6 +1,6 @@
 // The camera list (search, state filter, live badges) and the map from /cameras.geojson.
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { stateWord, t } from "../i18n.js";
 import { cameras, onCameras } from "../cameras_store.js";
 import { drawMap } from "../map.js";
 
@@ -17,7 +17,7 @@ export function camerasPage(main) {
     list.replaceChildren(...shown.map((f) => h("tr", { dataset: { camera: f.id } },
       h("td", {}, h("a", { href: `#/playback?camera=${f.id}` }, f.properties.name)),
       h("td", {}, h("span", { class: `badge ${f.properties.marker}`, dataset: { state: f.properties.state ?? "" } },
-        f.properties.state ?? t(f.properties.marker))))));
+        f.properties.state ? stateWord(f.properties.state) : t(f.properties.marker))))));
     drawMap(map, cameras());
   };
   search.addEventListener("input", render);

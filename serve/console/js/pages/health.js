@@ -2,7 +2,7 @@
 // for managers, the users and the audit log.
 import { api, isManager } from "../api.js";
 import { h, iso } from "../dom.js";
-import { t, when } from "../i18n.js";
+import { stateWord, t, when } from "../i18n.js";
 import { onEvent } from "../events.js";
 
 const card = (label, value, id) => h("div", { class: "card", id }, h("b", {}, value ?? "—"), label);
@@ -19,7 +19,7 @@ export async function healthPage(main, params, tenantId) {
       card(t("storage"), `${gib(storage.recorded_bytes)}${storage.quota_bytes ? ` / ${gib(storage.quota_bytes)}` : ""}`),
       card(t("lag"), health.recording_lag_s ? `${health.recording_lag_s.max} s` : "—"));
     troubled.replaceChildren(...health.troubled.map((c) => h("tr", {}, h("td", {}, c.name),
-      h("td", {}, h("span", { class: "badge troubled" }, c.state)), h("td", {}, c.reason ?? ""), h("td", {}, c.since ? when(c.since) : ""))));
+      h("td", {}, h("span", { class: "badge troubled", dataset: { state: c.state } }, stateWord(c.state))), h("td", {}, c.reason ?? ""), h("td", {}, c.since ? when(c.since) : ""))));
   };
   main.replaceChildren(h("h3", {}, t("health")), cards, h("table", {}, troubled));
   await load();

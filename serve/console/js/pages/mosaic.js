@@ -1,5 +1,6 @@
 // Live mosaics 1×1 … 4×4: saved mosaics or the city's first cameras; a tile shows "Sinal perdido" while its
-// camera sends nothing and recovers by itself; double-click for full view.
+// camera sends nothing and recovers by itself; double-click for full view. Tiles watch each camera's sub-stream
+// (a 4×4 of 1080p main streams would overload the operator's PC and the city's network); full view, the main one.
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -32,10 +33,15 @@ export async function mosaicPage(main, params, tenantId) {
     if (!cameraId) return h("div", { class: "tile empty" });
     const video = h("video", { muted: true, autoplay: true, playsinline: true });
     const lost = h("div", { class: "lost", hidden: true }, t("signal_lost"));
-    const box = h("div", { class: "tile", dataset: { camera: cameraId } }, video,
+    const box = h("div", { class: "tile", dataset: { camera: cameraId, stream: "sub" } }, video,
       h("span", { class: "label" }, cameraName(cameraId)), lost);
-    box.addEventListener("dblclick", () => box.classList.toggle("full"));
-    players.push(new LivePlayer(video, cameraId, (isLost) => { lost.hidden = !isLost; box.dataset.lost = isLost; }));
+    const player = new LivePlayer(video, cameraId, (isLost) => { lost.hidden = !isLost; box.dataset.lost = isLost; }, "sub");
+    box.addEventListener("dblclick", () => {
+      const stream = box.classList.toggle("full") ? "main" : "sub";
+      box.dataset.stream = stream;
+      player.setStream(stream);
+    });
+    players.push(player);
     return box;
   };
   layout.addEventListener("change", () => { saved.value = ""; show(); });

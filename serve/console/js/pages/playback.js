@@ -1,4 +1,5 @@
-// Timeline and playback of one camera: runs and gaps over 1 h … 30 days, plate markers, thumbnails; click to
+// Timeline and playback of one camera: runs and gaps over 1 h … 30 days, plate and offline/online alert markers,
+// thumbnails; click to
 // play from that instant, speed, previous/next event; managers select a range to export a clip.
 import { api, isManager } from "../api.js";
 import { h, iso } from "../dom.js";
@@ -29,6 +30,7 @@ export async function playbackPage(main, params) {
     player = new PlaybackPlayer(video, cameraSel.value);
     video.playbackRate = Number(speed.value);
     bar.dataset.clicked = Math.round(ms);
+    delete video.dataset.startedWallMs;
     await player.playAt(ms).catch((e) => { clock.textContent = e.message; });
   };
   const jump = (direction) => {
@@ -68,7 +70,10 @@ export async function playbackPage(main, params) {
       PERIODS[period.value] <= PERIODS["24h"]
         ? api(`/cameras/${camera}/thumbnails?start=${iso(start)}&end=${iso(end)}`).catch(() => ({ thumbnails: [] }))
         : { thumbnails: [] }]);
-    marks = reads.events.map((r) => ({ at: Date.parse(r.captured_at), title: r.plate })).sort((a, b) => a.at - b.at);
+    const alerts = (line.alerts ?? []).map((a) => ({ at: Date.parse(a.at), kind: a.kind,
+      title: `${t(`camera_${a.kind}`)} ${when(a.at)}${a.reason ? ` (${a.reason})` : ""}` }));
+    marks = [...reads.events.map((r) => ({ at: Date.parse(r.captured_at), title: r.plate })), ...alerts]
+      .sort((a, b) => a.at - b.at);
     timeline = drawTimeline(bar, {
       start, end, marks, onPick: play, onSelect: exportClip,
       runs: line.runs.map((r) => ({ start: Date.parse(r.start), end: Date.parse(r.end) })),
@@ -82,9 +87,9 @@ export async function playbackPage(main, params) {
     timeline?.moveHead(wall);
     if (wall !== null) { clock.textContent = when(iso(wall)); clock.dataset.wallMs = Math.round(wall); }
   }, 250);
-  video.addEventListener("playing", () => {
+  video.addEventListener("playing", () => {  // the first "playing" after a pick; a stall's resume is not a start
     const wall = player?.wallNow();
-    if (wall) video.dataset.startedWallMs = Math.round(wall);
+    if (wall && !video.dataset.startedWallMs) video.dataset.startedWallMs = Math.round(wall);
   });
   speed.onchange = () => { video.playbackRate = Number(speed.value); };
   prev.onclick = () => jump(-1);
