@@ -47,20 +47,33 @@ async function start() {
   await route();
 }
 
+// Routes can overlap (a city switch re-routes while the operator follows a link): each draws into a view of its
+// own, and one overtaken by a newer route is left at once, so its page never draws over the newer one nor keeps
+// its sockets open.
+let routes = 0;
+
 async function route() {
   if (!me()) return;
+  const turn = ++routes;
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   const page = PAGES[path] ? path : "mosaic";
   if (typeof leave === "function") leave();
   leave = null;
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("on", a.dataset.page === page));
   document.body.dataset.page = page;
-  main.replaceChildren();
+  const view = h("div", {});
+  main.replaceChildren(view);
+  let left = null;
   try {
-    leave = await PAGES[page](main, new URLSearchParams(query ?? ""), tenantId);
+    left = await PAGES[page](view, new URLSearchParams(query ?? ""), tenantId);
   } catch (failed) {
-    main.replaceChildren(h("div", { class: "error" }, failed.message));
+    view.replaceChildren(h("div", { class: "error" }, failed.message));
   }
+  if (turn !== routes) {
+    if (typeof left === "function") left();
+    return;
+  }
+  leave = left;
   document.body.dataset.ready = page;
 }
 
