@@ -157,6 +157,7 @@ def main() -> int:
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--flame", type=Path, default=None, help="py-spy flame graph (SVG) of the largest dense run")
     parser.add_argument("--skip-k1", action="store_true", help="measure dense and ffmpeg only")
+    parser.add_argument("--dense-k", type=int, default=None, help="cameras per host of the dense run (all on one: default)")
     args = parser.parse_args()
     loadavg_before = Path("/proc/loadavg").read_text().split()[:3]
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -179,7 +180,7 @@ def main() -> int:
                                     public_url="http://127.0.0.1:1", secret="bench", chunk_max_s=CHUNK_S,
                                     spool_dir=str(tmp / f"spool-{n}"), bus_url="redis://127.0.0.1:6379/0?prefix=gtv-bench:")
                 k1 = None if args.skip_k1 else run_ours(k1_specs, 1, settings, args.warmup, args.window)
-                dense = run_ours(dense_specs, n, settings, args.warmup, args.window,
+                dense = run_ours(dense_specs, args.dense_k or n, settings, args.warmup, args.window,
                                  args.flame if n == max(args.streams) else None)
                 peer = run_ffmpeg(ffmpeg_urls, tmp / f"ffmpeg-{n}", args.warmup, args.window)
                 runs.append({"streams": n, "ours_k1": k1, "ours_dense": dense, "ffmpeg": peer,

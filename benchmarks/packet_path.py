@@ -25,6 +25,7 @@ import av
 
 from benchmarks.report import base_parser, publish
 from media.ingest_stats import IngestStats
+from media.lean_demux import RawPacket, raw_packet
 from media.live import LiveFeed
 from media.recorder import record_run
 
@@ -40,7 +41,11 @@ class _MemorySource:
         self.audio: av.audio.stream.AudioStream | None = None
         self.packets_read = 0
 
-    def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+    def packets(self, stop: threading.Event) -> Iterator[RawPacket]:
+        for packet in self.demuxed():
+            yield raw_packet(packet)
+
+    def demuxed(self) -> Iterator[av.Packet]:
         for packet in self._container.demux(self.video):
             if packet.size:
                 self.packets_read += 1
@@ -64,7 +69,7 @@ class _NullSink:
 def _demux_only(clip: bytes) -> tuple[float, int]:
     source = _MemorySource(clip)
     started = time.process_time()
-    for _ in source.packets(threading.Event()):
+    for _ in source.demuxed():
         pass
     return time.process_time() - started, source.packets_read
 

@@ -188,6 +188,7 @@ def make_chunk(work: Path) -> tuple[bytes, Any]:
 
     from media.chunk_file import describe_chunk
     from media.ingest_stats import IngestStats
+    from media.lean_demux import raw_packet
     from media.recorder import record_run
     from media.sources import _encode_pattern
     from storage.spool import FsyncPolicy, SpoolWriter, pending, start_ms_of
@@ -202,7 +203,7 @@ def make_chunk(work: Path) -> tuple[bytes, Any]:
             self.video = self._container.streams.video[0]
 
         def packets(self, stop: th.Event) -> Any:
-            yield from (p for p in self._container.demux(self.video) if p.dts is not None)
+            yield from (raw_packet(p) for p in self._container.demux(self.video) if p.dts is not None)
 
         def close(self) -> None:
             self._container.close()

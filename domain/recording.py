@@ -125,6 +125,13 @@ def thumbnail_object_key(chunk_key: str) -> str:
     return chunk_key.removesuffix(".mp4") + ".jpg"
 
 
+def thumbnail_due(last_thumbnail_start: datetime | None, chunk_end: datetime, every: timedelta) -> bool:
+    """Whether a stored chunk gets a thumbnail: at least one per ``every`` of video, on the first chunk that reaches
+    past it. With chunks as long as ``every`` (the default minute) every chunk has one; shorter chunks share one,
+    since decoding a keyframe costs more than recording the chunk (docs/density.md)."""
+    return last_thumbnail_start is None or chunk_end >= last_thumbnail_start + every
+
+
 def to_epoch_ms(instant: datetime) -> int:
     if instant.tzinfo is None:
         raise ValueError("naive datetime: every stored instant is UTC")

@@ -8,10 +8,12 @@ packets) makes the index agree exactly with what players will see.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+Buffer = bytes | bytearray | memoryview | mmap.mmap  # a chunk in memory, or a spool file mapped
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"moof", b"traf", b"edts"}
 
 
@@ -27,7 +29,7 @@ class Box:
         return slice(self.offset + self.header, self.offset + self.size)
 
 
-def read_box_header(data: bytes | bytearray | memoryview, offset: int) -> Box | None:
+def read_box_header(data: Buffer, offset: int) -> Box | None:
     """The box starting at ``offset``, or None if ``data`` does not hold its header yet."""
     if len(data) - offset < 8:
         return None
@@ -45,7 +47,7 @@ def read_box_header(data: bytes | bytearray | memoryview, offset: int) -> Box | 
     return Box(kind, offset, size, header)
 
 
-def iter_boxes(data: bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> Iterator[Box]:
+def iter_boxes(data: Buffer, start: int = 0, end: int | None = None) -> Iterator[Box]:
     """The complete boxes between ``start`` and ``end``."""
     end = len(data) if end is None else end
     pos = start
@@ -57,7 +59,7 @@ def iter_boxes(data: bytes | bytearray | memoryview, start: int = 0, end: int | 
         pos += box.size
 
 
-def find(data: bytes | bytearray | memoryview, path: list[bytes], start: int = 0, end: int | None = None) -> list[Box]:
+def find(data: Buffer, path: list[bytes], start: int = 0, end: int | None = None) -> list[Box]:
     """All boxes at ``path`` (e.g. [b"moov", b"trak"]) under the range."""
     found: list[Box] = []
     for box in iter_boxes(data, start, end):
@@ -123,7 +125,7 @@ class TrackRun:
     samples: int
 
 
-def read_moof(data: bytes | bytearray | memoryview, moof: Box, tracks: dict[int, TrackInfo]) -> dict[int, TrackRun]:
+def read_moof(data: Buffer, moof: Box, tracks: dict[int, TrackInfo]) -> dict[int, TrackRun]:
     """Per-track timing of a ``moof`` box."""
     runs: dict[int, TrackRun] = {}
     body = moof.body

@@ -11,7 +11,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from domain.recording import ChunkMeta, FragmentEntry, from_epoch_ms
-from media.boxes import iter_boxes, read_box_header, read_moof, read_tracks
+from media.boxes import Buffer, iter_boxes, read_box_header, read_moof, read_tracks
 
 
 def complete_prefix_length(data: bytes) -> int:
@@ -35,11 +35,11 @@ def complete_prefix_length(data: bytes) -> int:
     return good
 
 
-def describe_chunk(data: bytes, *, tenant_id: UUID, camera_id: UUID, start_ms: int) -> ChunkMeta:
+def describe_chunk(data: Buffer, *, tenant_id: UUID, camera_id: UUID, start_ms: int) -> ChunkMeta:
     """The index entry of a chunk whose first fragment starts at ``start_ms`` (UTC epoch ms)."""
     boxes = list(iter_boxes(data))
     init_end = next(b.offset for b in boxes if b.type == b"moof")
-    tracks = read_tracks(data[:init_end])
+    tracks = read_tracks(bytes(data[:init_end]))
     video = next(t for t in tracks.values() if t.handler == b"vide")
     entries: list[FragmentEntry] = []
     first_decode: int | None = None

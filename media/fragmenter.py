@@ -1,23 +1,35 @@
-"""Remux packets into fragmented MP4 and split the output into init + fragments.
+"""Packets into fragmented MP4: the run's init segment, then one ``moof``+``mdat`` per GOP (or per frame).
 
-One PyAV mp4 muxer per recording run writes into ``_BoxSplitter``, a write-only
-file-like (no ``seek``, so FFmpeg never rewrites earlier bytes). With
-``frag_keyframe`` every GOP becomes one ``moof``+``mdat`` fragment; the
-``ftyp``+``moov`` written first is the run's init segment. Packets are never
-decoded.
+FFmpeg writes the init segment (``ftyp``+``moov``: codec configuration,
+track ids and timescales) once per run, exactly as its mp4 muxer would for
+these streams. The fragments are written here: samples are only appended to
+a list as they arrive, and a fragment is packed with a few ``struct`` calls
+when the next keyframe (or, for the live view, the next frame) makes it
+complete, as FFmpeg's ``frag_keyframe`` / ``frag_every_frame`` do. Remuxing
+through FFmpeg cost a call into the muxer per packet, with the GIL let go
+and taken back around it; with dozens of cameras per host each such hand-off
+is one more thread switch (docs/density.md). Packets are never decoded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import av
 
-from media.boxes import TrackInfo, read_box_header, read_moof, read_tracks
+from media.boxes import read_box_header, read_tracks
+from media.lean_demux import RawPacket
 
-MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"  # recording: one fragment per GOP
-LIVE_MOVFLAGS = "frag_every_frame+empty_moov+default_base_moof"  # live view: one fragment per frame
+_INIT_MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+_DEFAULT_BASE_IS_MOOF = 0x020000
+_TRUN_FLAGS = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800  # data offset; per-sample duration, size,
+_SYNC_SAMPLE = 0x02000000  # flags, composition offset.          sample_depends_on = 2 (an I-frame)
+_NON_SYNC_SAMPLE = 0x01010000  # sample_depends_on = 1, sample_is_non_sync_sample
 _NONE: list[Fragment] = []  # returned when a packet completed no fragment; callers only read it
 
 
@@ -40,7 +52,7 @@ class Fragment:
 
 
 class _BoxSplitter:
-    """File-like sink that cuts the muxer's byte stream into top-level boxes."""
+    """File-like sink that cuts a muxer's byte stream into top-level boxes."""
 
     def __init__(self) -> None:
         self._buffer = bytearray()
@@ -60,64 +72,150 @@ class _BoxSplitter:
         pass
 
 
+def init_segment(streams: Sequence[av.stream.Stream]) -> bytes:
+    """``ftyp``+``moov`` for remuxing ``streams`` (tracks 1, 2, … in that order), as FFmpeg writes it."""
+    sink = _BoxSplitter()
+    out = av.open(sink, mode="w", format="mp4", options={"movflags": _INIT_MOVFLAGS})
+    try:
+        for stream in streams:
+            out.add_stream_from_template(stream)
+        out.start_encoding()
+        return b"".join(data for kind, data in sink.boxes if kind in (b"ftyp", b"moov"))
+    finally:
+        out.close()
+
+
+@dataclass
+class _Track:
+    """One output track: how its source's timestamps become the track's, and its samples not yet written."""
+
+    track_id: int
+    timescale: int
+    to_track: Fraction  # source time base × track timescale
+    samples: list[RawPacket] = field(default_factory=list)
+    base: int = 0  # track ticks of the run's first video DTS: decode times start at 0 for every track
+    last_duration: int = 0
+
+    def ticks(self, source_ts: int) -> int:
+        scale = self.to_track
+        if scale.denominator == 1:
+            return source_ts * scale.numerator
+        return source_ts * scale.numerator // scale.denominator
+
+
 class Fragmenter:
-    """fMP4 muxer for one run of one camera: packets in, init + fragments out."""
+    """fMP4 for one run of one camera: packets in, ``init`` and fragments out (one per GOP, or per frame)."""
 
     def __init__(self, video: av.video.stream.VideoStream, audio: av.audio.stream.AudioStream | None = None,
-                 *, movflags: str = MOVFLAGS) -> None:
-        self._sink = _BoxSplitter()
-        self._out = av.open(
-            self._sink, mode="w", format="mp4",
-            options={"movflags": movflags, "flush_packets": "1"},
-        )
-        self._streams: dict[int, Any] = {video.index: self._out.add_stream_from_template(video)}
-        if audio is not None:
-            self._streams[audio.index] = self._out.add_stream_from_template(audio)
-        self._video_source_index = video.index
-        self.init: bytes | None = None
-        self._tracks: dict[int, TrackInfo] = {}
-        self._video_track = 0
-        self._moof: bytes | None = None
-        self._closed = False
+                 *, per_frame: bool = False) -> None:
+        sources = [s for s in (video, audio) if s is not None]
+        self.init: bytes | None = init_segment(sources)
+        tracks = read_tracks(self.init)
+        self._tracks: dict[int, _Track] = {}
+        for track_id, source in enumerate(sources, start=1):
+            assert source.time_base is not None
+            timescale = tracks[track_id].timescale
+            self._tracks[source.index] = _Track(track_id, timescale, source.time_base * timescale)
+        self._video = self._tracks[video.index]
+        self._per_frame = per_frame
+        self._sequence = 0
+        self._started = False
 
-    def mux(self, packet: av.Packet, source_index: int) -> list[Fragment]:
-        """Mux one demuxed packet; return the fragments it completed."""
-        packet.stream = self._streams[source_index]
-        self._out.mux(packet)
-        return self._collect()
+    def mux(self, packet: RawPacket, source_index: int) -> list[Fragment]:
+        """Add one packet (its DTS set and increasing per stream); return the fragments it completed."""
+        track = self._tracks[source_index]
+        if track is self._video:
+            if not self._started:
+                self._start(packet)
+            pending = self._video.samples
+            if pending and (self._per_frame or packet.is_keyframe):
+                fragment = self._fragment(self._video.ticks(packet.dts or 0))
+                track.samples.append(packet)
+                return [fragment]
+        elif not self._started:
+            return _NONE  # a fragment starts with video
+        track.samples.append(packet)
+        return _NONE
 
     def close(self) -> list[Fragment]:
-        """Flush the last fragment and close the muxer."""
-        if not self._closed:
-            self._closed = True
-            self._out.close()
-        return self._collect()
+        """The last fragment, with the last frame lasting as long as its packet says (or its predecessor)."""
+        if not self._video.samples:
+            return _NONE
+        return [self._fragment(None)]
 
-    def _collect(self) -> list[Fragment]:
-        if not self._sink.boxes:
-            return _NONE  # the common case (a packet inside a GOP): nothing to allocate
-        fragments: list[Fragment] = []
-        boxes, self._sink.boxes = self._sink.boxes, []
-        for kind, data in boxes:
-            if self.init is None or kind in (b"ftyp", b"moov"):
-                self._add_init_box(kind, data)
-            elif kind == b"moof":
-                self._moof = data
-            elif kind == b"mdat" and self._moof is not None:
-                fragments.append(self._fragment(self._moof, data))
-                self._moof = None
-            # mfra and other trailer boxes are not part of any fragment.
-        return fragments
+    def _start(self, packet: RawPacket) -> None:
+        self._started = True
+        first_s = (packet.dts or 0) * self._video.to_track / self._video.timescale
+        for track in self._tracks.values():
+            track.base = math.floor(first_s * track.timescale)
 
-    def _add_init_box(self, kind: bytes, data: bytes) -> None:
-        self.init = (self.init or b"") + data
-        if kind == b"moov":
-            self._tracks = read_tracks(self.init)
-            self._video_track = next(t.track_id for t in self._tracks.values() if t.handler == b"vide")
+    def _fragment(self, next_video_ticks: int | None) -> Fragment:
+        """Pack every pending sample into one moof+mdat; ``next_video_ticks`` ends the last video sample."""
+        self._sequence += 1
+        trafs: list[tuple[_Track, int, list[tuple[int, int, int, int]]]] = []
+        payload: list[bytes] = []
+        video_start = video_duration = 0
+        for track in self._tracks.values():
+            if not track.samples:
+                continue
+            table, start, duration = self._sample_table(track, next_video_ticks if track is self._video else None)
+            trafs.append((track, start, table))
+            payload += [p.data for p in track.samples]
+            track.samples = []
+            if track is self._video:
+                video_start, video_duration = start, duration
+        moof = _moof(self._sequence, trafs)
+        mdat_size = 8 + sum(len(p) for p in payload)
+        data = b"".join([moof, struct.pack(">I4s", mdat_size, b"mdat"), *payload])
+        return Fragment(data, video_start, video_duration, self._video.timescale)
 
-    def _fragment(self, moof: bytes, mdat: bytes) -> Fragment:
-        box = read_box_header(moof, 0)
-        assert box is not None
-        run = read_moof(moof, box, self._tracks)[self._video_track]
-        timescale = self._tracks[self._video_track].timescale
-        return Fragment(moof + mdat, run.base_decode_time, run.duration, timescale)
+    @staticmethod
+    def _sample_table(track: _Track, next_ticks: int | None) -> tuple[list[tuple[int, int, int, int]], int, int]:
+        """(duration, size, flags, composition offset) per sample; the run's first decode time; the total."""
+        samples = track.samples
+        decode = [max(0, track.ticks(p.dts or 0) - track.base) for p in samples]
+        if next_ticks is not None:
+            end = max(decode[-1], next_ticks - track.base)
+        else:  # the last sample: its packet's duration, else as long as the one before
+            last = track.ticks(samples[-1].duration) if samples[-1].duration > 0 else track.last_duration
+            end = decode[-1] + max(1, last)
+        table = []
+        for i, packet in enumerate(samples):
+            duration = (decode[i + 1] if i + 1 < len(samples) else end) - decode[i]
+            pts = packet.pts if packet.pts is not None else packet.dts or 0
+            cts = track.ticks(pts) - track.ticks(packet.dts or 0)
+            table.append((duration, len(packet.data), _SYNC_SAMPLE if packet.is_keyframe else _NON_SYNC_SAMPLE, cts))
+        if len(samples) > 1 or next_ticks is not None:
+            track.last_duration = table[-1][0]
+        return table, decode[0], end - decode[0]
+
+
+def _box(kind: bytes, *parts: bytes) -> bytes:
+    body = b"".join(parts)
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def _moof(sequence: int, trafs: list[tuple[_Track, int, list[tuple[int, int, int, int]]]]) -> bytes:
+    """The ``moof``; each track's data offset points into the ``mdat`` that follows it, tracks in order."""
+    def build(offsets: list[int]) -> bytes:
+        boxes = [_box(b"mfhd", struct.pack(">II", 0, sequence))]
+        for (track, start, table), offset in zip(trafs, offsets, strict=True):
+            signed = any(cts < 0 for *_, cts in table)
+            entries = struct.pack(">" + ("IIIi" if signed else "IIII") * len(table),
+                                  *(value for row in table for value in row))
+            boxes.append(_box(
+                b"traf",
+                _box(b"tfhd", struct.pack(">II", _DEFAULT_BASE_IS_MOOF, track.track_id)),
+                _box(b"tfdt", struct.pack(">IQ", 1 << 24, start)),
+                _box(b"trun", struct.pack(">IIi", (1 << 24 if signed else 0) | _TRUN_FLAGS, len(table), offset),
+                     entries),
+            ))
+        return _box(b"moof", *boxes)
+
+    sizes = [sum(size for _, size, _, _ in table) for _, _, table in trafs]
+    size = len(build([0] * len(trafs)))  # the offsets do not change the moof's size
+    offsets, at = [], size + 8
+    for track_bytes in sizes:
+        offsets.append(at)
+        at += track_bytes
+    return build(offsets)

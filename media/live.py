@@ -2,7 +2,7 @@
 
 Three things are kept in memory, all bounded:
 
-- the packets of the current GOP (references to what was demuxed, no copy), so
+- the packets of the current GOP (what was demuxed, no copy), so
   a new viewer starts at the latest keyframe at once and a snapshot can decode it;
 - while someone watches (a lease each read renews), a second muxer — video only,
   one fMP4 fragment per frame — fills the *frame ring* behind the sub-second
@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import av
 
-from media.fragmenter import LIVE_MOVFLAGS, Fragment, Fragmenter
+from media.fragmenter import Fragment, Fragmenter
+from media.lean_demux import RawPacket
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class Keyframe:
 class _Held:
     """The current GOP's packets, with when each arrived."""
 
-    packets: list[tuple[av.Packet, float]] = field(default_factory=list)
+    packets: list[tuple[RawPacket, float]] = field(default_factory=list)
     bytes: int = 0
     overflowed: bool = False  # the GOP outgrew the bounds: nothing more is held until the next keyframe
 
@@ -119,6 +120,10 @@ class LiveFeed:
         """Renew the viewers' lease: the frame muxer runs while leases are fresh."""
         self._wanted_until = self._clock() + self.limits.lease_s
 
+    def watched(self) -> bool:
+        """Whether a viewer of the frame-by-frame view holds a lease (from any thread)."""
+        return self._clock() < self._wanted_until
+
     def frames_after(self, after_seq: int | None) -> list[LivePiece]:
         """Frame fragments newer than ``after_seq``; from the latest keyframe for a new or lagging reader."""
         self.want()
@@ -148,7 +153,7 @@ class LiveFeed:
                 return None
             packet, at = self._held.packets[0]
             ctx = self._video.codec_context
-            return Keyframe(ctx.name, bytes(ctx.extradata or b""), bytes(packet), ctx.width, ctx.height, at)
+            return Keyframe(ctx.name, bytes(ctx.extradata or b""), packet.data, ctx.width, ctx.height, at)
 
     # --- writers (ingest thread) -------------------------------------------------
 
@@ -169,7 +174,7 @@ class LiveFeed:
             self._clear_frames()
         self._notify()
 
-    def video_packet(self, packet: av.Packet, received_at: float) -> None:
+    def video_packet(self, packet: RawPacket, received_at: float) -> None:
         """A video packet the recording accepted (DTS in order); ``received_at`` is epoch seconds."""
         out: list[LivePiece] = []
         with self._lock:
@@ -211,11 +216,11 @@ class LiveFeed:
 
     # --- internals (lock held) -----------------------------------------------------
 
-    def _feed(self, packet: av.Packet, received_at: float) -> list[LivePiece]:
+    def _feed(self, packet: RawPacket, received_at: float) -> list[LivePiece]:
         try:
             if self._muxer is None:
                 assert self._video is not None
-                self._muxer = Fragmenter(self._video, None, movflags=LIVE_MOVFLAGS)
+                self._muxer = Fragmenter(self._video, None, per_frame=True)
                 self._in_muxer.clear()
                 pieces: list[LivePiece] = []
                 for held, at in self._held.packets:  # the GOP so far: a new viewer starts at its keyframe
@@ -228,7 +233,7 @@ class LiveFeed:
             self._held = _Held()
             return []
 
-    def _mux(self, packet: av.Packet, received_at: float) -> list[LivePiece]:
+    def _mux(self, packet: RawPacket, received_at: float) -> list[LivePiece]:
         assert self._muxer is not None and self._video is not None
         self._in_muxer.append((bool(packet.is_keyframe), received_at))
         return self._pieces(self._muxer.mux(packet, self._video.index))

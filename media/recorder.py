@@ -21,6 +21,7 @@ from domain.recording import chunk_should_close
 from domain.timestamps import Stamp, backfill, is_discontinuity
 from media.fragmenter import Fragment, Fragmenter
 from media.ingest_stats import IngestStats
+from media.lean_demux import RawPacket
 from media.live import LiveFeed
 from media.run_clock import RunClock
 from media.sources import PacketSource
@@ -105,7 +106,7 @@ class _Run:
         dts = self.last_dts.get(self._video_index)
         return None if dts is None else dts * self._tb_s
 
-    def mux(self, packet: av.Packet, index: int) -> None:
+    def mux(self, packet: RawPacket, index: int) -> None:
         """Mux one packet of input stream ``index`` (the caller has read it once already)."""
         dts = packet.dts
         last = self.last_dts.get(index)
@@ -187,7 +188,7 @@ def record_run(
     tb_s = float(video.time_base)
     frame_ticks = _frame_ticks(video)
     run: _Run | None = None
-    held: list[av.Packet] = []
+    held: list[RawPacket] = []
     end_ms = not_before_ms
 
     def new_run() -> _Run:

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +24,7 @@ from domain.camera_state import ErrorReason
 from domain.errors import InvalidCameraUrl
 from domain.redaction import redact
 from domain.stream_url import parse_stream_url
+from media.lean_demux import LeanDemuxer, RawPacket, raw_packet
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +49,21 @@ class PacketSource(Protocol):
     video: av.video.stream.VideoStream
     audio: av.audio.stream.AudioStream | None
 
-    def packets(self, stop: threading.Event) -> Iterator[av.Packet]: ...
+    def packets(self, stop: threading.Event) -> Iterator[RawPacket]: ...
 
     def close(self) -> None: ...
 
 
-def open_source(url: str, *, timeout_s: float = 5.0, stall_s: float = 5.0) -> PacketSource:
+def open_source(url: str, *, timeout_s: float = 5.0, stall_s: float = 5.0,
+                batch_s: Callable[[], float] = lambda: 0.0) -> PacketSource:
     """Open ``url`` (``rtsp://`` or ``test://pattern?...``); raises SourceError.
 
-    ``timeout_s`` bounds opening; a stream silent for about ``stall_s`` ends the read.
+    ``timeout_s`` bounds opening; a stream silent for about ``stall_s`` ends the read. ``batch_s``: how long a
+    camera's packets may gather before they are handed on, asked before each batch (0: each as it arrives).
     """
     if url.startswith("test://"):
         return PatternSource.from_url(url)
-    return RtspSource(url, timeout_s, stall_s)
+    return RtspSource(url, timeout_s, stall_s, batch_s)
 
 
 def classify_error(exc: BaseException) -> ErrorReason:
@@ -114,7 +117,9 @@ def _pick_streams(
 class RtspSource:
     """An RTSP camera over TCP, demuxed by FFmpeg with open and read timeouts."""
 
-    def __init__(self, url: str, timeout_s: float, stall_s: float) -> None:
+    def __init__(self, url: str, timeout_s: float, stall_s: float,
+                 batch_s: Callable[[], float] = lambda: 0.0) -> None:
+        self._batch_s = batch_s
         # On a silent socket FFmpeg's first I/O timeout flushes the frame its H.264
         # parser holds, the second one raises: the read ends at about twice the
         # I/O timeout, which is set so that this happens just within stall_s.
@@ -145,18 +150,26 @@ class RtspSource:
             self._container.close()
             raise
 
-    def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+    def packets(self, stop: threading.Event) -> Iterator[RawPacket]:
         """Demuxed packets until ``stop``; a read that fails (a stall, a dropped connection) is a SourceError."""
         streams = [s for s in (self.video, self.audio) if s is not None]
+        lean = LeanDemuxer.attach(self._container, frozenset(s.index for s in streams))
         try:
-            for packet in self._container.demux(streams):
-                if stop.is_set():
-                    return
-                yield packet
+            if lean is not None:
+                while not stop.is_set() and (batch := lean.read_some(self._batch_s())) is not None:
+                    yield from batch
+            else:
+                for demuxed in self._container.demux(streams):
+                    if stop.is_set():
+                        return
+                    yield raw_packet(demuxed)
         except Exception as exc:  # PyAV's read errors name the URL, credentials included
             log.info("camera source read failed: %s", redacted_error(exc, self._url))
             reason = classify_error(exc)
             raise SourceError(reason, coarse_detail(reason)) from None
+        finally:
+            if lean is not None:
+                lean.close()
 
     def close(self) -> None:
         self._container.close()
@@ -217,7 +230,7 @@ class PatternSource:
         return cls(w - w % 2, h - h % 2, arg("fps", 10, 1, 60), bframes=arg("bframes", 0, 0, 3),
                    reset_every=arg("reset_every", 0, 0, 1000))
 
-    def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+    def packets(self, stop: threading.Event) -> Iterator[RawPacket]:
         tb = self.video.time_base
         assert tb is not None
         first: int | None = None
@@ -242,7 +255,7 @@ class PatternSource:
                     due = started + float((packet.dts - first + (loop - timeline_loop) * loop_span) * tb)
                     if stop.wait(max(0.0, due - time.monotonic())):
                         return
-                    yield packet
+                    yield raw_packet(packet)
             finally:
                 if loop > 0:
                     container.close()

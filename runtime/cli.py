@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from ipaddress import ip_address
 from pathlib import Path
 
@@ -220,20 +221,29 @@ def cmd_up(args: argparse.Namespace) -> int:
     dashboard_port = None if args.no_dashboard or args.address else args.dashboard_port
     found = port_problems(args.host, args.port, dashboard_port)
     crashed = crashed_predecessor(lock)
-    if found and crashed is not None and (orphans := orphaned_haproxies(args.port)):
-        print(f"gtvision: stopping the HAProxy the instance before (pid {crashed.pid}) left on port {args.port}:"
-              f" pid {', '.join(map(str, reap(orphans)))}", file=sys.stderr, flush=True)
-        found = port_problems(args.host, args.port, dashboard_port)
-    if found and crashed is not None:  # its Ray processes release the ports within seconds of its death
-        print(f"gtvision: the instance before (pid {crashed.pid}) did not stop in order; waiting up to"
-              f" {_PREDECESSOR_WAIT_S:.0f} s for its processes to release the ports", file=sys.stderr, flush=True)
-        deadline = time.monotonic() + _PREDECESSOR_WAIT_S
-        while found and time.monotonic() < deadline:
-            time.sleep(0.5)
-            found = port_problems(args.host, args.port, dashboard_port)
+    if found and crashed is not None:
+        found = _predecessor_gone(crashed.pid, args.port, lambda: port_problems(args.host, args.port, dashboard_port))
     if found:
         return _refuse("\ngtvision: ".join(found))
     return _run(args, var_dir, api_url, lock)
+
+
+def _predecessor_gone(pid: int, api_port: int, problems: Callable[[], list[str]]) -> list[str]:
+    """Wait (bounded) for a crashed instance's processes to release the ports; the problems left after.
+
+    Its Ray processes follow it within seconds. Its HAProxy is reaped as soon as it is an orphan: its parent, Ray's
+    HAProxy manager, may still be dying when the wait starts, so every round looks again."""
+    print(f"gtvision: the instance before (pid {pid}) did not stop in order; waiting up to"
+          f" {_PREDECESSOR_WAIT_S:.0f} s for its processes to release the ports", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + _PREDECESSOR_WAIT_S
+    while True:
+        if orphans := orphaned_haproxies(api_port):
+            print(f"gtvision: stopping the HAProxy the instance before (pid {pid}) left on port {api_port}:"
+                  f" pid {', '.join(map(str, reap(orphans)))}", file=sys.stderr, flush=True)
+        found = problems()
+        if not found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.5)
 
 
 def _is_ip_address(text: str) -> bool:

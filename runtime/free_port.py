@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _LOWEST = 20000  # above the registered ports services use (PostgreSQL 5432, Redis 6379, …)
@@ -19,18 +21,29 @@ _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 def free_port() -> int:
     """A port nothing listens on now, below the ephemeral range (kernel's pick where that range leaves no room)."""
-    highest = _ephemeral_start() - 1
-    for _ in range(_ATTEMPTS if highest > _LOWEST else 0):
-        port = random.randint(_LOWEST, highest)
+    try:
+        with held_port(_LOWEST, _ephemeral_start() - 1) as port:
+            return port
+    except LookupError:
         with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
+
+@contextmanager
+def held_port(lowest: int, highest: int) -> Iterator[int]:
+    """A port in [lowest, highest] bound (not listening) on 127.0.0.1 while the block runs; LookupError if
+    none of a few hundred tries is free."""
+    for _ in range(_ATTEMPTS if highest >= lowest else 0):
+        port = random.randint(lowest, highest)
+        with socket.socket() as held:
             try:
-                probe.bind(("127.0.0.1", port))
+                held.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+            yield port
+            return
+    raise LookupError(f"no free port in {lowest}–{highest}")
 
 
 def _ephemeral_start() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -30,12 +31,20 @@ log = logging.getLogger(__name__)
 
 async def store_spooled_chunk(path: Path, tenant_id: UUID, camera_id: UUID, store: ObjectStore,
                               pool: asyncpg.Pool) -> tuple[ChunkMeta, bytes]:
-    """Store and index one closed chunk, then delete its file; its index entry and bytes."""
-    data = await asyncio.to_thread(path.read_bytes)
-    meta = describe_chunk(data, tenant_id=tenant_id, camera_id=camera_id, start_ms=start_ms_of(path))
-    await store_chunk(store, pool, meta, data)
+    """Store and index one closed chunk, then delete its file; its index entry and first GOP (init + fragment).
+
+    Only the chunk's boxes are read (the file is mapped, the media data never touched): the object store
+    takes the file itself, which a directory store links rather than copies."""
+    meta, first_gop = await asyncio.to_thread(_described, path, tenant_id, camera_id)
+    await store_chunk(store, pool, meta, path)
     await asyncio.to_thread(path.unlink)  # only now: the row is committed
-    return meta, data
+    return meta, first_gop
+
+
+def _described(path: Path, tenant_id: UUID, camera_id: UUID) -> tuple[ChunkMeta, bytes]:
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        meta = describe_chunk(data, tenant_id=tenant_id, camera_id=camera_id, start_ms=start_ms_of(path))
+        return meta, data[: meta.init_length + meta.fragments[0].length]
 
 
 @dataclass(frozen=True)
@@ -67,9 +76,9 @@ async def store_leftovers(root: Path, store: ObjectStore, pool: asyncpg.Pool) ->
                 log.warning("spool of unknown camera %s (%d chunks) left in place", camera_id, len(paths))
                 continue
             for path in paths:
-                _, data = await store_spooled_chunk(path, tenant_id, camera_id, store, pool)
+                meta, _ = await store_spooled_chunk(path, tenant_id, camera_id, store, pool)
                 chunks += 1
-                stored_bytes += len(data)
+                stored_bytes += meta.size
             swept += 1
         finally:
             lock.release()

@@ -7,6 +7,7 @@ not (completely) stored.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import asyncpg
 
@@ -15,6 +16,7 @@ from storage import recordings
 from storage.objects import ObjectStore
 
 
-async def store_chunk(store: ObjectStore, pool: asyncpg.Pool, meta: ChunkMeta, data: bytes) -> int:
-    await asyncio.to_thread(store.put, meta.object_key, data, "video/mp4")
+async def store_chunk(store: ObjectStore, pool: asyncpg.Pool, meta: ChunkMeta, path: Path) -> int:
+    """Store the closed chunk file at ``path`` (left in place) and index it."""
+    await asyncio.to_thread(store.put_file, meta.object_key, path, "video/mp4")
     return await recordings.insert(pool, meta)

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import io
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -46,6 +47,7 @@ class ObjectInfo:
 
 class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+    # ``path`` must not change afterwards (a closed spool chunk): a directory store links rather than copies it.
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None: ...
     def get(self, key: str) -> bytes: ...
     def get_range(self, key: str, offset: int, length: int) -> bytes: ...
@@ -176,8 +178,24 @@ class DirObjectStore:
         self._write_atomically(key, lambda f: f.write(data))
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
-        with path.open("rb") as source:
-            self._write_atomically(key, lambda f: shutil.copyfileobj(source, f, 1024 * 1024))
+        """Store a closed file that is never written again (a spooled chunk): linked where it lies on the same
+        file system, so its bytes are neither read nor written a second time; copied otherwise."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        link = target.parent / f".tmp-{secrets.token_hex(8)}"
+        try:
+            os.link(path, link)
+        except OSError:  # another file system (EXDEV), or one without hard links
+            with path.open("rb") as source:
+                self._write_atomically(key, lambda f: shutil.copyfileobj(source, f, 1024 * 1024))
+            return
+        try:
+            with link.open("rb") as linked:
+                os.fsync(linked.fileno())  # durable before it is visible, as every object written here
+            os.replace(link, target)
+        except BaseException:
+            link.unlink(missing_ok=True)
+            raise
 
     def _write_atomically(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         """Readers see the whole object or none: write a temporary file, fsync, rename."""

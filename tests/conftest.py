@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
-import socket
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +17,7 @@ import pytest
 import ray
 
 from domain.settings import Settings
+from runtime.free_port import held_port
 from runtime.local_ray import init_local_ray, keep_ray_on_loopback
 from storage.db import create_pool, migrate
 from tests.support.databases import create_database, drop_database
@@ -70,17 +69,8 @@ def closed_port() -> Iterator[int]:
     ports (once an RTSP client reached an HTTP server on a port picked as "closed": a 404 read as not_found, a 401
     as unauthorized), and below the range free_port() picks from (runtime/free_port.py).
     """
-    candidates = list(range(10_000, 20_000))
-    random.shuffle(candidates)
-    for port in candidates[:200]:
-        with socket.socket() as held:
-            try:
-                held.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            yield port
-            return
-    raise RuntimeError("no closed port could be held in 10000–19999")
+    with held_port(10_000, 19_999) as port:
+        yield port
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +152,7 @@ def system(request: pytest.FixtureRequest, ray_local: None, tmp_path_factory: py
     settings = Settings(
         database_url=database_url, object_store_url=store_url, public_url=f"http://127.0.0.1:{port}",
         secret=uuid.uuid4().hex, namespace=NAMESPACE, bus_url=bus_url, api_port=port, chunk_max_s=3,
+        thumbnail_every_s=0,  # every 3 s chunk: the thumbnail tests look at a few chunks
         reconcile_interval_s=1, source_timeout_s=2, spool_dir=str(tmp_path_factory.mktemp("spool")),
         camera_networks=("127.0.0.0/8",),  # the test cameras are on loopback, which is refused by default
         # Every client here is 127.0.0.1 and the fuzzing sends hundreds of failed logins: the failure limits

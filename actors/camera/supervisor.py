@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -63,7 +63,7 @@ class CameraSupervisor:
         spool_root: Path, bus: EventBus | None = None, has_room: Callable[[], bool] = lambda: True,
         fsync: FsyncPolicy = FsyncPolicy.FRAGMENT, policy: HealthPolicy | None = None,
         chunk_max_s: float = 60.0, source_timeout_s: float = 5.0, metrics: MetricsSink | None = None,
-        substream_linger_s: float | None = None,
+        substream_linger_s: float | None = None, thumbnail_every_s: float = 60.0,
     ) -> None:
         self.spec = spec
         policy = policy or HealthPolicy()
@@ -75,7 +75,7 @@ class CameraSupervisor:
         self._events = TransitionPublisher(spec.tenant_id, spec.camera_id, pool, bus)
         self._health = HealthMonitor(policy, self._stats, self._handoff, publish=self._events.offer,
                                      refresh_metrics=None if metrics is None else lambda: metrics(self.status()))
-        self._thumbnails = Thumbnailer(spec.camera_id, store, pool)
+        self._thumbnails = Thumbnailer(spec.camera_id, store, pool, every=timedelta(seconds=thumbnail_every_s))
         self._uploader = SpoolUploader(spec.tenant_id, spec.camera_id, self._spool_dir, store, pool, self._handoff,
                                        stored=self._thumbnails.offer)
         self._ingest = CameraIngest(

@@ -237,8 +237,8 @@ async def test_twenty_cameras_dropped_together_do_not_reconnect_together(
     try:
         await wait_for(lambda: _all_streaming(running), 60)  # 20 openings on a busy 2-core box, one deadline for all
     except TimeoutError:  # once seen in CI (never alone, where it takes 6 s): say what each camera was doing
-        late = [(s.status().state, s.status().reason, s.status().detail) for s in running
-                if s.status().state != CameraState.STREAMING]
+        late = [(status.state, status.reason, status.detail) for status in (s.status() for s in running)
+                if status.state != CameraState.STREAMING]
         raise AssertionError(f"{len(late)} of 20 not streaming after 60 s (the server running: "
                              f"{own_camera.running()}): {late}") from None
     dropped_at = datetime.now(UTC)

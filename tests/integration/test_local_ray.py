@@ -12,7 +12,7 @@ import os
 import psutil
 import ray
 
-from tests.support.ports import beyond_loopback
+from tests.support.ports import beyond_loopback, tcp_sockets
 
 
 @ray.remote(num_cpus=0)
@@ -32,8 +32,7 @@ def test_every_socket_of_the_embedded_ray_is_on_loopback(ray_local: None) -> Non
         with contextlib.suppress(psutil.Error):  # one that exits meanwhile holds no socket
             ray_processes[process.pid] = process.name()
     assert len(ray_processes) >= 3, "GCS, raylet and workers run as this process's descendants"
-    sockets = [(ray_processes[c.pid], str(c.laddr.ip), str(c.raddr.ip) if c.raddr else None)
-               for c in psutil.net_connections(kind="tcp") if c.pid in ray_processes]
+    sockets = tcp_sockets(ray_processes)
     assert sockets, "Ray's processes hold TCP sockets"
     assert not beyond_loopback(sockets), f"sockets of Ray beyond loopback: {beyond_loopback(sockets)}"
 

@@ -68,6 +68,15 @@ def test_put_file_stores_a_large_file_whole(store: ObjectStore, tmp_path: Path) 
     assert store.get_range("clips/c.mp4", 5 * 1024 * 1024, 10) == data[5 * 1024 * 1024 : 5 * 1024 * 1024 + 10]
 
 
+def test_a_stored_file_outlives_its_source(store: ObjectStore, tmp_path: Path) -> None:
+    """The uploader deletes a spooled chunk once stored (a directory store links it rather than copying)."""
+    source = tmp_path / "chunk.mp4"
+    source.write_bytes(b"moof" * 1000)
+    store.put_file("k/chunk.mp4", source, "video/mp4")
+    source.unlink()
+    assert store.get("k/chunk.mp4") == b"moof" * 1000
+
+
 def test_overwrite_replaces_the_whole_object(store: ObjectStore) -> None:
     store.put("k/x", b"long content here")
     store.put("k/x", b"short")

@@ -17,6 +17,7 @@ import httpx
 import psutil
 
 from runtime.local_ray import LOOPBACK_SWITCH
+from tests.support.ports import Socket, tcp_sockets
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "admin-password-for-run-tests"
@@ -92,7 +93,7 @@ class Instance:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout_s)
 
-    def sockets(self) -> list[tuple[str, str, str | None]]:
+    def sockets(self) -> list[Socket]:
         """(process name, local address, remote address or None) of every TCP socket, listening or connected, in
         this instance's session (Ray, HAProxy, PostgreSQL)."""
         ours = {}
@@ -100,8 +101,7 @@ class Instance:
             with contextlib.suppress(psutil.Error, OSError):
                 if os.getsid(process.pid) == self.process.pid:
                     ours[process.pid] = process.info["name"]
-        return [(ours[c.pid], str(c.laddr.ip), str(c.raddr.ip) if c.raddr else None)
-                for c in psutil.net_connections(kind="tcp") if c.pid in ours]
+        return tcp_sockets(ours)
 
     def kill(self) -> None:
         """``kill -9`` of the ``gtvision up`` process alone, as a crash would."""

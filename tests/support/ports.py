@@ -7,9 +7,13 @@ import time
 from collections.abc import Iterable
 from ipaddress import ip_address
 
+import psutil
+
 from runtime.free_port import free_port
 
-__all__ = ["beyond_loopback", "free_port", "is_loopback", "wait_for_port"]
+__all__ = ["beyond_loopback", "free_port", "is_loopback", "tcp_sockets", "wait_for_port"]
+
+Socket = tuple[str, str, str | None]  # (process name, local address, remote address or None)
 
 
 def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
@@ -29,10 +33,16 @@ def is_loopback(address: str) -> bool:
     return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback
 
 
+def tcp_sockets(processes: dict[int, str]) -> list[Socket]:
+    """Every TCP socket, listening or connected, of ``processes`` (pid → name)."""
+    return [(processes[c.pid], str(c.laddr.ip), str(c.raddr.ip) if c.raddr else None)
+            for c in psutil.net_connections(kind="tcp") if c.pid in processes]
+
+
 _SERVE_REPLICA = "ray::ServeRepl"  # a Serve replica's process name, as the kernel keeps it (15 characters)
 
 
-def beyond_loopback(sockets: Iterable[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+def beyond_loopback(sockets: Iterable[Socket]) -> list[Socket]:
     """The (process name, local address, remote address or None) sockets not on loopback. Except one: the
     listener a Serve replica opens on every interface for inter-deployment gRPC ("[::]:0", hard-coded in Ray
     2.60, docs/running.md)."""

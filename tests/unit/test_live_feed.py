@@ -11,6 +11,7 @@ import av
 import pytest
 
 from media.ingest_stats import IngestStats
+from media.lean_demux import RawPacket
 from media.live import LimitsOfLive, LiveFeed, LivePiece
 from media.recorder import record_run
 from storage.spool import FsyncPolicy, SpoolWriter
@@ -72,7 +73,7 @@ def test_a_late_viewer_starts_at_the_latest_keyframe_and_rings_stay_bounded(tmp_
     late: list[list[LivePiece]] = []
 
     class Probe(LoopedClip):
-        def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+        def packets(self, stop: threading.Event) -> Iterator[RawPacket]:
             for i, packet in enumerate(super().packets(stop)):
                 if i == 190:  # the last GOP starts at packet 180
                     late.append(live.frames_after(None))
@@ -108,7 +109,7 @@ def test_a_gop_longer_than_the_bound_is_not_held_but_a_watching_viewer_keeps_its
     seen = []
 
     class Probe(LoopedClip):
-        def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+        def packets(self, stop: threading.Event) -> Iterator[RawPacket]:
             for i, packet in enumerate(super().packets(stop)):
                 if i == 12:
                     seen.append((late.keyframe(), late.frames_after(None)))
@@ -125,7 +126,7 @@ def test_the_latest_keyframe_is_there_while_the_run_lasts(tmp_path: Path) -> Non
     seen = []
 
     class Probe(LoopedClip):
-        def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+        def packets(self, stop: threading.Event) -> Iterator[RawPacket]:
             for i, packet in enumerate(super().packets(stop)):
                 if i == 25:
                     seen.append(live.keyframe())

@@ -18,6 +18,7 @@ from media.boxes import read_tracks
 from media.chunk_file import complete_prefix_length, describe_chunk
 from media.fragmenter import Fragmenter
 from media.ingest_stats import IngestStats
+from media.lean_demux import RawPacket, raw_packet
 from media.recorder import record_run
 from media.run_clock import RunClock
 from media.sources import PatternSource, _encode_pattern
@@ -41,7 +42,7 @@ class LoopedClip:
         self._reset_every = reset_every
         self._jump_at, self._jump_s = jump_at, jump_s
 
-    def packets(self, stop: threading.Event) -> Iterator[av.Packet]:
+    def packets(self, stop: threading.Event) -> Iterator[RawPacket]:
         span = 4 * FPS * (1 / self.video.time_base / FPS)
         jump = int(self._jump_s / self.video.time_base)
         n = 0
@@ -55,7 +56,7 @@ class LoopedClip:
                     p.dts += shift
                     p.pts += shift
                     n += 1
-                    yield p
+                    yield raw_packet(p)
 
     def close(self) -> None:
         self._container.close()
@@ -66,7 +67,7 @@ def test_fragmenter_emits_one_fragment_per_gop_with_container_timing() -> None:
     fragmenter = Fragmenter(clip.video)
     fragments = []
     for packet in clip.packets(threading.Event()):
-        fragments += fragmenter.mux(packet, packet.stream.index)
+        fragments += fragmenter.mux(packet, packet.stream_index)
     fragments += fragmenter.close()
     assert fragmenter.init is not None
     tracks = read_tracks(fragmenter.init)
