@@ -5,8 +5,8 @@
  * (docs/density.md). This loop keeps reading, with the GIL released, until a short window has passed since its first
  * packet (or the caller's buffer or packet count is full, or a read fails), so the ingest thread takes the GIL a
  * few times a second instead of once per frame. It knows FFmpeg only through what the caller hands it: the
- * functions (from the libraries PyAV loaded) and the offsets of AVPacket's fields (checked in Python), so it
- * builds without FFmpeg's headers.
+ * functions (from the libraries PyAV loaded) and the AVPacket layout media/lean_demux.py also reads (used only
+ * with the PyAV releases whose FFmpeg has it), so it builds without FFmpeg's headers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -93,6 +93,7 @@ class _Track:
     timescale: int
     to_track: Fraction  # source time base × track timescale
     samples: list[RawPacket] = field(default_factory=list)
+    length_prefixed: bool = False  # H.264/HEVC in Annex B (an RTSP camera's): NAL units get 4-byte lengths
     base: int = 0  # track ticks of the run's first video DTS: decode times start at 0 for every track
     last_duration: int = 0
 
@@ -115,7 +116,8 @@ class Fragmenter:
         for track_id, source in enumerate(sources, start=1):
             assert source.time_base is not None
             timescale = tracks[track_id].timescale
-            self._tracks[source.index] = _Track(track_id, timescale, source.time_base * timescale)
+            self._tracks[source.index] = _Track(track_id, timescale, source.time_base * timescale,
+                                                length_prefixed=_is_annex_b(source))
         self._video = self._tracks[video.index]
         self._per_frame = per_frame
         self._sequence = 0
@@ -158,9 +160,12 @@ class Fragmenter:
         for track in self._tracks.values():
             if not track.samples:
                 continue
-            table, start, duration = self._sample_table(track, next_video_ticks if track is self._video else None)
+            datas = [annex_b_to_mp4(p.data) for p in track.samples] if track.length_prefixed else \
+                [p.data for p in track.samples]
+            table, start, duration = self._sample_table(track, [len(d) for d in datas],
+                                                        next_video_ticks if track is self._video else None)
             trafs.append((track, start, table))
-            payload += [p.data for p in track.samples]
+            payload += datas
             track.samples = []
             if track is self._video:
                 video_start, video_duration = start, duration
@@ -170,7 +175,8 @@ class Fragmenter:
         return Fragment(data, video_start, video_duration, self._video.timescale)
 
     @staticmethod
-    def _sample_table(track: _Track, next_ticks: int | None) -> tuple[list[tuple[int, int, int, int]], int, int]:
+    def _sample_table(track: _Track, sizes: list[int],
+                      next_ticks: int | None) -> tuple[list[tuple[int, int, int, int]], int, int]:
         """(duration, size, flags, composition offset) per sample; the run's first decode time; the total."""
         samples = track.samples
         decode = [max(0, track.ticks(p.dts or 0) - track.base) for p in samples]
@@ -184,10 +190,39 @@ class Fragmenter:
             duration = (decode[i + 1] if i + 1 < len(samples) else end) - decode[i]
             pts = packet.pts if packet.pts is not None else packet.dts or 0
             cts = track.ticks(pts) - track.ticks(packet.dts or 0)
-            table.append((duration, len(packet.data), _SYNC_SAMPLE if packet.is_keyframe else _NON_SYNC_SAMPLE, cts))
+            table.append((duration, sizes[i], _SYNC_SAMPLE if packet.is_keyframe else _NON_SYNC_SAMPLE, cts))
         if len(samples) > 1 or next_ticks is not None:
             track.last_duration = table[-1][0]
         return table, decode[0], end - decode[0]
+
+
+def _is_annex_b(stream: av.stream.Stream) -> bool:
+    """Whether the stream's H.264/HEVC comes with start codes (its configuration not an avcC/hvcC record, whose
+    first byte is 1): FFmpeg's mp4 muxer then rewrites each packet, and so do we."""
+    extradata = stream.codec_context.extradata
+    return stream.codec_context.name in ("h264", "hevc") and extradata is not None and extradata[:1] not in (b"", b"\x01")
+
+
+_START_CODE = b"\x00\x00\x01"
+
+
+def annex_b_to_mp4(data: bytes) -> bytes:
+    """NAL units separated by start codes → each preceded by its 4-byte length, as FFmpeg's mp4 muxer writes them
+    (the zero before a 4-byte start code belongs to the start code, not to the NAL unit before it)."""
+    start = data.find(_START_CODE)
+    if start < 0:
+        return data
+    out = []
+    start += 3
+    while True:
+        following = data.find(_START_CODE, start)
+        end = len(data) if following < 0 else following
+        if following >= 0 and end > start and data[end - 1] == 0:
+            end -= 1
+        out += [struct.pack(">I", end - start), data[start:end]]
+        if following < 0:
+            return b"".join(out)
+        start = following + 3
 
 
 def _box(kind: bytes, *parts: bytes) -> bytes:

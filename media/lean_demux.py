@@ -1,4 +1,4 @@
-"""Reading a PyAV input's packets with one GIL release each: ``av_read_frame`` through ctypes.
+"""Reading a PyAV input's packets without PyAV's GIL hand-offs: in batches, or one ``av_read_frame`` per call.
 
 PyAV's ``demux`` releases the GIL five times per packet (the read, moving the
 packet out of the read buffer, resetting it, and allocating and freeing the
@@ -11,8 +11,10 @@ blocks, so only the read needs to let go of the GIL.
 same library PyAV loaded, found in this process's mappings): ``av_read_frame``
 through ``ctypes.CDLL`` (the GIL released while it waits for the camera), and
 ``av_packet_unref`` through ``ctypes.PyDLL`` (the GIL kept: it only frees).
-Each packet is copied out as a ``RawPacket`` of plain Python values. The
-context pointer is found where PyAV's ``Container`` keeps it and checked
+Each packet is copied out as a ``RawPacket`` of plain Python values.
+``read_some`` goes further where the batch reader was built
+(media/_batch_read.c): it reads for a short window with the GIL released
+throughout and hands on every packet of it at once. The context pointer is found where PyAV's ``Container`` keeps it and checked
 against ``avformat_get_class()`` and the stream count before any use;
 ``attach`` returns None when it does not match (another PyAV layout), and the
 caller keeps PyAV's own demux.

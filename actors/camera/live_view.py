@@ -25,9 +25,13 @@ class LiveView:
         self._handoff = handoff
         self.feed = LiveFeed(notify=self._changed)
         self._news = asyncio.Event()
+        self._waiting = 0  # readers in a long poll
 
     def _changed(self) -> None:  # ingest thread
-        self._handoff(self._wake_readers)
+        # Nobody waiting, nobody to wake: every GOP of every camera would otherwise wake the host's event loop.
+        # A reader counts itself before it reads, so what arrives after it read still wakes it.
+        if self._waiting:
+            self._handoff(self._wake_readers)
 
     def _wake_readers(self) -> None:
         # Replaced, not cleared: every reader waiting on the old event wakes, and the next wait blocks until newer news.
@@ -37,13 +41,17 @@ class LiveView:
     async def frames(self, after_seq: int | None, wait_s: float) -> list[LivePiece]:
         """Frame fragments after ``after_seq``, waiting up to ``wait_s`` for the first (a long poll)."""
         deadline = time.monotonic() + min(wait_s, _LONGEST_WAIT_S)
-        while True:
-            news = self._news  # taken before reading, so news arriving in between is not missed
-            pieces = self.feed.frames_after(after_seq)
-            remaining = deadline - time.monotonic()
-            if pieces or remaining <= 0:
-                return pieces
-            try:
-                await asyncio.wait_for(news.wait(), remaining)
-            except TimeoutError:
-                return []
+        self._waiting += 1
+        try:
+            while True:
+                news = self._news  # taken before reading, so news arriving in between is not missed
+                pieces = self.feed.frames_after(after_seq)
+                remaining = deadline - time.monotonic()
+                if pieces or remaining <= 0:
+                    return pieces
+                try:
+                    await asyncio.wait_for(news.wait(), remaining)
+                except TimeoutError:
+                    return []
+        finally:
+            self._waiting -= 1

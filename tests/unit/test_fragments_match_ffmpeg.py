@@ -101,8 +101,23 @@ def _with_audio() -> bytes:
     return buffer.getvalue()
 
 
+def _annex_b() -> bytes:
+    """4 s of H.264 in MPEG-TS: NAL units with start codes, as an RTSP camera's packets come."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mpegts") as out:
+        video = out.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 160, 90, "yuv420p"
+        video.options = {"g": "20", "bf": "0", "preset": "ultrafast"}
+        for i in range(40):
+            frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), i * 6, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    return buffer.getvalue()
+
+
 CLIPS = {"h264": lambda: _encode_pattern(320, 180, 10, 4), "h264 with b-frames": lambda: _encode_pattern(320, 180, 10, 4, 2),
-         "h264 + aac": _with_audio}
+         "h264 + aac": _with_audio, "h264 annex b": _annex_b}
 
 
 @pytest.mark.parametrize("clip", CLIPS)
