@@ -14,8 +14,9 @@ through ``ctypes.CDLL`` (the GIL released while it waits for the camera), and
 Each packet is copied out as a ``RawPacket`` of plain Python values.
 ``read_some`` goes further where the batch reader was built
 (media/_batch_read.c): it reads for a short window with the GIL released
-throughout and hands on every packet of it at once. The context pointer is found where PyAV's ``Container`` keeps it and checked
-against ``avformat_get_class()`` and the stream count before any use;
+throughout and hands on every packet of it at once. The context pointer is
+found where PyAV's ``Container`` keeps it and checked against
+``avformat_get_class()`` and the stream count before any use;
 ``attach`` returns None when it does not match (another PyAV layout), and the
 caller keeps PyAV's own demux.
 """
@@ -96,6 +97,12 @@ class RawPacket:
         return len(self.data)
 
 
+def _demuxed(stream: int, data: bytes, pts: int, dts: int, duration: int, flags: int) -> RawPacket:
+    """A packet from FFmpeg's own fields (AV_NOPTS_VALUE for a missing timestamp, AV_PKT_FLAG_KEY)."""
+    return RawPacket(stream, data, None if pts == NO_TIMESTAMP else pts, None if dts == NO_TIMESTAMP else dts,
+                     duration, bool(flags & _KEY))
+
+
 def raw_packet(packet: av.Packet) -> RawPacket:
     """A packet PyAV demuxed, as the same plain values (its bytes copied)."""
     return RawPacket(packet.stream_index, bytes(packet), packet.pts, packet.dts, packet.duration or 0,
@@ -120,7 +127,8 @@ def _libav() -> _Libav | None:
         log.warning("PyAV %s is not one whose layout the lean reader knows: PyAV's own demux is used",
                     av.__version__)
         return None
-    loaded = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
+    maps = Path("/proc/self/maps")
+    loaded = maps.read_text() if maps.exists() else ""
     found = {m.group(2): m.group(1) for m in re.finditer(r"(/\S*/lib(avformat|avcodec)[-.][^/\s]*)", loaded)}
     if set(found) != {"avformat", "avcodec"}:
         return None
@@ -198,9 +206,7 @@ class LeanDemuxer:
         packets = []
         for row in range(0, count * _META_FIELDS, _META_FIELDS):
             stream, pts, dts, duration, flags, offset, size = meta[row : row + _META_FIELDS]
-            packets.append(RawPacket(stream, bytes(data[offset : offset + size]),
-                                     None if pts == NO_TIMESTAMP else pts, None if dts == NO_TIMESTAMP else dts,
-                                     duration, bool(flags & _KEY)))
+            packets.append(_demuxed(stream, bytes(data[offset : offset + size]), pts, dts, duration, flags))
         return packets
 
     def read(self) -> RawPacket | None:
@@ -217,10 +223,7 @@ class LeanDemuxer:
             try:
                 if p.stream_index not in self._wanted or p.size <= 0:
                     continue
-                pts, dts = p.pts, p.dts
-                return RawPacket(p.stream_index, ctypes.string_at(p.data, p.size),
-                                 None if pts == NO_TIMESTAMP else pts, None if dts == NO_TIMESTAMP else dts,
-                                 p.duration, bool(p.flags & _KEY))
+                return _demuxed(p.stream_index, ctypes.string_at(p.data, p.size), p.pts, p.dts, p.duration, p.flags)
             finally:
                 unref(packet)
 
