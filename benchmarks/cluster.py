@@ -39,7 +39,6 @@ from tests.support.ports import free_port
 from tests.support.rtsp_camera import RtspTestCamera
 from tests.support.s3_server import S3TestServer
 
-CHUNK_S = 2.0  # the run's chunk_max_s
 _RUN_TIMEOUT_S = 600
 
 
@@ -77,12 +76,13 @@ def main() -> None:
         s3.stop()
         asyncio.run(drop_database(database_url))
     loss, back = result["loss"], result["return"]
-    worst_gap = max(loss["gap_s_per_affected_camera"], default=0.0)
+    worst_gap, chunk_s = max(loss["gap_s_per_affected_camera"], default=0.0), result["chunk_s"]
     publish("cluster", {
-        "nodes": {"head": 1, "workers": 2, "camera_slots_per_worker": 4}, "cameras": 4, "chunk_s": CHUNK_S,
+        **other_runs(args.out),
+        "nodes": {"head": 1, "workers": 2, "camera_slots_per_worker": 4}, "cameras": 4, "chunk_s": chunk_s,
         "new_cameras_on_joined_node": result["join"]["new_on_w2"],
         "replace_s": loss["replace_s"], "record_again_s": loss["record_again_s"],
-        "gap_s_per_affected_camera": loss["gap_s_per_affected_camera"], "gap_vs_chunk": round(worst_gap / CHUNK_S, 2),
+        "gap_s_per_affected_camera": loss["gap_s_per_affected_camera"], "gap_vs_chunk": round(worst_gap / chunk_s, 2),
         "cameras_affected": loss["cameras_on_lost_node"], "cameras_unaffected": loss["cameras_unaffected"],
         "unaffected_gaps": loss["unaffected_gaps"], "unaffected_gap_details": loss["unaffected_gap_details"],
         "api_answers_during_loss": loss["api_answers"], "api_failures_during_loss": loss["api_failures"],
@@ -91,17 +91,15 @@ def main() -> None:
         "open_chunks_at_loss_indexed": back["open_chunks_at_loss_indexed"],
         "spool_files_while_lost": back["spooled_files_while_lost"], "spool_recovered_chunks": back["sweep"]["chunks"],
         "spool_recovered_bytes": back["sweep"]["bytes"],
-        **api_figures(args.out),  # benchmarks/api_load.py's, kept
-        "live_p95_ms_sustained": None, "live_p95_growth": None,
-        "not_measured": "the sustained live run (issue 14 part 4) is not built yet",
     }, args.out)
 
 
-def api_figures(out: Path | None) -> dict[str, Any]:
-    """The 100-user API figures already in ``out`` (benchmarks/api_load.py writes them), or nulls."""
+def other_runs(out: Path | None) -> dict[str, Any]:
+    """The figures already in ``out`` that other runs merged in (benchmarks/api_load.py's API load, the sustained
+    live run of benchmarks/watch.py), kept, or nulls."""
     before = json.loads(out.read_text()) if out and out.exists() else {}
-    return {"api_p99_ms": before.get("api_p99_ms"), "serve_vs_uvicorn": before.get("serve_vs_uvicorn"),
-            **({"api": before["api"]} if "api" in before else {})}
+    return {key: before.get(key) for key in ("api_p99_ms", "serve_vs_uvicorn", "api", "live_p95_ms_sustained",
+                                             "live_p95_growth", "live")}
 
 
 if __name__ == "__main__":

@@ -90,7 +90,10 @@ def settings_for(args: argparse.Namespace, nodes: CameraCluster, redis_prefix: s
     return Settings(
         database_url=args.database_url, object_store_url=args.store_url, public_url=f"http://127.0.0.1:{port}",
         secret=uuid.uuid4().hex, namespace=NAMESPACE, bus_url=f"{REDIS_URL}?prefix={redis_prefix}", api_port=port,
-        chunk_max_s=2, reconcile_interval_s=1, source_timeout_s=2, spool_dir=str(nodes.spool_of("head")),
+        # 4 s chunks of 1 s GOPs: a camera's chunk is open (its .part on disk) 3 s in every 4, so the cameras of a
+        # node are all mid-chunk together for at least 2 s of every 4. With 2 s chunks each camera's chunk is open
+        # one second in two, and two cameras a second apart in phase are never open together.
+        chunk_max_s=4, reconcile_interval_s=1, source_timeout_s=2, spool_dir=str(nodes.spool_of("head")),
         spool_fsync="none", camera_networks=("127.0.0.0/8",))
 
 
@@ -111,6 +114,7 @@ async def scenario(args: argparse.Namespace, nodes: CameraCluster, settings: Set
         await run.wait("w2 seen by the Fleet", lambda: _has_node(run, w2))
         second = [await camera_spec(pool, args.camera_url[i % len(args.camera_url)], tenant.id) for i in (2, 3)]
         joined = await run.wait("new cameras placed", lambda: run.nodes_of(second))
+        result["chunk_s"] = settings.chunk_max_s
         result["join"] = {"first_on_w1": sum(n == w1 for n in placed.values()),
                           "new_on_w2": sum(n == w2 for n in joined.values()), "new_cameras": len(second)}
         everyone, joined_at = first + second, datetime.now(UTC)
