@@ -71,7 +71,7 @@ class CameraHost(PlatformActor):
             supervisor = CameraSupervisor(
                 spec, self.store, self.pool, spool_root=self._spool_root, bus=self.bus, has_room=self._budget.has_room,
                 fsync=FsyncPolicy(s.spool_fsync), policy=self._policy, chunk_max_s=s.chunk_max_s,
-                source_timeout_s=s.source_timeout_s, metrics=self._metrics, thumbnail_every_s=s.thumbnail_every_s,
+                source_timeout_s=s.source_timeout_s, metrics=self._metrics,
             )
             self._tenant_of[str(spec.camera_id)] = str(spec.tenant_id)
             await supervisor.start()
@@ -118,7 +118,7 @@ class CameraHost(PlatformActor):
         if supervisor is None:
             return None
         gops = supervisor.live_gops(sub)
-        return gops if with_data else [replace(g, data=b"") for g in gops]
+        return gops if with_data else [replace(g, parts=()) for g in gops]
 
     async def live_gop(self, camera_id: UUID, seq: int, sub: bool = False) -> LiveGop | None:
         supervisor = self._supervisors.get(camera_id)

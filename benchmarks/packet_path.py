@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import av
@@ -59,7 +59,7 @@ class _NullSink:
     def open_chunk(self, start_ms: int, init: bytes) -> None:
         pass
 
-    def append(self, data: bytes) -> None:
+    def append(self, parts: Sequence[bytes]) -> None:
         pass
 
     def close_chunk(self) -> Path | None:

@@ -9,7 +9,7 @@ one object a minute is 17 PUTs/s and ~43 million (docs/recording.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -149,3 +149,24 @@ def chunk_should_close(chunk_ms: int, next_fragment_ms: int, max_chunk_ms: int) 
     maximum (a camera with a very long GOP still records).
     """
     return chunk_ms > 0 and chunk_ms + next_fragment_ms > max_chunk_ms
+
+
+@dataclass(frozen=True)
+class ThumbnailCandidate:
+    """A chunk that may stand for its stretch of the timeline: its thumbnail if made, and where its first GOP
+    (init segment + first fragment, all a thumbnail decodes) ends; None for a chunk without fragments."""
+
+    start: datetime
+    end: datetime
+    object_key: str
+    thumbnail_key: str | None
+    first_gop_end: int | None
+
+
+def thumbnail_picks(chunks: Sequence[ThumbnailCandidate], every: timedelta) -> list[ThumbnailCandidate]:
+    """The chunks (oldest first) that get a thumbnail: one per ``every`` of video (thumbnail_due)."""
+    picked: list[ThumbnailCandidate] = []
+    for chunk in chunks:
+        if thumbnail_due(picked[-1].start if picked else None, chunk.end, every):
+            picked.append(chunk)
+    return picked

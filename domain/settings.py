@@ -24,7 +24,7 @@ class Settings:
     api_replicas: int = 1
     api_max_replicas: int | None = None
     chunk_max_s: float = 60.0
-    thumbnail_every_s: float = 60.0  # a chunk thumbnail at least this often (of video); 0: every chunk
+    thumbnail_every_s: float = 60.0  # timeline thumbnails this far apart at the finest (of video); 0: every chunk
     cameras_per_host: int | None = None  # None: about one host per core, cameras spread evenly (domain/density.py)
     quarantine_after_crashes: int = 3  # host crashes within the window that split it (domain/quarantine.py)
     quarantine_window_s: float = 600.0

@@ -35,12 +35,23 @@ _NONE: list[Fragment] = []  # returned when a packet completed no fragment; call
 
 @dataclass(frozen=True)
 class Fragment:
-    """One moof+mdat; times are in the video track's timescale."""
+    """One moof+mdat, as its pieces (the moof, the mdat header, each sample): the spool writes them with one
+    ``writev``, so a GOP is never joined into one buffer on the recording path. Times are in the video track's
+    timescale."""
 
-    data: bytes
+    parts: tuple[bytes, ...]
     decode_time: int
     duration: int
     timescale: int
+
+    @property
+    def data(self) -> bytes:
+        """The fragment in one piece (the live view's per-frame fragments; tests)."""
+        return b"".join(self.parts)
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.parts))
 
     @property
     def start_s(self) -> float:
@@ -160,7 +171,7 @@ class Fragmenter:
         for track in self._tracks.values():
             if not track.samples:
                 continue
-            datas = [annex_b_to_mp4(p.data) for p in track.samples] if track.length_prefixed else \
+            datas = [_length_prefixed(p.data) for p in track.samples] if track.length_prefixed else \
                 [p.data for p in track.samples]
             table, start, duration = self._sample_table(track, [len(d) for d in datas],
                                                         next_video_ticks if track is self._video else None)
@@ -171,8 +182,8 @@ class Fragmenter:
                 video_start, video_duration = start, duration
         moof = _moof(self._sequence, trafs)
         mdat_size = 8 + sum(len(p) for p in payload)
-        data = b"".join([moof, struct.pack(">I4s", mdat_size, b"mdat"), *payload])
-        return Fragment(data, video_start, video_duration, self._video.timescale)
+        parts = (moof, struct.pack(">I4s", mdat_size, b"mdat"), *payload)
+        return Fragment(parts, video_start, video_duration, self._video.timescale)
 
     @staticmethod
     def _sample_table(track: _Track, sizes: list[int],
@@ -223,6 +234,12 @@ def annex_b_to_mp4(data: bytes) -> bytes:
         if following < 0:
             return b"".join(out)
         start = following + 3
+
+
+try:  # the same in C, one scan and one copy (media/_nal.c): every byte of the video goes through it
+    from media._nal import annex_b_to_mp4 as _length_prefixed
+except ImportError:  # built without a C compiler
+    _length_prefixed = annex_b_to_mp4
 
 
 def _box(kind: bytes, *parts: bytes) -> bytes:

@@ -59,13 +59,22 @@ class LivePiece:
 
 @dataclass(frozen=True)
 class LiveGop:
-    """One recording fragment (a GOP) of the live HLS window."""
+    """One recording fragment (a GOP) of the live HLS window, as the pieces the recorder wrote (joined only
+    when a player asks for it)."""
 
     seq: int
     init_id: int
     start_ms: int
     duration_s: float
-    data: bytes
+    parts: tuple[bytes, ...]
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.parts))
 
 
 @dataclass(frozen=True)
@@ -204,11 +213,11 @@ class LiveFeed:
             if self._gop_init is None or self._gop_init[0] != init:
                 self._gop_init = (init, self._new_init(init))
             self._gops.append(LiveGop(self._next_gop_seq, self._gop_init[1], start_ms,
-                                      fragment.duration / fragment.timescale, fragment.data))
+                                      fragment.duration / fragment.timescale, fragment.parts))
             self._next_gop_seq += 1
             window = self.limits.gop_ring_fragments if self._clock() < self._gops_wanted_until else 1
             while len(self._gops) > window or (
-                len(self._gops) > 1 and sum(len(g.data) for g in self._gops) > self.limits.gop_ring_bytes
+                len(self._gops) > 1 and sum(g.size for g in self._gops) > self.limits.gop_ring_bytes
             ):
                 self._gops.popleft()
             self._forget_unused_inits()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -34,7 +34,7 @@ class ChunkSink(Protocol):
 
     def open_chunk(self, start_ms: int, init: bytes) -> None: ...
 
-    def append(self, data: bytes) -> None: ...
+    def append(self, parts: Sequence[bytes]) -> None: ...
 
     def close_chunk(self) -> Path | None: ...
 
@@ -49,8 +49,8 @@ class ChunkAssembler:
         self._start_ms: int | None = None
         self._end_ms = 0
 
-    def add(self, init: bytes, wall_start_ms: int, duration_ms: int, data: bytes) -> list[Path]:
-        """Add a fragment; return the chunks that are complete now.
+    def add(self, init: bytes, wall_start_ms: int, duration_ms: int, parts: Sequence[bytes]) -> list[Path]:
+        """Add a fragment (its pieces); return the chunks that are complete now.
 
         A chunk closes as soon as a next fragment as long as this one would not
         fit, so it is stored without waiting a GOP for that next fragment.
@@ -63,7 +63,7 @@ class ChunkAssembler:
         if self._start_ms is None:
             self._sink.open_chunk(wall_start_ms, init)
             self._init, self._start_ms = init, wall_start_ms
-        self._sink.append(data)
+        self._sink.append(parts)
         self._end_ms = wall_start_ms + duration_ms
         if chunk_should_close(self._span_ms(), duration_ms, self._max_chunk_ms):
             closed += self._flushed()
@@ -152,7 +152,7 @@ class _Run:
             # exactly this millisecond, so chunks touch (no ±1 ms seams from rounding twice).
             end_media_s = self._first_media_s + (fragment.decode_time + fragment.duration - self._tfdt0) / fragment.timescale
             self.end_ms = max(start_ms, self.clock.wall_ms(end_media_s))
-            for chunk in self._assembler.add(init, start_ms, self.end_ms - start_ms, fragment.data):
+            for chunk in self._assembler.add(init, start_ms, self.end_ms - start_ms, fragment.parts):
                 self._on_chunk(chunk)
             if self._live is not None:
                 self._live.gop(init, start_ms, fragment)

@@ -30,21 +30,20 @@ log = logging.getLogger(__name__)
 
 
 async def store_spooled_chunk(path: Path, tenant_id: UUID, camera_id: UUID, store: ObjectStore,
-                              pool: asyncpg.Pool) -> tuple[ChunkMeta, bytes]:
-    """Store and index one closed chunk, then delete its file; its index entry and first GOP (init + fragment).
+                              pool: asyncpg.Pool) -> ChunkMeta:
+    """Store and index one closed chunk, then delete its file; its index entry.
 
     Only the chunk's boxes are read (the file is mapped, the media data never touched): the object store
     takes the file itself, which a directory store links rather than copies."""
-    meta, first_gop = await asyncio.to_thread(_described, path, tenant_id, camera_id)
+    meta = await asyncio.to_thread(_described, path, tenant_id, camera_id)
     await store_chunk(store, pool, meta, path)
     await asyncio.to_thread(path.unlink)  # only now: the row is committed
-    return meta, first_gop
+    return meta
 
 
-def _described(path: Path, tenant_id: UUID, camera_id: UUID) -> tuple[ChunkMeta, bytes]:
+def _described(path: Path, tenant_id: UUID, camera_id: UUID) -> ChunkMeta:
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        meta = describe_chunk(data, tenant_id=tenant_id, camera_id=camera_id, start_ms=start_ms_of(path))
-        return meta, data[: meta.init_length + meta.fragments[0].length]
+        return describe_chunk(data, tenant_id=tenant_id, camera_id=camera_id, start_ms=start_ms_of(path))
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ async def store_leftovers(root: Path, store: ObjectStore, pool: asyncpg.Pool) ->
                 log.warning("spool of unknown camera %s (%d chunks) left in place", camera_id, len(paths))
                 continue
             for path in paths:
-                meta, _ = await store_spooled_chunk(path, tenant_id, camera_id, store, pool)
+                meta = await store_spooled_chunk(path, tenant_id, camera_id, store, pool)
                 chunks += 1
                 stored_bytes += meta.size
             swept += 1

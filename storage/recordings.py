@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg import Range
 
-from domain.recording import ChunkMeta, ChunkThumbnail, FragmentEntry, IndexedChunk
+from domain.recording import ChunkMeta, FragmentEntry, IndexedChunk, ThumbnailCandidate
 from storage.rows import records
 
 
@@ -45,19 +45,23 @@ async def in_range(
     return records(IndexedChunk, rows, fragments=fragment_table)
 
 
-async def set_thumbnail(pool: asyncpg.Pool, object_key: str, thumbnail_key: str, thumbnail_bytes: int) -> None:
-    """The chunk's thumbnail, and its size (what the city stores is counted from it: migration 0017)."""
-    await pool.execute("UPDATE recordings SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE object_key = $1",
-                       object_key, thumbnail_key, thumbnail_bytes)
+async def set_thumbnail(pool: asyncpg.Pool, object_key: str, thumbnail_key: str, thumbnail_bytes: int) -> bool:
+    """The chunk's thumbnail, and its size (what the city stores is counted from it: migration 0017); False if the
+    chunk is no longer indexed (purged)."""
+    status: str = await pool.execute(
+        "UPDATE recordings SET thumbnail_key = $2, thumbnail_bytes = $3 WHERE object_key = $1",
+        object_key, thumbnail_key, thumbnail_bytes)
+    return status != "UPDATE 0"
 
 
-async def thumbnails(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime,
-                     *, limit: int = 5000) -> list[ChunkThumbnail]:
-    """Chunks starting in [start, end) that have a thumbnail, oldest first."""
+async def thumbnail_candidates(pool: asyncpg.Pool, tenant_id: UUID, camera_id: UUID, start: datetime, end: datetime,
+                               *, limit: int = 20_000) -> list[ThumbnailCandidate]:
+    """Chunks starting in [start, end), oldest first, with their thumbnail (if made) and where their first GOP ends."""
     rows = await pool.fetch(
-        "SELECT lower(time_range) AS start, thumbnail_key FROM recordings"
+        "SELECT lower(time_range) AS start, upper(time_range) AS end, object_key, thumbnail_key,"
+        " (fragments->0->>0)::bigint + (fragments->0->>1)::bigint AS first_gop_end FROM recordings"
         " WHERE tenant_id = $1 AND camera_id = $2 AND lower(time_range) >= $3 AND lower(time_range) < $4"
-        " AND thumbnail_key IS NOT NULL ORDER BY lower(time_range) LIMIT $5",
+        " ORDER BY lower(time_range) LIMIT $5",
         tenant_id, camera_id, start, end, limit,
     )
-    return records(ChunkThumbnail, rows)
+    return records(ThumbnailCandidate, rows)

@@ -14,10 +14,11 @@ what was in flight (at most one fragment) is cut off. See docs/spool.md.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,7 @@ from typing import BinaryIO
 from media.chunk_file import complete_prefix_length
 
 PART, CHUNK = ".part", ".chunk"
+_IOV_MAX = os.sysconf("SC_IOV_MAX")  # pieces per writev (a GOP of sliced frames can have more)
 WRITER_LOCK = ".writer.lock"  # held in {root}/{camera_id}/ by whoever records or stores that camera's spool
 SPOOL_DIR_ENV = "GTVISION_SPOOL_DIR"  # a node's own spool root (cluster.yaml, docker/): the disk of that node
 
@@ -63,17 +65,19 @@ class SpoolWriter:
         if not self._has_room():
             raise SpoolFull(f"spool budget exhausted under {self.directory.parent}")
         self._path = self.directory / f"{start_ms}{PART}"
-        self._file = self._path.open("wb")
-        self.append(init)
+        self._file = self._path.open("wb", buffering=0)  # written by writev on its descriptor
+        self.append((init,))
         if self._fsync != FsyncPolicy.NONE:
             _fsync_dir(self.directory)  # the new file's name is durable too
 
-    def append(self, data: bytes) -> None:
+    def append(self, parts: Sequence[bytes]) -> None:
+        """Append one fragment, given as its pieces: written with ``writev``, never joined in memory."""
         assert self._file is not None, "no open chunk"
-        self._file.write(data)
-        self._file.flush()
+        fd = self._file.fileno()
+        for at in range(0, len(parts), _IOV_MAX):
+            _write_all(fd, parts[at : at + _IOV_MAX])
         if self._fsync == FsyncPolicy.FRAGMENT:
-            os.fdatasync(self._file.fileno())
+            os.fdatasync(fd)
 
     def close_chunk(self) -> Path | None:
         """Close the open chunk; return its ``.chunk`` path (None if none was open)."""
@@ -176,6 +180,14 @@ def _tree_bytes(directory: str) -> int:
     except (FileNotFoundError, NotADirectoryError):
         return 0
     return total
+
+
+def _write_all(fd: int, parts: Sequence[bytes]) -> None:
+    written, total = os.writev(fd, parts), sum(map(len, parts))
+    if written < total:  # a file takes less only when it cannot take more (a full disk): the rest, or the error
+        rest = b"".join(parts)[written:]
+        if os.write(fd, rest) < len(rest):
+            raise OSError(errno.ENOSPC, "the spool's disk took only part of a fragment")
 
 
 def _fsync_dir(directory: Path) -> None:

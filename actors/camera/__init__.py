@@ -8,7 +8,6 @@
   stalls and offline, and the metrics refresh;
 - ``transitions``: stores each health transition in status history and
   publishes it on the tenant's event stream;
-- ``thumbnailer``: a best-effort JPEG of each stored chunk's first keyframe;
 - ``live_view``: the live feed the ingest thread writes and viewers long-poll;
 - ``handoff``: how the ingest thread's calls reach the event loop;
 - ``supervisor``: composes them, starts and stops them, and reports status.

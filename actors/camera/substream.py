@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -39,7 +40,7 @@ class _NoChunks:
     def open_chunk(self, start_ms: int, init: bytes) -> None:
         pass
 
-    def append(self, data: bytes) -> None:
+    def append(self, parts: Sequence[bytes]) -> None:
         pass
 
     def close_chunk(self) -> Path | None:

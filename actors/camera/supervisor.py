@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -27,7 +27,6 @@ from actors.camera.health_monitor import HealthMonitor, storage_full
 from actors.camera.ingest import CameraIngest
 from actors.camera.live_view import LiveView
 from actors.camera.substream import SubstreamFeed
-from actors.camera.thumbnailer import Thumbnailer
 from actors.camera.transitions import TransitionPublisher
 from actors.camera.uploader import SpoolUploader
 from domain.camera import CameraSpec
@@ -63,7 +62,7 @@ class CameraSupervisor:
         spool_root: Path, bus: EventBus | None = None, has_room: Callable[[], bool] = lambda: True,
         fsync: FsyncPolicy = FsyncPolicy.FRAGMENT, policy: HealthPolicy | None = None,
         chunk_max_s: float = 60.0, source_timeout_s: float = 5.0, metrics: MetricsSink | None = None,
-        substream_linger_s: float | None = None, thumbnail_every_s: float = 60.0,
+        substream_linger_s: float | None = None,
     ) -> None:
         self.spec = spec
         policy = policy or HealthPolicy()
@@ -75,9 +74,7 @@ class CameraSupervisor:
         self._events = TransitionPublisher(spec.tenant_id, spec.camera_id, pool, bus)
         self._health = HealthMonitor(policy, self._stats, self._handoff, publish=self._events.offer,
                                      refresh_metrics=None if metrics is None else lambda: metrics(self.status()))
-        self._thumbnails = Thumbnailer(spec.camera_id, store, pool, every=timedelta(seconds=thumbnail_every_s))
-        self._uploader = SpoolUploader(spec.tenant_id, spec.camera_id, self._spool_dir, store, pool, self._handoff,
-                                       stored=self._thumbnails.offer)
+        self._uploader = SpoolUploader(spec.tenant_id, spec.camera_id, self._spool_dir, store, pool, self._handoff)
         self._ingest = CameraIngest(
             camera_id=spec.camera_id, url=spec.url, spool=SpoolWriter(self._spool_dir, fsync=fsync, has_room=has_room),
             stats=self._stats, live=self._live.feed, chunk_max_ms=int(chunk_max_s * 1000), timeout_s=source_timeout_s,
@@ -118,8 +115,7 @@ class CameraSupervisor:
         name = str(self.spec.camera_id)
         self._tasks = [asyncio.create_task(self._uploader.run(), name=f"upload-{name}"),
                        asyncio.create_task(self._health.run(), name=f"monitor-{name}"),
-                       asyncio.create_task(self._events.run(), name=f"events-{name}"),
-                       asyncio.create_task(self._thumbnails.run(), name=f"thumbnails-{name}")]
+                       asyncio.create_task(self._events.run(), name=f"events-{name}")]
         if not self.spec.paused:
             self._ingest.start()
 

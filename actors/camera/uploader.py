@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -25,7 +24,6 @@ from uuid import UUID
 import asyncpg
 
 from actors.camera.handoff import LoopHandoff
-from domain.recording import ChunkMeta
 from services.retry import retrying
 from services.spooled_chunks import store_spooled_chunk
 from storage.objects import ObjectStore
@@ -42,14 +40,13 @@ class SpoolUploader:
     """Moves one camera's closed chunks from its spool into the object store and the index."""
 
     def __init__(self, tenant_id: UUID, camera_id: UUID, spool_dir: Path, store: ObjectStore, pool: asyncpg.Pool,
-                 handoff: LoopHandoff, *, stored: Callable[[ChunkMeta, bytes], None]) -> None:
+                 handoff: LoopHandoff) -> None:
         self._tenant_id = tenant_id
         self._camera_id = camera_id
         self._spool_dir = spool_dir
         self._store = store
         self._pool = pool
         self._handoff = handoff
-        self._stored = stored  # (index entry, init segment + first fragment) of each chunk stored
         self._new_chunk = asyncio.Event()
         self._spool_empty = asyncio.Event()
         self.backlog: dict[Path, int] = {}  # spooled chunk → bytes, until stored and indexed
@@ -96,8 +93,7 @@ class SpoolUploader:
         self.upload_error = f"{type(exc).__name__}: {str(exc)[:200]}"
 
     async def _upload(self, path: Path) -> None:
-        meta, first_gop = await store_spooled_chunk(path, self._tenant_id, self._camera_id, self._store, self._pool)
-        self._stored(meta, first_gop)
+        meta = await store_spooled_chunk(path, self._tenant_id, self._camera_id, self._store, self._pool)
         self.backlog.pop(path, None)
         self.chunks_stored += 1
         if self.newest_indexed_end is None or meta.end > self.newest_indexed_end:

@@ -25,6 +25,7 @@ from serve.media_grants import BearerGrant, MediaGrantOf
 from serve.time_range import checked_range
 from services.media_access import record_look
 from services.scope import camera_in_scope
+from services.thumbnails import thumbnails_over
 from storage import camera_alerts, recordings, timeline
 
 router = APIRouter(tags=["playback"])
@@ -140,11 +141,13 @@ async def _recorded_picture(res: Resources, camera: Camera, at: datetime, width:
 @router.get("/cameras/{camera_id}/thumbnails")
 async def thumbnails(camera_id: UUID, grant: BearerGrant, res: Res, start: When,
                      end: When) -> dict[str, Any]:
-    """One small JPEG per chunk over [start, end) (up to a day), for scrubbing the timeline; the URLs live as
-    long as the request's token (at most a media token's lifetime)."""
+    """Small JPEGs over [start, end) (up to a day), one per minute of video or wider apart over a long span, for
+    scrubbing the timeline; made on the first request for them (services/thumbnails.py). The URLs live as long as
+    the request's token (at most a media token's lifetime)."""
     checked_range(start, end, timedelta(days=1))
     camera = await camera_in_scope(res.pool, grant.who, camera_id)
-    found = await recordings.thumbnails(res.pool, camera.tenant_id, camera_id, start, end)
+    found = await thumbnails_over(res.pool, res.store, camera.tenant_id, camera_id, start, end,
+                                  timedelta(seconds=res.settings.thumbnail_every_s))
     ttl = grant.ttl()
     urls = await asyncio.to_thread(lambda: [res.store.presigned_get(t.thumbnail_key, ttl) for t in found])
     await record_look(res.pool, grant.who, camera.tenant_id, camera.id, "thumbnails", start=start, end=end,

@@ -178,6 +178,16 @@ def test_crash_mid_fragment_recovers_every_whole_fragment_and_nothing_else(tmp_p
     assert not list(spool.glob("*.part"))
 
 
+def test_a_fragment_of_more_pieces_than_one_writev_takes_is_written_whole(tmp_path: Path) -> None:
+    writer = SpoolWriter(tmp_path, fsync=FsyncPolicy.FRAGMENT)
+    writer.open_chunk(1, b"init")
+    pieces = [i.to_bytes(2, "big") for i in range(3000)]  # a long GOP of sliced frames: over IOV_MAX (1024)
+    writer.append(pieces)
+    writer.append([b"tail"])
+    closed = writer.close_chunk()
+    assert closed is not None and closed.read_bytes() == b"init" + b"".join(pieces) + b"tail"
+
+
 def test_spool_refuses_new_chunks_when_the_budget_is_exhausted(tmp_path: Path) -> None:
     writer = SpoolWriter(tmp_path, fsync=FsyncPolicy.FRAGMENT, has_room=lambda: False)
     with pytest.raises(SpoolFull):

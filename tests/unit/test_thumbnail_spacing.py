@@ -1,13 +1,10 @@
-"""Chunk thumbnails: at least one per minute of video, not one per chunk when chunks are short."""
+"""Timeline thumbnails: one per minute of video, not one per chunk when chunks are short."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
-from uuid import uuid4
 
-from actors.camera.thumbnailer import Thumbnailer
-from domain.recording import ChunkMeta, thumbnail_due
+from domain.recording import ThumbnailCandidate, thumbnail_due, thumbnail_picks
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -32,17 +29,16 @@ def test_every_chunk_when_the_spacing_is_zero() -> None:
     assert all(thumbnail_due(T0, T0 + timedelta(seconds=s), timedelta(0)) for s in (0, 1, 3))
 
 
-def _chunk(start_s: float, length_s: float) -> ChunkMeta:
+def _chunk(start_s: float, length_s: float) -> ThumbnailCandidate:
     start = T0 + timedelta(seconds=start_s)
-    return ChunkMeta(tenant_id=uuid4(), camera_id=uuid4(), start=start, end=start + timedelta(seconds=length_s),
-                     size=1, init_length=1, codec="h264", width=320, height=180, fragments=(), media_start_ms=0)
+    return ThumbnailCandidate(start, start + timedelta(seconds=length_s), f"c/{start_s}.mp4", None, 100)
 
 
-def test_the_thumbnailer_queues_only_the_chunks_due() -> None:
-    thumbnails = Thumbnailer(uuid4(), cast(Any, None), cast(Any, None))
-    for i in range(12):
-        thumbnails.offer(_chunk(10 * i, 10), b"gop")
-    queued = []
-    while not thumbnails._queue.empty():
-        queued.append(thumbnails._queue.get_nowait()[0])
-    assert len(queued) == 3  # of chunks starting at 0, 50 and 100 s
+def test_the_picks_are_the_chunks_due() -> None:
+    chunks = [_chunk(10 * i, 10) for i in range(12)]
+    assert [c.start for c in thumbnail_picks(chunks, MINUTE)] == [T0 + timedelta(seconds=s) for s in (0, 50, 100)]
+
+
+def test_a_recording_gap_starts_the_spacing_again() -> None:
+    chunks = [_chunk(0, 10), _chunk(600, 10), _chunk(610, 10)]  # ten minutes without video between
+    assert [c.start - T0 for c in thumbnail_picks(chunks, MINUTE)] == [timedelta(0), timedelta(seconds=600)]
