@@ -29,10 +29,11 @@ from storage.spool import FsyncPolicy, SpoolBudget, node_spool_root
 log = logging.getLogger(__name__)
 
 # Every ingest thread would get a glibc malloc arena of its own (up to 8 per core), each keeping the GOP-sized
-# buffers it freed: two arenas keep a dense host's memory near what it holds. Video buffers of 64 KiB and more
-# (keyframes, GOP fragments) are mapped and unmapped on their own rather than carved from, and kept in, the
-# arenas: 5.8 → 4.0 MiB per camera at 50 cameras (docs/density.md).
-RUNTIME_ENV = {"env_vars": {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "65536"}}
+# buffers it freed: two arenas keep a dense host's memory near what it holds. Buffers of 256 KiB and more are
+# mapped and unmapped on their own rather than carved from, and kept in, the arenas (without a fixed threshold
+# glibc raises it to whatever was last freed, and GOP-sized buffers stayed: 5.8 MiB per camera at 50 cameras);
+# keyframes stay below it, since mapping each one cost page faults per keyframe (docs/density.md).
+RUNTIME_ENV = {"env_vars": {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "262144"}}
 
 
 class CameraHost(PlatformActor):

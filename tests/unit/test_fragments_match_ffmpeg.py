@@ -79,45 +79,34 @@ def _samples(data: bytes) -> dict[int, list[list[Sample]]]:
     return tracks
 
 
-def _with_audio() -> bytes:
-    """4 s of H.264 (10 fps, 2 s GOP) and AAC (48 kHz mono tone) in one mp4."""
+def _clip(container: str, *, with_audio: bool = False) -> bytes:
+    """4 s of H.264 (160×90, 10 fps, 2 s GOP), and AAC (48 kHz mono tone) if asked, in ``container``."""
     buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as out:
+    with av.open(buffer, mode="w", format=container) as out:
         video = out.add_stream("libx264", rate=10)
         video.width, video.height, video.pix_fmt = 160, 90, "yuv420p"
         video.options = {"g": "20", "bf": "0", "preset": "ultrafast"}
-        audio = out.add_stream("aac", rate=48000)
-        audio.layout = "mono"
+        audio = out.add_stream("aac", rate=48000) if with_audio else None
+        if audio is not None:
+            audio.layout = "mono"
         tone = (np.sin(np.arange(48000 * 4) * 2 * math.pi * 440 / 48000) * 8000).astype(np.int16)
         for i in range(40):
             frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), i * 6, np.uint8), format="rgb24")
             frame.pts = i
             out.mux(video.encode(frame))
-            chunk = av.AudioFrame.from_ndarray(tone[None, i * 4800 : (i + 1) * 4800], format="s16", layout="mono")
-            chunk.sample_rate, chunk.pts, chunk.time_base = 48000, i * 4800, Fraction(1, 48000)
-            out.mux(audio.encode(chunk))
+            if audio is not None:
+                chunk = av.AudioFrame.from_ndarray(tone[None, i * 4800 : (i + 1) * 4800], format="s16", layout="mono")
+                chunk.sample_rate, chunk.pts, chunk.time_base = 48000, i * 4800, Fraction(1, 48000)
+                out.mux(audio.encode(chunk))
         out.mux(video.encode(None))
-        out.mux(audio.encode(None))
-    return buffer.getvalue()
-
-
-def _annex_b() -> bytes:
-    """4 s of H.264 in MPEG-TS: NAL units with start codes, as an RTSP camera's packets come."""
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mpegts") as out:
-        video = out.add_stream("libx264", rate=10)
-        video.width, video.height, video.pix_fmt = 160, 90, "yuv420p"
-        video.options = {"g": "20", "bf": "0", "preset": "ultrafast"}
-        for i in range(40):
-            frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), i * 6, np.uint8), format="rgb24")
-            frame.pts = i
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
+        if audio is not None:
+            out.mux(audio.encode(None))
     return buffer.getvalue()
 
 
 CLIPS = {"h264": lambda: _encode_pattern(320, 180, 10, 4), "h264 with b-frames": lambda: _encode_pattern(320, 180, 10, 4, 2),
-         "h264 + aac": _with_audio, "h264 annex b": _annex_b}
+         "h264 + aac": lambda: _clip("mp4", with_audio=True),
+         "h264 annex b": lambda: _clip("mpegts")}  # NAL units with start codes, as an RTSP camera's packets come
 
 
 @pytest.mark.parametrize("clip", CLIPS)

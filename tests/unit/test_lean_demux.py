@@ -10,12 +10,12 @@ import av
 from media import lean_demux
 from media.lean_demux import LeanDemuxer, raw_packet
 from media.sources import _encode_pattern
-from tests.unit.test_fragments_match_ffmpeg import _with_audio
+from tests.unit.test_fragments_match_ffmpeg import _clip
 
 
 def test_the_lean_reader_reads_what_pyav_demuxes(tmp_path: Path) -> None:
     clip = tmp_path / "clip.mp4"
-    clip.write_bytes(_with_audio())
+    clip.write_bytes(_clip("mp4", with_audio=True))
     with av.open(str(clip)) as container:
         expected = [raw_packet(p) for p in container.demux() if p.size]
     with av.open(str(clip)) as container:
@@ -39,7 +39,7 @@ def test_only_the_wanted_streams_are_read() -> None:
 def test_batches_hold_every_packet_in_order_whatever_the_window_and_buffer(tmp_path: Path) -> None:
     assert lean_demux._batch is not None, "scripts/setup builds the batch reader (media/_batch_read.c)"
     clip = tmp_path / "clip.mp4"
-    clip.write_bytes(_with_audio())
+    clip.write_bytes(_clip("mp4", with_audio=True))
     with av.open(str(clip)) as container:
         expected = [raw_packet(p) for p in container.demux() if p.size]
     for window_s, buffer in ((0.0, 64 * 1024), (10.0, 64 * 1024), (10.0, 100)):
