@@ -33,25 +33,30 @@ _NON_SYNC_SAMPLE = 0x01010000  # sample_depends_on = 1, sample_is_non_sync_sampl
 _NONE: list[Fragment] = []  # returned when a packet completed no fragment; callers only read it
 
 
+class InPieces:
+    """Bytes kept as the pieces they were made of: the spool writes a fragment's pieces with one ``writev``, so a
+    GOP is never joined into one buffer on the recording path; ``data`` joins them for whoever needs one piece."""
+
+    parts: tuple[bytes, ...]
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.parts))
+
+
 @dataclass(frozen=True)
-class Fragment:
-    """One moof+mdat, as its pieces (the moof, the mdat header, each sample): the spool writes them with one
-    ``writev``, so a GOP is never joined into one buffer on the recording path. Times are in the video track's
+class Fragment(InPieces):
+    """One moof+mdat, in pieces: the moof, the mdat header, each sample. Times are in the video track's
     timescale."""
 
     parts: tuple[bytes, ...]
     decode_time: int
     duration: int
     timescale: int
-
-    @property
-    def data(self) -> bytes:
-        """The fragment in one piece (the live view's per-frame fragments; tests)."""
-        return b"".join(self.parts)
-
-    @property
-    def size(self) -> int:
-        return sum(map(len, self.parts))
 
     @property
     def start_s(self) -> float:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import av
 
-from media.fragmenter import Fragment, Fragmenter
+from media.fragmenter import Fragment, Fragmenter, InPieces
 from media.lean_demux import RawPacket
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class LivePiece:
 
 
 @dataclass(frozen=True)
-class LiveGop:
+class LiveGop(InPieces):
     """One recording fragment (a GOP) of the live HLS window, as the pieces the recorder wrote (joined only
     when a player asks for it)."""
 
@@ -67,14 +67,6 @@ class LiveGop:
     start_ms: int
     duration_s: float
     parts: tuple[bytes, ...]
-
-    @property
-    def data(self) -> bytes:
-        return b"".join(self.parts)
-
-    @property
-    def size(self) -> int:
-        return sum(map(len, self.parts))
 
 
 @dataclass(frozen=True)
