@@ -126,9 +126,9 @@ def thumbnail_object_key(chunk_key: str) -> str:
 
 
 def thumbnail_due(last_thumbnail_start: datetime | None, chunk_end: datetime, every: timedelta) -> bool:
-    """Whether a stored chunk gets a thumbnail: at least one per ``every`` of video, on the first chunk that reaches
-    past it. With chunks as long as ``every`` (the default minute) every chunk has one; shorter chunks share one,
-    since decoding a keyframe costs more than recording the chunk (docs/density.md)."""
+    """Whether a chunk gets a thumbnail on the timeline: at least one per ``every`` of video, on the first chunk that
+    reaches past it. With chunks as long as ``every`` (the default minute) every chunk has one; shorter chunks share
+    one, since each is a keyframe decode and a timeline needs no finer picture (services/thumbnails.py)."""
     return last_thumbnail_start is None or chunk_end >= last_thumbnail_start + every
 
 

@@ -1,11 +1,11 @@
 """Timeline thumbnails, made the first time someone scrubs past them.
 
 A thumbnail costs a keyframe decode, about 9 ms of CPU at 720p. Made for every minute of every camera as it
-records, that is more than recording the camera costs a dense host (docs/density.md), for pictures of video most of
-which nobody ever looks at. So the recorder makes none: a request for a span picks one chunk per ``every`` of
-video, makes the thumbnails those chunks lack (a bounded number per request, a few decodes at a time) from each
-chunk's first GOP (one range read), stores them beside their chunks and indexes them; later requests only sign
-their URLs.
+records, that was about a twentieth of what a dense host spends recording, most of its margin to ffmpeg
+(docs/density.md), for pictures of video most of which nobody ever looks at. So the recorder makes none: a
+request for a span picks one chunk per ``every`` of video, makes the thumbnails those chunks lack (a bounded
+number per request, a few decodes at a time) from each chunk's first GOP (one range read), stores them beside
+their chunks and indexes them; later requests only sign their URLs.
 """
 
 from __future__ import annotations
